@@ -1,0 +1,1 @@
+"""Benchmarks: a generated quarter of lead and rep events, replayed offline against a floor."""

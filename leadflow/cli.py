@@ -1,0 +1,219 @@
+"""The `leadflow` command line: validate, schema, replay, scorecard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from routing.engine import Engine
+from routing.errors import LeadflowError
+from routing.lead import MQL
+from routing.policy.loader import LoadedPolicy, load_policy
+from routing.replay import dumps, replay
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except LeadflowError as exc:
+        print(f"leadflow: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadflow", description="A sales & marketing SLA that enforces itself."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a policy and say what it agrees in plain words")
+    p.add_argument("policy")
+    p.add_argument("--team", help="team file (overrides the policy's `team`)")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of policy files (for editors)")
+    p.add_argument("--team", action="store_true", help="the team file's schema instead")
+    p.set_defaults(run=_schema)
+
+    p = sub.add_parser("replay", help="apply recorded events in event time; print decisions")
+    p.add_argument("events", help="events file, one JSON object per line")
+    p.add_argument("--policy", required=True)
+    p.add_argument("--team")
+    p.add_argument("--until", help="RFC 3339 time: stop there (timers fire up to it)")
+    p.add_argument("--out", help="write decisions here instead of stdout")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "text"],
+        default="jsonl",
+        help="jsonl: one JSON decision per line (default); text: one readable line each",
+    )
+    p.set_defaults(run=_replay)
+
+    p = sub.add_parser("scorecard", help="the weekly scorecard of a recorded stream")
+    p.add_argument("events")
+    p.add_argument("--policy", required=True)
+    p.add_argument("--team")
+    p.add_argument("--until", help="RFC 3339 time: evaluate up to it")
+    p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
+    p.set_defaults(run=_scorecard)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from routing.policy.describe import describe
+
+    loaded = load_policy(args.policy, args.team)
+    print(describe(loaded))
+    print(f"\nOK: {args.policy} is a valid policy.", file=sys.stderr)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from routing.policy.schema import policy_json_schema, team_json_schema
+
+    schema = team_json_schema() if args.team else policy_json_schema()
+    print(json.dumps(schema, indent=2, sort_keys=True))
+    return 0
+
+
+def _until(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise LeadflowError(f"--until: expected an RFC 3339 time, got {text!r}") from None
+    if moment.tzinfo is None:
+        raise LeadflowError(f"--until: {text!r} needs a UTC offset, e.g. -05:00")
+    return moment.timestamp()
+
+
+def _open_events(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise LeadflowError(f"{path}: cannot read events ({exc.strerror})") from None
+
+
+def _replay(args: argparse.Namespace) -> int:
+    loaded = load_policy(args.policy, args.team)
+    engine = Engine(loaded)
+    kinds: Counter[str] = Counter()
+    sink = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        with _open_events(args.events) as lines:
+            render = dumps if args.format == "jsonl" else readable
+            for output in replay(engine, lines, _until(args.until)):
+                kinds[output["type"]] += 1
+                sink.write(render(output))
+                sink.write("\n")
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    sys.stdout.flush()
+    print("\n" + summary(engine, loaded, kinds), file=sys.stderr)
+    return 0
+
+
+_DETAILS = (
+    "rep_id",
+    "from_rep_id",
+    "pool",
+    "tier",
+    "sla",
+    "level",
+    "due",
+    "first_touch_due",
+    "missing",
+    "reason",
+    "notify",
+    "action",
+    "signals",
+    "commitment",
+    "source",
+)
+
+
+def readable(output: dict[str, object]) -> str:
+    """One decision as a line a person can scan: time, type, subject, the fields that matter."""
+    at = str(output["at"]).replace("T", " ")[:16]
+    subject = output.get("lead_id") or output.get("pool") or ""
+    parts = [f"{at}  {output['type']:<18} {subject!s:<8}"]
+    for key in _DETAILS:
+        value = output.get(key)
+        if value is None or (key == "pool" and subject == value):
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ",".join(f"{k}={v}" for k, v in value.items())
+        elif key in ("due", "first_touch_due"):
+            value = str(value).replace("T", " ")[:16]
+        parts.append(f"{key}={value}")
+    if "why" in output and output["type"] in ("lead.queued", "sla.escalated"):
+        parts.append(f"— {output['why']}")
+    return " ".join(parts)
+
+
+def summary(engine: Engine, loaded: LoadedPolicy, kinds: Counter[str]) -> str:
+    """What a replay did, in a few readable lines."""
+    s = engine.stats
+    leads = engine.leads.values()
+    mqls = sum(1 for lead in leads if lead.cycle > 0)
+    open_ = [lead for lead in leads if lead.state == MQL]
+    owned = sum(1 for lead in open_ if lead.owner is not None)
+    queued = sum(len(p.queue) for p in engine.router.pools.values())
+    inputs = s["applied"] + s["refused"] + s["duplicate"] + s["rejected"]
+    lines = [
+        f"leadflow replay — {loaded.policy.agreement.name}",
+        f"  inputs     {inputs}: {s['applied']} applied, {s['duplicate']} duplicate(s) ignored, "
+        f"{s['refused']} refused, {s['rejected']} malformed",
+        f"  leads      {len(engine.leads)} seen, {mqls} became MQL, "
+        f"{kinds['lead.disqualified']} disqualified, {kinds['handoff.incomplete']} incomplete",
+        f"  routing    {kinds['lead.assigned']} assigned, {kinds['lead.reassigned']} reassigned, "
+        f"{kinds['lead.queued']} queued; now {len(open_)} open ({owned} owned, {queued} waiting)",
+    ]
+    lines.append(
+        f"  SLAs       {kinds['sla.met']} met, {kinds['sla.breached']} breached, "
+        f"{kinds['sla.at_risk']} at-risk warnings, {kinds['sla.escalated']} escalations"
+    )
+    lines.append(
+        f"  signals    {kinds['intent.spike']} intent spikes, {kinds['surge.entered']} surges, "
+        f"{kinds['period.breached']} weekly commitments missed"
+    )
+    if engine.now != float("-inf"):
+        lines.append(f"  event time up to {engine.fmt(engine.now)}")
+    lines.append(f"  decisions  {sum(kinds.values())} written")
+    return "\n".join(lines)
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    from routing.scorecard import render_scorecard
+
+    loaded = load_policy(args.policy, args.team)
+    engine = Engine(loaded)
+    with _open_events(args.events) as lines:
+        for _ in replay(engine, lines, _until(args.until)):
+            pass
+    if args.json:
+        print(json.dumps(engine.commitments.to_json(engine.now), indent=2))
+    else:
+        print(render_scorecard(engine.commitments.scorecard(engine.now)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

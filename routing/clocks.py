@@ -1,0 +1,233 @@
+"""Starting, stopping and firing the SLA clocks of leads (the engine's timer side).
+
+Which window each SLA uses is decided here, from the policy:
+- handoff: `marketing_commits.handoff`, from mql_at until the lead is assigned;
+- first_touch: the lead's tier window (or the surge's `relax_first_touch`), from mql_at
+  until the first touch or a disposition; restarted for a new owner on reassignment;
+- follow_up: `sales_commits.follow_up`, from the first touch until `touches` touches
+  on `channels` channels;
+- disposition: `sales_commits.disposition`, from mql_at until the lead is dispositioned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from routing.calendar import BusinessCalendar
+from routing.commitments import Commitments
+from routing.lead import Lead
+from routing.outputs import Emitter
+from routing.policy.models import Policy
+from routing.reps import RepState
+from routing.sla import (
+    AT_RISK,
+    BREACH,
+    BREACHED,
+    DISPOSITION,
+    FIRST_TOUCH,
+    FOLLOW_UP,
+    HANDOFF,
+    MET,
+    RUNNING,
+    STOPPED,
+    Point,
+    SlaClock,
+    schedule,
+)
+from routing.windows import Window
+
+
+class SlaTimers:
+    policy: Policy
+    cal: BusinessCalendar
+    em: Emitter
+    commitments: Commitments
+    managers: dict[str, str | None]
+    effective_at: float
+
+    def setup_clocks(self) -> None:
+        p = self.policy
+        self._notify_cache: dict[
+            tuple[str | None, str | None, tuple[str, ...]], tuple[str, ...]
+        ] = {}
+        self.points: tuple[Point, ...] = schedule(p)
+        self.tier_windows = tuple(
+            Window.of(t.first_touch.within, t.first_touch.clock) for t in p.tiers
+        )
+        relax = p.surge.actions.relax_first_touch if p.surge is not None else {}
+        self.relaxed_windows = tuple(
+            Window.of(relax[t.name], t.first_touch.clock) if t.name in relax else w
+            for t, w in zip(p.tiers, self.tier_windows, strict=True)
+        )
+        mc, sc = p.marketing_commits, p.sales_commits
+        self.windows: dict[str, Window | None] = {
+            HANDOFF: Window.of(mc.handoff.within, mc.handoff.clock) if mc.handoff else None,
+            FOLLOW_UP: Window.of(sc.follow_up.within, sc.follow_up.clock) if sc.follow_up else None,
+            DISPOSITION: (
+                Window.of(sc.disposition.within, sc.disposition.clock) if sc.disposition else None
+            ),
+        }
+
+    def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
+        raise NotImplementedError
+
+    def rep_of(self, lead: Lead) -> RepState | None:
+        raise NotImplementedError
+
+    def escalate_action(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> str:
+        raise NotImplementedError
+
+    def window_for(self, lead: Lead, sla: str) -> Window | None:
+        if sla == FIRST_TOUCH:
+            windows = self.relaxed_windows if lead.relaxed else self.tier_windows
+            return windows[lead.tier_index]
+        return self.windows[sla]
+
+    def start_clock(self, lead: Lead, sla: str, start: float) -> SlaClock | None:
+        """Start (or restart, for a new owner) one SLA clock of a lead, if it applies."""
+        window = self.window_for(lead, sla)
+        if window is None or lead.mql_at is None or lead.mql_at < self.effective_at:
+            return None
+        old = lead.clocks.get(sla)
+        if old is not None:
+            old.version += 1
+        clock = SlaClock(
+            sla=sla,
+            lead_id=lead.id,
+            cycle=lead.cycle,
+            n=old.n + 1 if old is not None and old.cycle == lead.cycle else 1,
+            start=start,
+            due=window.due(start, self.cal),
+            business=window.business,
+        )
+        lead.clocks[sla] = clock
+        self._schedule_next(clock)
+        return clock
+
+    def _schedule_next(self, clock: SlaClock) -> None:
+        if clock.next_point < len(self.points):
+            at = clock.point_at(self.points[clock.next_point], self.cal)
+            self.schedule(at, "sla", clock, clock.version)
+
+    def stop_clock(self, lead: Lead, sla: str, t: float, cause: str, counts: bool = True) -> None:
+        """The clock's stop condition happened at t. `counts`: it is met if in time;
+        otherwise (the condition no longer applies) the clock just stops."""
+        clock = lead.clocks.get(sla)
+        if clock is None or clock.state not in (RUNNING, BREACHED):
+            return
+        clock.version += 1
+        if clock.state == BREACHED:
+            clock.state = STOPPED
+            return
+        if not counts:
+            clock.state = STOPPED
+            return
+        if t <= clock.due:
+            clock.state = MET
+            self.em.emit(
+                "sla.met",
+                t,
+                cause,
+                f"{lead.id}/{sla}",
+                lead_id=lead.id,
+                sla=sla,
+                due=self.em.fmt(clock.due),
+                done_at=self.em.fmt(t),
+                rep_id=lead.owner,
+            )
+            self.commitments.sla_result(sla, self._tier(lead, sla), clock.due, True)
+        else:
+            self._breach(lead, clock, clock.due, cause)
+            clock.state = STOPPED
+
+    def stop_all(self, lead: Lead) -> None:
+        for clock in lead.clocks.values():
+            if clock.state in (RUNNING, BREACHED):
+                clock.state = STOPPED
+                clock.version += 1
+
+    def _tier(self, lead: Lead, sla: str) -> str | None:
+        return lead.tier if sla == FIRST_TOUCH else None
+
+    def _breach(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
+        clock.state = BREACHED
+        self.em.emit(
+            "sla.breached",
+            at,
+            cause,
+            lead.id,
+            lead_id=lead.id,
+            sla=clock.sla,
+            due=self.em.fmt(clock.due),
+            rep_id=lead.owner,
+        )
+        self.commitments.sla_result(clock.sla, self._tier(lead, clock.sla), clock.due, False)
+
+    def fire_clock(self, lead: Lead, clock: SlaClock, at: float) -> None:
+        p = self.points[clock.next_point]
+        clock.next_point += 1
+        cause = f"{clock.name}@{p.kind}{p.level or ''}"
+        if p.kind == AT_RISK:
+            if clock.state == RUNNING:
+                self.em.emit(
+                    "sla.at_risk",
+                    at,
+                    cause,
+                    lead.id,
+                    lead_id=lead.id,
+                    sla=clock.sla,
+                    due=self.em.fmt(clock.due),
+                    rep_id=lead.owner,
+                )
+        elif p.kind == BREACH:
+            self._breach(lead, clock, at, cause)
+        else:
+            step = p.step
+            assert step is not None
+            notify = self.notify(lead, step.notify)
+            record = self.em.emit(
+                "sla.escalated",
+                at,
+                cause,
+                lead.id,
+                lead_id=lead.id,
+                sla=clock.sla,
+                level=p.level,
+                notify=notify,
+                action=step.action,
+                rep_id=lead.owner,
+            )
+            if step.action == "reassign":
+                record["why"] = self.escalate_action(lead, clock, at, cause)
+        if clock.state in (RUNNING, BREACHED) and lead.clocks.get(clock.sla) is clock:
+            self._schedule_next(clock)
+
+    def notify(self, lead: Lead, roles: list[str]) -> list[str]:
+        """Resolve roles to people: rep -> owner, team_lead -> their lead, sales_manager ->
+        that lead's manager. Unassigned leads notify the team leads of their pool."""
+        owner = self.rep_of(lead)
+        key = (owner.id if owner is not None else None, lead.pool, tuple(roles))
+        cached = self._notify_cache.get(key)
+        if cached is not None:
+            return list(cached)
+        leads_ = (
+            [owner.team_lead] if owner is not None and owner.team_lead else self.pool_leads(lead)
+        )
+        out: list[str] = []
+        for role in roles:
+            if role == "rep":
+                names = [owner.id] if owner is not None else []
+            elif role == "team_lead":
+                names = [x for x in leads_ if x]
+            elif role == "sales_manager":
+                names = sorted({m for x in leads_ if (m := self.managers.get(x or ""))})
+            else:
+                names = [role]
+            out.extend(n for n in names if n not in out)
+        if len(self._notify_cache) > 4096:
+            self._notify_cache.clear()
+        self._notify_cache[key] = tuple(out)
+        return out
+
+    def pool_leads(self, lead: Lead) -> list[str]:
+        raise NotImplementedError

@@ -1,0 +1,362 @@
+"""Weekly commitments of both sides: measure each week, decide met or missed, escalate.
+
+The engine records what happens (`mql`, `sla_result`, `first_touch`, `dispositioned`);
+`advance(now)` closes every ISO week (policy zone, Monday 00:00 local, DST-correct) that
+has ended and emits `period.breached` for each missed commitment, climbing the
+`escalation.period` ladder on consecutive misses, plus `agreement.review_due` at every
+review anniversary. Pure: time is an argument, nothing is read from a clock.
+
+Decisions beyond the policy text:
+
+* A week that started before the first observed instant (or before the agreement's
+  effective midnight, when that falls mid-week) is *partial*: shown, status
+  ``"partial"``, never evaluated, counters untouched.
+* Reviews due before the first observed instant are history: not emitted.
+* Records for a week already closed still count in its scorecard figures (MQLs, speed,
+  reasons, breaches), but its rows stay as decided: an emitted decision stands.
+* Speed percentiles are linear-interpolated between closest ranks (numpy's default; see
+  :func:`routing.scorecard.percentile`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from routing.calendar import BusinessCalendar
+from routing.errors import LeadflowError
+from routing.outputs import Emitter, TimeFormat
+from routing.policy.models import PeriodStep, Policy
+from routing.scorecard import Row, Side, Status, WeekCard, card_to_json, percentile
+
+__all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
+
+SLA_NAMES = ("handoff", "first_touch", "follow_up", "disposition")
+OUTCOMES = ("accepted", "rejected", "deferred")
+NO_REASON = "(no reason)"
+_REVIEW_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+_Mode = Literal["evaluate", "partial", "in progress"]
+
+
+class CommitmentError(LeadflowError):
+    """A record the commitments cannot count (unknown SLA, tier or outcome; bad times)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    key: str
+    side: Side
+    target: float
+    unit: Literal["count", "share"] = "share"
+
+
+@dataclass(slots=True)
+class _Week:
+    mqls: int = 0
+    complete: int = 0
+    accepted: int = 0
+    dispositioned: int = 0
+    met: Counter[str] = field(default_factory=Counter)
+    missed: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    speed: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(d.day, (nxt - timedelta(days=1)).day))
+
+
+class Commitments:
+    """Per-week aggregates, consecutive-miss counters and the review schedule of a policy."""
+
+    def __init__(self, policy: Policy, calendar: BusinessCalendar) -> None:
+        self._next: float | None = None  # cached next_deadline()
+        self._last_week: tuple[float, float, _Week] | None = None  # [start, end) of the last used
+        self._policy = policy
+        self._cal = calendar
+        self._tiers = [t.name for t in policy.tiers]
+        self._specs = self._build_specs(policy)
+        self._per_lead = [s.key for s in self._specs if s.key.split(":")[0] in SLA_NAMES]
+        self._effective = self._midnight(policy.agreement.effective)
+        self._weeks: dict[float, _Week] = {}
+        self._first_seen: float | None = None
+        self._partial_before = 0.0  # weeks starting before this are partial
+        self._first_week = 0.0
+        self._open = 0.0  # start of the oldest week not yet closed
+        self._counters: dict[str, int] = {}
+        self._decided: dict[float, list[Row]] = {}
+        self._review_k = 1
+
+    @staticmethod
+    def _build_specs(policy: Policy) -> list[_Spec]:
+        mc, sc = policy.marketing_commits, policy.sales_commits
+        specs: list[_Spec] = []
+        if mc.mql_volume is not None:
+            specs.append(_Spec("mql_volume", "marketing", mc.mql_volume.min, "count"))
+        if mc.data_completeness is not None:
+            specs.append(_Spec("data_completeness", "marketing", mc.data_completeness.min))
+        if mc.handoff is not None:
+            specs.append(_Spec("handoff", "marketing", mc.handoff.target))
+        if mc.sal_rate is not None:
+            specs.append(_Spec("sal_rate", "marketing", mc.sal_rate.min))
+        specs += [
+            _Spec(f"first_touch:{t.name}", "sales", t.first_touch.target) for t in policy.tiers
+        ]
+        if sc.follow_up is not None:
+            specs.append(_Spec("follow_up", "sales", sc.follow_up.target))
+        if sc.disposition is not None:
+            specs.append(_Spec("disposition", "sales", sc.disposition.target))
+        return specs
+
+    # ------------------------------------------------------------------ time helpers
+
+    def _midnight(self, d: date) -> float:
+        return datetime(d.year, d.month, d.day, tzinfo=self._cal.tz).timestamp()
+
+    def _week_end(self, start: float) -> float:
+        return self._midnight(self._cal.local_date(start) + timedelta(days=7))
+
+    def _label(self, start: float) -> str:
+        iso = self._cal.local_date(start).isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+
+    def _week(self, t: float) -> _Week:
+        cached = self._last_week
+        if cached is not None and cached[0] <= t < cached[1]:
+            return cached[2]
+        if not math.isfinite(t):
+            raise CommitmentError(f"expected a finite epoch time, got {t!r}")
+        start = self._cal.week_start(t)
+        week = self._weeks.get(start)
+        if week is None:
+            week = self._weeks[start] = _Week()
+        self._last_week = (start, self._week_end(start), week)
+        return week
+
+    def _review_due(self, k: int) -> float:
+        months = _REVIEW_MONTHS[self._policy.agreement.review_every] * k
+        return self._midnight(_add_months(self._policy.agreement.effective, months))
+
+    # ------------------------------------------------------------------ recording
+
+    def observe(self, t: float) -> None:
+        """Note an input instant; the first one fixes the first period."""
+        if self._first_seen is not None:
+            return
+        if not math.isfinite(t):
+            raise CommitmentError(f"expected a finite epoch time, got {t!r}")
+        self._first_seen = t
+        self._partial_before = max(t, self._effective)
+        self._first_week = self._open = self._cal.week_start(self._partial_before)
+        while self._review_due(self._review_k) < t:
+            self._review_k += 1
+
+    def mql(self, t: float, tier: str, complete: bool) -> None:
+        self._check_tier(tier)
+        week = self._week(t)
+        week.mqls += 1
+        week.complete += bool(complete)
+
+    def sla_result(self, sla: str, tier: str | None, due: float, met: bool) -> None:
+        """A per-lead SLA resolved; it counts in the week containing `due`."""
+        if sla not in SLA_NAMES:
+            raise CommitmentError(f"unknown sla {sla!r}: expected one of {', '.join(SLA_NAMES)}")
+        key = sla
+        if sla == "first_touch":
+            key = f"first_touch:{self._check_tier(tier)}"
+        week = self._week(due)
+        (week.met if met else week.missed)[key] += 1
+
+    def first_touch(self, tier: str, mql_at: float, touch_at: float) -> None:
+        """Speed to first touch in calendar minutes, counted in the week of `touch_at`."""
+        self._check_tier(tier)
+        if touch_at < mql_at:
+            raise CommitmentError(f"first touch at {touch_at} is before its MQL at {mql_at}")
+        self._week(touch_at).speed.setdefault(tier, []).append((touch_at - mql_at) / 60.0)
+
+    def dispositioned(self, t: float, outcome: str, reason: str | None) -> None:
+        if outcome not in OUTCOMES:
+            raise CommitmentError(
+                f"unknown outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}"
+            )
+        week = self._week(t)
+        week.dispositioned += 1
+        week.accepted += outcome == "accepted"
+        if outcome == "rejected":
+            week.reasons[reason or NO_REASON] += 1
+
+    def _check_tier(self, tier: str | None) -> str:
+        if tier is None or tier not in self._tiers:
+            raise CommitmentError(
+                f"unknown tier {tier!r}: expected one of {', '.join(self._tiers)}"
+            )
+        return tier
+
+    # ------------------------------------------------------------------ periods
+
+    def next_deadline(self) -> float | None:
+        """When `advance` next has something to do; None before the first observation."""
+        if self._first_seen is None:
+            return None
+        if self._next is None:
+            self._next = min(self._week_end(self._open), self._review_due(self._review_k))
+        return self._next
+
+    def advance(self, now: float, emitter: Emitter) -> None:
+        """Close every week ending at or before `now` and emit due reviews, in time order
+        (a week closing at the same instant as a review comes first)."""
+        if self._first_seen is None:
+            return
+        self._next = None
+        if not math.isfinite(now):
+            raise CommitmentError(f"expected a finite epoch time, got {now!r}")
+        while True:
+            week_end, review = self._week_end(self._open), self._review_due(self._review_k)
+            if week_end <= now and week_end <= review:
+                self._close(self._open, week_end, emitter)
+                self._open = week_end
+            elif review <= now:
+                name = self._policy.agreement.name
+                emitter.emit(
+                    "agreement.review_due",
+                    at=review,
+                    cause=f"review:{self._review_k}",
+                    subject=name,
+                    agreement=name,
+                    due=emitter.fmt(review),
+                )
+                self._review_k += 1
+            else:
+                return
+
+    def _close(self, start: float, end: float, emitter: Emitter) -> None:
+        mode: _Mode = "partial" if start < self._partial_before else "evaluate"
+        rows = self._rows(self._weeks.get(start), self._counters, mode)
+        self._decided[start] = rows
+        label = self._label(start)
+        for row in rows:
+            if row.status != "missed":
+                continue
+            step = self._step(row.consecutive)
+            emitter.emit(
+                "period.breached",
+                at=end,
+                cause=f"period:{label}",
+                subject=row.commitment,
+                commitment=row.commitment,
+                side=row.side,
+                period=label,
+                consecutive=row.consecutive,
+                action=row.action,
+                notify=list(step.notify) if step else [],
+                target=row.target,
+                actual=row.actual,
+            )
+
+    def _step(self, n: int) -> PeriodStep | None:
+        steps = [s for s in self._policy.escalation.period if s.consecutive <= n]
+        return steps[-1] if steps else None
+
+    def _actual(self, spec: _Spec, week: _Week) -> float | None:
+        if spec.unit == "count":
+            return week.mqls
+        if spec.key == "data_completeness":
+            num, den = week.complete, week.mqls
+        elif spec.key == "sal_rate":
+            num, den = week.accepted, week.dispositioned
+        else:
+            num, den = week.met[spec.key], week.met[spec.key] + week.missed[spec.key]
+        return num / den if den else None
+
+    def _rows(self, week: _Week | None, counters: dict[str, int], mode: _Mode) -> list[Row]:
+        """The rows of one week; in "evaluate" mode `counters` is updated in place."""
+        week = week or _Week()
+        rows: list[Row] = []
+        for spec in self._specs:
+            actual = self._actual(spec, week)
+            n = counters.get(spec.key, 0)
+            status: Status
+            if mode != "evaluate":
+                status = mode
+            elif actual is None:
+                status = "n/a"
+            elif actual >= spec.target:
+                status, n = "met", 0
+            else:
+                status, n = "missed", n + 1
+            counters[spec.key] = n
+            step = self._step(n) if status == "missed" else None
+            action = step.action if step else None
+            rows.append(Row(spec.key, spec.side, spec.target, actual, status, n, action, spec.unit))
+        return rows
+
+    # ------------------------------------------------------------------ views
+
+    def scorecard(self, now: float) -> list[WeekCard]:
+        """Every week from the first period to the one containing `now` (maybe in progress)."""
+        if self._first_seen is None:
+            return []
+        counters = dict(self._counters)
+        cards: list[WeekCard] = []
+        start = self._first_week
+        while start <= now:
+            end = self._week_end(start)
+            week = self._weeks.get(start) or _Week()
+            partial = start < self._partial_before
+            in_progress = end > now and start not in self._decided
+            rows = self._decided.get(start)
+            if rows is None:
+                mode: _Mode = "in progress" if in_progress else "partial" if partial else "evaluate"
+                rows = self._rows(week, counters, mode)
+            first = self._cal.local_date(start)
+            cards.append(
+                WeekCard(
+                    label=self._label(start),
+                    start=start,
+                    end=end,
+                    first_day=first,
+                    last_day=first + timedelta(days=6),
+                    partial=partial,
+                    in_progress=in_progress,
+                    rows=rows,
+                    speed=self._speed(week),
+                    rejection_reasons=dict(
+                        sorted(week.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+                    ),
+                    mqls=week.mqls,
+                    breaches=self._breaches(week),
+                )
+            )
+            start = end
+        return cards
+
+    def _speed(self, week: _Week) -> dict[str, tuple[int, float | None, float | None]]:
+        out: dict[str, tuple[int, float | None, float | None]] = {}
+        for tier in self._tiers:
+            values = week.speed.get(tier, [])
+            if values:
+                out[tier] = (len(values), percentile(values, 50), percentile(values, 95))
+            else:
+                out[tier] = (0, None, None)
+        return out
+
+    def _breaches(self, week: _Week) -> dict[str, int]:
+        out = {key: week.missed[key] for key in self._per_lead}
+        out.update({k: n for k, n in sorted(week.missed.items()) if k not in out and n})
+        return out
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        """The scorecard as JSON-able data; times RFC 3339 in the policy zone."""
+        fmt = TimeFormat(self._cal.tz)
+        return {
+            "agreement": self._policy.agreement.name,
+            "timezone": self._cal.timezone,
+            "as_of": fmt(now),
+            "weeks": [card_to_json(card, fmt) for card in self.scorecard(now)],
+        }

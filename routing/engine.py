@@ -1,0 +1,279 @@
+"""The engine: one event and one instant in, decisions out. Pure and deterministic.
+
+Drivers (offline replay, the Kafka worker, the simulator) call `apply(event)` for each
+input and `advance(now)` as time passes; `next_deadline()` says when to call back. Time
+is always an argument: the engine never reads a clock.
+
+Events are applied at their own time. Before an event at t, every timer due before t
+fires; timers due at exactly t fire after the events at t (a touch at the due instant
+meets the window). The high-water mark of event time is `now`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, deque
+from collections.abc import Iterator
+from datetime import datetime, time
+from typing import Any
+
+from routing.commitments import Commitments
+from routing.errors import EventError
+from routing.events import (
+    LEAD_FIELDS,
+    InputEvent,
+    LeadDispositioned,
+    LeadEngaged,
+    LeadTouched,
+    LeadUpserted,
+    RepStatus,
+    RepUpserted,
+)
+from routing.intent import IntentDetector
+from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
+from routing.lifecycle import Lifecycle
+from routing.outputs import Emitter, Output, TimeFormat
+from routing.policy.loader import LoadedPolicy
+from routing.policy.team import Rep
+from routing.reps import RepState, build_rep
+from routing.router import Router
+
+DEDUPE_WINDOW_S = 7 * 86400.0
+NEG_INF = float("-inf")
+
+
+class Engine(Lifecycle):
+    """The routing core. See the module docstring for the time model."""
+
+    def __init__(self, loaded: LoadedPolicy, dedupe_window_s: float = DEDUPE_WINDOW_S) -> None:
+        policy = loaded.policy
+        self.policy = policy
+        self.team = loaded.team
+        self.cal = policy.calendar.build()
+        self.fmt = TimeFormat(self.cal.tz)
+        self.em = Emitter(self.fmt)
+        self.defs = Definitions(policy)
+        self.intent = (
+            IntentDetector(policy.alerts.intent_spike) if policy.alerts.intent_spike else None
+        )
+        self.commitments = Commitments(policy, self.cal)
+        effective = datetime.combine(policy.agreement.effective, time(0), self.cal.tz)
+        self.effective_at = effective.timestamp()
+        reps = [
+            build_rep(rep, i, policy.routing.capacity, self.cal)
+            for i, rep in enumerate(loaded.team.reps)
+        ]
+        self.router = Router(policy, reps)
+        self.managers = {k: v.sales_manager for k, v in loaded.team.team_leads.items()}
+        self.leads: dict[str, Lead] = {}
+        self.now = NEG_INF
+        self._timers: list[tuple[float, int, str, Any, int]] = []
+        self._tseq = 0
+        self._seen: dict[str, float] = {}
+        self._seen_order: deque[tuple[float, str]] = deque()
+        self.dedupe_window_s = dedupe_window_s
+        self.stats: Counter[str] = Counter()
+        self.setup_lifecycle()
+
+    # --- driving ----------------------------------------------------------------------
+    def apply(self, event: InputEvent, source: str = "", raw: str | None = None) -> list[Output]:
+        """Apply one validated input event; return the decisions it (and time) caused."""
+        t = event.at.timestamp()
+        self._fire_until(t, inclusive=False)
+        if self._duplicate(event.event_id, t):
+            self.stats["duplicate"] += 1
+            return self.em.take()
+        if t > self.now:
+            self.now = t
+        self.commitments.observe(t)
+        cause = event.event_id
+        try:
+            self._dispatch(event, t, cause)
+        except EventError as exc:
+            self.stats["refused"] += 1
+            self.em.emit(
+                "event.rejected",
+                t,
+                source or cause,
+                cause,
+                raw=raw if raw is not None else event.model_dump_json(),
+                source=source,
+                reason=str(exc),
+            )
+        else:
+            self.stats["applied"] += 1
+        if t < self.now:  # a late event: its own timers may already be due
+            self._fire_until(self.now, inclusive=False)
+        return self.em.take()
+
+    def reject(self, raw: str, source: str, reason: str) -> list[Output]:
+        """An input that could not be parsed at all: say so, at the current event time."""
+        self.stats["rejected"] += 1
+        at = self.now if self.now != NEG_INF else 0.0
+        self.em.emit("event.rejected", at, source, "input", raw=raw, source=source, reason=reason)
+        return self.em.take()
+
+    def advance(self, now: float) -> list[Output]:
+        """Let time pass up to and including `now`: fire every timer due by then."""
+        if now > self.now:
+            self.now = now
+        self._fire_until(now, inclusive=True)
+        return self.em.take()
+
+    def next_deadline(self) -> float | None:
+        """The earliest instant at which `advance` would decide something."""
+        self._drop_stale()
+        nxt = self._timers[0][0] if self._timers else None
+        periods = self.commitments.next_deadline()
+        if periods is not None and (nxt is None or periods < nxt):
+            nxt = periods
+        return nxt
+
+    # --- timers -----------------------------------------------------------------------
+    def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
+        self._tseq += 1
+        heapq.heappush(self._timers, (at, self._tseq, kind, subject, version))
+
+    def _drop_stale(self) -> None:
+        timers = self._timers
+        while timers and not self.timer_live(timers[0][2], timers[0][3], timers[0][4]):
+            heapq.heappop(timers)
+
+    def _fire_until(self, limit: float, inclusive: bool) -> None:
+        timers = self._timers
+        commitments = self.commitments
+        while True:
+            top = timers[0][0] if timers else None
+            periods = commitments.next_deadline()
+            if periods is not None and (top is None or periods < top):
+                if periods < limit or (inclusive and periods == limit):
+                    commitments.advance(periods, self.em)
+                    continue
+                return
+            if top is None or top > limit or (top == limit and not inclusive):
+                return
+            at, _, kind, subject, version = heapq.heappop(timers)
+            if self.timer_live(kind, subject, version):
+                self.fire(at, kind, subject, version)
+
+    # --- de-duplication ---------------------------------------------------------------
+    def _duplicate(self, event_id: str, t: float) -> bool:
+        seen = self._seen
+        if event_id in seen:
+            return True
+        seen[event_id] = t
+        self._seen_order.append((t, event_id))
+        if len(seen) & 1023 == 0:  # forget ids older than the window, now and then
+            order = self._seen_order
+            horizon = max(self.now, t) - self.dedupe_window_s
+            while order and order[0][0] < horizon:
+                seen.pop(order.popleft()[1], None)
+        return False
+
+    # --- input events -----------------------------------------------------------------
+    def _dispatch(self, event: InputEvent, t: float, cause: str) -> None:
+        if isinstance(event, LeadEngaged):
+            self._engaged(event, t, cause)
+        elif isinstance(event, LeadTouched):
+            self.touched(event.lead_id, event.channel, t, cause)
+        elif isinstance(event, LeadUpserted):
+            self._upserted(event, t, cause)
+        elif isinstance(event, LeadDispositioned):
+            self.dispositioned(event, t, cause)
+        elif isinstance(event, RepStatus):
+            self._rep_status(event, t, cause)
+        elif isinstance(event, RepUpserted):
+            self._rep_upserted(event, t, cause)
+
+    def lead(self, lead_id: str) -> Lead:
+        lead = self.leads.get(lead_id)
+        if lead is None:
+            lead = self.leads[lead_id] = Lead(lead_id, {"engagements": 0})
+        return lead
+
+    def _upserted(self, event: LeadUpserted, t: float, cause: str) -> None:
+        lead = self.lead(event.lead_id)
+        given = event.model_fields_set
+        for name in LEAD_FIELDS:
+            if name in given:
+                lead.fields[name] = getattr(event, name)
+        reason = self.defs.disqualified(lead.fields)
+        if reason is not None:
+            if lead.state != DISQUALIFIED:
+                was_open = lead.state == MQL
+                if was_open:
+                    self.close(lead, t)
+                lead.state = DISQUALIFIED
+                self.em.emit("lead.disqualified", t, cause, lead.id, lead_id=lead.id, reason=reason)
+                if was_open:
+                    self.drain(t, cause)  # its rep has room again
+            return
+        if lead.state == DISQUALIFIED:
+            lead.state = NEW
+        self.qualify(lead, t, cause)
+
+    def _engaged(self, event: LeadEngaged, t: float, cause: str) -> None:
+        lead = self.lead(event.lead_id)
+        fields = lead.fields
+        fields["engagements"] += 1
+        if event.activity == "demo_request":
+            fields["demo_requested"] = True
+        if self.intent is not None and lead.state != DISQUALIFIED:
+            signals = self.intent.observe(lead, t, event.activity)
+            if signals is not None:
+                self.em.emit(
+                    "intent.spike",
+                    t,
+                    cause,
+                    lead.id,
+                    lead_id=lead.id,
+                    rep_id=lead.owner,
+                    signals=signals,
+                )
+        self.qualify(lead, t, cause)
+
+    def _rep_status(self, event: RepStatus, t: float, cause: str) -> None:
+        rep = self.router.reps.get(event.rep_id)
+        if rep is None:
+            raise EventError(f"unknown rep {event.rep_id!r}; add it with rep.upserted first")
+        self.set_status(rep, event.status, t, cause)
+        if event.until is not None and event.status != "available":
+            self.schedule(event.until.timestamp(), "status", rep, rep.status_version)
+
+    def _rep_upserted(self, event: RepUpserted, t: float, cause: str) -> None:
+        unknown = [p for p in event.pools if p not in self.router.pools]
+        if unknown:
+            raise EventError(
+                f"pools {unknown} are not pools of the policy ({', '.join(self.router.pools)})"
+            )
+        old = self.router.reps.get(event.rep_id)
+        spec = Rep.model_validate(
+            {
+                "id": event.rep_id,
+                "pools": event.pools,
+                "team_lead": event.team_lead
+                if event.team_lead is not None
+                else (old.team_lead if old is not None else None),
+                "weight": event.weight
+                if event.weight is not None
+                else (old.weight if old is not None else 1.0),
+                "capacity": event.capacity.model_dump() if event.capacity else {},
+                "hours": event.hours.model_dump() if event.hours else None,
+            }
+        )
+        order = old.order if old is not None else len(self.router.reps) + 1_000_000
+        fresh = build_rep(spec, order, self.policy.routing.capacity, self.cal)
+        if old is None:
+            self.router.add_rep(fresh)
+        else:
+            self.router.update_rep(
+                old, fresh, capacity=event.capacity is not None, hours=event.hours is not None
+            )
+        self._notify_cache.clear()  # team leads or pools may have changed
+        self.drain(t, cause)
+
+    def iter_open_leads(self) -> Iterator[Lead]:
+        return (lead for lead in self.leads.values() if lead.state == MQL)
+
+
+__all__ = ["CLOSED", "Engine", "RepState"]

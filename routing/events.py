@@ -1,0 +1,171 @@
+"""Input events (the wire contract of leads.events) as pydantic models, and their parsing.
+
+A line or message that does not validate is never applied: the caller turns the
+`EventError` into an `event.rejected` output (replay) or a dead letter (streams).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from routing.errors import EventError
+from routing.policy.team import RepCapacity, RepHours
+
+MAX_EVENT_BYTES = 64 * 1024
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"timestamp year {moment.year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return moment
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+Share100 = Annotated[float, Field(ge=0, le=100)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_id: Id
+    at: Instant
+
+
+class LeadUpserted(_Event):
+    type: Literal["lead.upserted"]
+    lead_id: Id
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    role: str | None = None
+    source: str | None = None
+    score: Share100 | None = None
+    fit: Share100 | None = None
+    segment: Literal["enterprise", "mid_market", "smb"] | None = None
+    region: str | None = None
+    country: str | None = None
+    industry: str | None = None
+    demo_requested: bool | None = None
+
+
+LEAD_FIELDS = (
+    "name",
+    "email",
+    "company",
+    "role",
+    "source",
+    "score",
+    "fit",
+    "segment",
+    "region",
+    "country",
+    "industry",
+    "demo_requested",
+)
+
+
+class LeadEngaged(_Event):
+    type: Literal["lead.engaged"]
+    lead_id: Id
+    activity: Annotated[str, Field(min_length=1)]
+
+
+class LeadTouched(_Event):
+    type: Literal["lead.touched"]
+    lead_id: Id
+    rep_id: Id
+    channel: Literal["call", "email", "linkedin", "sms", "meeting"]
+    outcome: Literal["connected", "voicemail", "no_answer", "replied", "bounced"]
+
+
+class LeadDispositioned(_Event):
+    type: Literal["lead.dispositioned"]
+    lead_id: Id
+    rep_id: Id
+    outcome: Literal["accepted", "rejected", "deferred"]
+    reason: str | None = None
+    defer_until: Instant | None = None
+
+
+class RepStatus(_Event):
+    type: Literal["rep.status"]
+    rep_id: Id
+    status: Literal["available", "away", "offline", "pto"]
+    until: Instant | None = None
+
+
+class RepUpserted(_Event):
+    type: Literal["rep.upserted"]
+    rep_id: Id
+    pools: Annotated[list[str], Field(min_length=1)]
+    weight: Annotated[float, Field(gt=0)] | None = None
+    capacity: RepCapacity | None = None
+    team_lead: str | None = None
+    hours: RepHours | None = None
+
+
+InputEvent = LeadUpserted | LeadEngaged | LeadTouched | LeadDispositioned | RepStatus | RepUpserted
+INPUT_TYPES = (
+    "lead.upserted",
+    "lead.engaged",
+    "lead.touched",
+    "lead.dispositioned",
+    "rep.status",
+    "rep.upserted",
+)
+_ADAPTER: TypeAdapter[InputEvent] = TypeAdapter(Annotated[InputEvent, Field(discriminator="type")])
+
+
+def parse_event(raw: str | bytes) -> InputEvent:
+    """Validate one JSON event; raise EventError with the reason in words."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise EventError(f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
+    try:
+        return _ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise EventError(explain(exc)) from None
+
+
+def parse_event_object(obj: object) -> InputEvent:
+    """Validate an already-decoded event (e.g. from a test or a generator)."""
+    try:
+        return _ADAPTER.validate_python(obj)
+    except ValidationError as exc:
+        raise EventError(explain(exc)) from None
+
+
+def explain(exc: ValidationError) -> str:
+    """One line naming each bad field, e.g. `at: input should be a valid datetime ...`."""
+    parts: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"] if not str(p).startswith(("lead.", "rep."))]
+        where = ".".join(loc) or "event"
+        kind = err["type"]
+        if kind == "union_tag_invalid":
+            tag = err.get("ctx", {}).get("tag")
+            msg = f"unknown type {tag!r}; expected one of {', '.join(INPUT_TYPES)}"
+        elif kind == "union_tag_not_found":
+            msg = "missing field `type`"
+        elif kind == "missing":
+            msg = "missing required field"
+        elif kind == "json_invalid":
+            msg = f"not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+        else:
+            msg = err["msg"][:1].lower() + err["msg"][1:]
+            if "input" in err and kind not in {"json_type"}:
+                msg += f", got {err['input']!r}"[:120]
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)

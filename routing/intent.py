@@ -1,0 +1,36 @@
+"""Intent spikes: all of the policy's signal counts seen within the sliding window."""
+
+from __future__ import annotations
+
+from routing.lead import Lead
+from routing.policy.models import IntentSpike
+
+
+class IntentDetector:
+    def __init__(self, spec: IntentSpike) -> None:
+        self.window_s = spec.window.seconds
+        self.signals = dict(spec.signals)
+
+    def observe(self, lead: Lead, t: float, activity: str) -> dict[str, int] | None:
+        """Record an engagement; return the signal counts when a spike starts now.
+
+        A spike fires once when the counts are first all met, and re-arms when they no
+        longer are (signals dropped out of the window)."""
+        if activity not in self.signals:
+            return None
+        seen = lead.signals
+        seen.append((t, activity))
+        horizon = t - self.window_s
+        while seen and seen[0][0] < horizon:
+            seen.popleft()
+        counts = dict.fromkeys(self.signals, 0)
+        for at, name in seen:
+            if horizon <= at <= t:
+                counts[name] += 1
+        met = all(counts[name] >= need for name, need in self.signals.items())
+        if met and not lead.intent_active:
+            lead.intent_active = True
+            return {name: counts[name] for name in self.signals}
+        if not met:
+            lead.intent_active = False
+        return None

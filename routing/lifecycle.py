@@ -1,0 +1,376 @@
+"""A lead's way through the agreement: MQL, placement, touches, disposition, hand-backs,
+escalation-driven reassignment; and the timers that move it when no event does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from routing.clocks import SlaTimers
+from routing.errors import EventError
+from routing.events import LeadDispositioned
+from routing.intent import IntentDetector
+from routing.lead import CLOSED, MQL, NEW, Definitions, Lead
+from routing.reps import ACCEPTING, INF, RepState
+from routing.router import PoolState, Router
+from routing.sla import DISPOSITION, FIRST_TOUCH, FOLLOW_UP, HANDOFF, SlaClock
+
+
+class Lifecycle(SlaTimers):
+    defs: Definitions
+    router: Router
+    leads: dict[str, Lead]
+    intent: IntentDetector | None
+
+    def setup_lifecycle(self) -> None:
+        self.setup_clocks()
+        p = self.policy
+        self.follow_up = p.sales_commits.follow_up
+        self.disposition = p.sales_commits.disposition
+        self.handback_on = frozenset(p.routing.reassign_when_rep)
+
+    def lead(self, lead_id: str) -> Lead:
+        raise NotImplementedError
+
+    # --- MQL and placement ------------------------------------------------------------
+    def qualify(self, lead: Lead, t: float, cause: str) -> None:
+        if lead.state == NEW and self.defs.is_mql(lead.fields):
+            self.become_mql(lead, t, cause)
+
+    def become_mql(self, lead: Lead, t: float, cause: str) -> None:
+        fields = lead.fields
+        lead.state = MQL
+        lead.cycle += 1
+        lead.mql_at = t
+        lead.tier_index, lead.tier = self.defs.tier_of(fields)
+        lead.owners = []
+        lead.touches, lead.first_touch_at = 0, None
+        lead.channels = set()
+        lead.reassign_pending = False
+        lead.clocks = {}
+        missing = self.defs.missing(fields)
+        if missing:
+            self.em.emit("handoff.incomplete", t, cause, lead.id, lead_id=lead.id, missing=missing)
+        self.commitments.mql(t, lead.tier, not missing)
+        lead.pool = self.defs.pool_of(fields)
+        if lead.pool is None:
+            self.em.emit(
+                "lead.unroutable",
+                t,
+                cause,
+                lead.id,
+                lead_id=lead.id,
+                tier=lead.tier,
+                why="no pool of the policy matches this lead",
+            )
+            return
+        lead.relaxed = self.router.pools[lead.pool].surge.active
+        self.start_clock(lead, DISPOSITION, t)
+        self.start_clock(lead, FIRST_TOUCH, t)
+        self.place(lead, t, cause)
+
+    def place(self, lead: Lead, t: float, cause: str, handed_back_by: str | None = None) -> None:
+        """Give a lead without an owner to a rep, or queue it."""
+        found = self.router.find(lead, t)
+        if found.rep is not None and found.pool is not None:
+            self._give(lead, found.rep, found.pool, t, cause, found.why, handed_back_by)
+            return
+        self.router.enqueue(lead)
+        why = (
+            found.why if handed_back_by is None else f"{handed_back_by} handed it back; {found.why}"
+        )
+        record = self.em.emit(
+            "lead.queued",
+            t,
+            cause,
+            lead.id,
+            lead_id=lead.id,
+            pool=lead.pool,
+            tier=lead.tier,
+            why=why,
+        )
+        if handed_back_by is not None:
+            record["from_rep_id"] = handed_back_by
+        if lead.first_touch_at is None and len(lead.owners) == 0:
+            self.start_clock(lead, HANDOFF, lead.mql_at if lead.mql_at is not None else t)
+        home = self.router.pools[lead.pool or ""]
+        self.retry_at(home, found.wake)
+        self.surge_check(home, t, cause)
+
+    def _give(
+        self,
+        lead: Lead,
+        rep: RepState,
+        pool: str,
+        t: float,
+        cause: str,
+        why: str,
+        from_rep: str | None,
+    ) -> None:
+        self.router.dequeue(lead)
+        first = not lead.owners
+        last = lead.owners[-1] if lead.owners else None
+        old = self.router.assign(lead, rep, pool, t)
+        previous = old.id if old is not None else (from_rep or last)
+        if first:
+            ft = lead.clocks.get(FIRST_TOUCH)
+            self.em.emit(
+                "lead.assigned",
+                t,
+                cause,
+                lead.id,
+                lead_id=lead.id,
+                rep_id=rep.id,
+                pool=pool,
+                tier=lead.tier,
+                mql_at=self.em.fmt(lead.mql_at or t),
+                first_touch_due=self.em.fmt(ft.due) if ft is not None else None,
+                why=why,
+            )
+            if lead.clocks.get(HANDOFF) is None:
+                self._handoff_instant(lead, t, cause)
+            else:
+                self.stop_clock(lead, HANDOFF, t, cause)
+            return
+        record = self.em.emit(
+            "lead.reassigned",
+            t,
+            cause,
+            f"{lead.id}/{len(lead.owners)}",
+            lead_id=lead.id,
+            from_rep_id=previous,
+            rep_id=rep.id,
+            pool=pool,
+            why=why,
+        )
+        if lead.reassign_pending:
+            lead.reassign_pending = False
+            sla = lead.reassign_sla
+            if sla == FIRST_TOUCH and lead.first_touch_at is None:
+                clock = self.start_clock(lead, FIRST_TOUCH, t)
+                record["first_touch_due"] = self.em.fmt(clock.due) if clock else None
+            elif sla in (DISPOSITION, FOLLOW_UP):
+                self.start_clock(lead, sla, t)
+
+    def _handoff_instant(self, lead: Lead, t: float, cause: str) -> None:
+        """Assigned on the spot: the handoff SLA is met without ever running a clock."""
+        window = self.windows[HANDOFF]
+        mql_at = lead.mql_at
+        if window is None or mql_at is None or mql_at < self.effective_at:
+            return
+        due = window.due(mql_at, self.cal)
+        if t <= due:
+            self.em.emit(
+                "sla.met",
+                t,
+                cause,
+                f"{lead.id}/{HANDOFF}",
+                lead_id=lead.id,
+                sla=HANDOFF,
+                due=self.em.fmt(due),
+                done_at=self.em.fmt(t),
+                rep_id=lead.owner,
+            )
+        self.commitments.sla_result(HANDOFF, None, due, t <= due)
+
+    def retry_at(self, pool: PoolState, wake: float) -> None:
+        if wake < pool.retry_at:
+            pool.retry_at = wake
+            self.schedule(wake, "retry", pool, 0)
+
+    def drain(self, t: float, cause: str) -> None:
+        """Offer waiting leads to reps, every pool in policy order, best lead first."""
+        for pool in self.router.pools.values():
+            if not pool.queue.leads:
+                if pool.surge.active:
+                    self.surge_check(pool, t, cause)
+                continue
+            wake = INF
+            for lead in pool.queue.waiting():
+                if lead.queue_token == 0:
+                    continue
+                exclude = lead.owners if lead.reassign_pending else ()
+                found = self.router.find(lead, t, exclude)
+                if found.rep is not None and found.pool is not None:
+                    self._give(lead, found.rep, found.pool, t, cause, found.why, None)
+                    continue
+                wake = min(wake, found.wake)
+                if not lead.reassign_pending:
+                    break
+            if pool.queue.leads:
+                self.retry_at(pool, wake)
+            self.surge_check(pool, t, cause)
+
+    # --- work on the lead -------------------------------------------------------------
+    def touched(self, lead_id: str, channel: str, t: float, cause: str) -> None:
+        lead = self.leads.get(lead_id)
+        if lead is None or lead.state != MQL or lead.mql_at is None or t < lead.mql_at:
+            return  # a touch outside an open MQL (or, arriving late, from before it) is no SLA event
+        lead.touches += 1
+        lead.channels.add(channel)
+        if lead.first_touch_at is None:
+            lead.first_touch_at = t
+            self.commitments.first_touch(lead.tier, lead.mql_at, t)
+            self.stop_clock(lead, FIRST_TOUCH, t, cause)
+            if lead.reassign_pending and lead.reassign_sla == FIRST_TOUCH:
+                self._cancel_pending(lead)
+            self.start_clock(lead, FOLLOW_UP, t)
+        if self._cadence_done(lead):
+            self.stop_clock(lead, FOLLOW_UP, t, cause)
+            if lead.reassign_pending and lead.reassign_sla == FOLLOW_UP:
+                self._cancel_pending(lead)
+
+    def _cadence_done(self, lead: Lead) -> bool:
+        spec = self.follow_up
+        return spec is None or (
+            lead.touches >= spec.touches and len(lead.channels) >= spec.channels
+        )
+
+    def _cancel_pending(self, lead: Lead) -> None:
+        lead.reassign_pending = False
+        self.router.dequeue(lead)
+
+    def dispositioned(self, event: LeadDispositioned, t: float, cause: str) -> None:
+        lead = self.leads.get(event.lead_id)
+        if lead is None or lead.state != MQL:
+            state = "unknown" if lead is None else lead.state
+            raise EventError(f"lead {event.lead_id!r} is not an open MQL (it is {state})")
+        self._check_reason(lead, event, t)
+        self.stop_clock(lead, DISPOSITION, t, cause)
+        self.stop_clock(lead, FIRST_TOUCH, t, cause)
+        self.stop_clock(lead, FOLLOW_UP, t, cause, counts=False)
+        self.commitments.dispositioned(t, event.outcome, event.reason)
+        self.close(lead, t)
+        if event.defer_until is not None:
+            self.schedule(event.defer_until.timestamp(), "defer", lead, lead.cycle)
+        self.drain(t, cause)
+
+    def _check_reason(self, lead: Lead, event: LeadDispositioned, t: float) -> None:
+        outcome, reason = event.outcome, event.reason
+        if event.defer_until is not None:
+            if outcome != "deferred":
+                raise EventError(f"defer_until goes with outcome deferred, not {outcome}")
+            if event.defer_until.timestamp() <= t:
+                raise EventError("defer_until must be later than the disposition itself")
+        spec = self.disposition
+        if spec is None:
+            return
+        listed: list[str] = getattr(spec.reasons, outcome)
+        if outcome == "rejected" and spec.reject_requires_reason and not reason:
+            raise EventError(
+                f"a rejection needs a reason code from the taxonomy: {', '.join(listed)}"
+            )
+        if reason and listed and reason not in listed:
+            raise EventError(
+                f"reason {reason!r} is not in the {outcome} taxonomy: {', '.join(listed)}"
+            )
+        if reason == "unresponsive" and not self._cadence_done(lead) and self.follow_up:
+            raise EventError(
+                f"lead {lead.id!r} cannot be closed as unresponsive before the follow-up "
+                f"cadence: {lead.touches}/{self.follow_up.touches} touches on "
+                f"{len(lead.channels)}/{self.follow_up.channels} channels"
+            )
+
+    def close(self, lead: Lead, t: float) -> None:
+        """The lead leaves the routing: dispositioned or disqualified."""
+        self.router.dequeue(lead)
+        self.router.release(lead, t)
+        lead.reassign_pending = False
+        self.stop_all(lead)
+        lead.state = CLOSED
+
+    # --- reps -------------------------------------------------------------------------
+    def set_status(self, rep: RepState, status: str, t: float, cause: str) -> None:
+        rep.status = status
+        rep.status_version += 1
+        if status in self.handback_on and rep.open:
+            for lead_id in sorted(rep.open, key=lambda i: (self.leads[i].mql_at or 0.0, i)):
+                lead = self.leads[lead_id]
+                self.router.dequeue(lead)
+                self.router.release(lead, t, rep)
+                lead.reassign_pending = False
+                self.place(lead, t, cause, handed_back_by=rep.id)
+        self.router.rep_changed(rep, t)
+        if status == ACCEPTING:
+            self.drain(t, cause)
+        else:
+            for name in rep.pools:
+                self.surge_check(self.router.pools[name], t, cause)
+
+    def rep_of(self, lead: Lead) -> RepState | None:
+        return self.router.reps.get(lead.owner) if lead.owner is not None else None
+
+    def pool_leads(self, lead: Lead) -> list[str]:
+        return [] if lead.pool is None else self.router.team_leads(lead.pool)
+
+    def escalate_action(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> str:
+        """The ladder says reassign: to another rep now, or when one can take it."""
+        if lead.owner is None:
+            return "not assigned yet; it goes to the first rep who can take it"
+        lead.reassign_sla = clock.sla
+        found = self.router.find(lead, at, lead.owners)
+        if found.rep is not None and found.pool is not None:
+            lead.reassign_pending = True
+            self._give(lead, found.rep, found.pool, at, cause, found.why, None)
+            return f"reassigned to {found.rep.id}"
+        if not lead.reassign_pending:
+            lead.reassign_pending = True
+            self.router.enqueue(lead)
+            assert lead.pool is not None
+            self.retry_at(self.router.pools[lead.pool], found.wake)
+        return (
+            f"no other rep can take it now ({found.why}); it stays with {lead.owner} until one can"
+        )
+
+    # --- surge ------------------------------------------------------------------------
+    def surge_check(self, pool: PoolState, t: float, cause: str) -> None:
+        rule = self.router.surge_rule
+        if rule is None:
+            return
+        if not pool.surge.active and (not pool.queue.depth or not self.cal.is_open(t)):
+            return  # entering needs a queue during business hours
+        able = self.router.able(pool, t) if pool.queue.depth else 0
+        verdict = rule.evaluate(pool.surge, t, pool.queue.depth, able, self.cal.is_open(t))
+        if verdict.enter:
+            self.router.set_surge(pool, True, t)
+            self.em.emit("surge.entered", t, cause, pool.name, pool=pool.name, why=verdict.why)
+            self.drain(t, cause)
+        elif verdict.arm_exit_at is not None:
+            self.schedule(verdict.arm_exit_at, "surge_exit", pool, pool.surge.version)
+
+    # --- timers -----------------------------------------------------------------------
+    def timer_live(self, kind: str, subject: Any, version: int) -> bool:
+        if kind == "sla":
+            return bool(subject.version == version)
+        if kind == "status":
+            return bool(subject.status_version == version)
+        if kind == "surge_exit":
+            return bool(subject.surge.version == version and subject.surge.active)
+        if kind == "defer":
+            return bool(subject.cycle == version and subject.state == CLOSED)
+        return True
+
+    def fire(self, at: float, kind: str, subject: Any, version: int) -> None:
+        if kind == "sla":
+            clock: SlaClock = subject
+            self.fire_clock(self.leads[clock.lead_id], clock, at)
+        elif kind == "retry":
+            pool: PoolState = subject
+            if pool.retry_at == at:
+                pool.retry_at = INF
+            self.drain(at, f"{pool.name}@{self.em.fmt(at)}")
+        elif kind == "status":
+            rep: RepState = subject
+            self.set_status(rep, ACCEPTING, at, f"{rep.id}@{self.em.fmt(at)}")
+        elif kind == "surge_exit":
+            pool = subject
+            rule = self.router.surge_rule
+            assert rule is not None
+            self.router.set_surge(pool, False, at)
+            cause = f"{pool.name}@{self.em.fmt(at)}"
+            self.em.emit(
+                "surge.exited", at, cause, pool.name, pool=pool.name, why=rule.exit_why(pool.surge)
+            )
+        elif kind == "defer":
+            lead: Lead = subject
+            lead.state = NEW
+            self.qualify(lead, at, f"{lead.id}#{lead.cycle}@defer")

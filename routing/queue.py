@@ -1,0 +1,75 @@
+"""A pool's waiting queue, ordered by the policy's `queue_order` (surge may put score first).
+
+Entries are removed lazily: each lead carries a `queue_token`; an entry whose token no
+longer matches is stale and skipped.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from routing.lead import Lead
+
+SortKey = tuple[Any, ...]
+_KEYS: dict[str, Callable[[Lead], Any]] = {
+    "tier": lambda lead: lead.tier_index,
+    "score_desc": lambda lead: -(lead.fields.get("score") or 0),
+    "score_asc": lambda lead: lead.fields.get("score") or 0,
+    "fit_desc": lambda lead: -(lead.fields.get("fit") or 0),
+    "mql_at": lambda lead: lead.mql_at,
+    "mql_at_desc": lambda lead: -(lead.mql_at or 0.0),
+}
+
+
+def order_key(order: Sequence[str]) -> Callable[[Lead], SortKey]:
+    getters = tuple(_KEYS[name] for name in order)
+    return lambda lead: tuple(get(lead) for get in getters)
+
+
+class PoolQueue:
+    """Leads waiting for a rep of one pool, best first."""
+
+    __slots__ = ("_heap", "_key", "_seq", "depth", "leads")
+
+    def __init__(self, key: Callable[[Lead], SortKey]) -> None:
+        self._key = key
+        self._heap: list[tuple[SortKey, int, int, Lead]] = []
+        self._seq = 0
+        self.leads: dict[str, Lead] = {}
+        self.depth = 0  # waiting leads with no owner (pending reassignments keep theirs)
+
+    def push(self, lead: Lead) -> None:
+        self._seq += 1
+        lead.queue_token = self._seq
+        self.leads[lead.id] = lead
+        if lead.owner is None:
+            self.depth += 1
+        heapq.heappush(self._heap, (self._key(lead), self._seq, self._seq, lead))
+
+    def discard(self, lead: Lead) -> None:
+        if self.leads.pop(lead.id, None) is not None:
+            if lead.owner is None:
+                self.depth -= 1
+            lead.queue_token = 0
+
+    def waiting(self) -> list[Lead]:
+        """Live entries, best first (a snapshot; the caller may discard while walking it)."""
+        live = [entry for entry in self._heap if entry[3].queue_token == entry[2]]
+        if len(live) < len(self._heap):
+            heapq.heapify(live)
+            self._heap = live
+        return [entry[3] for entry in sorted(live)]
+
+    def reorder(self, key: Callable[[Lead], SortKey]) -> None:
+        self._key = key
+        self._heap = [
+            (key(entry[3]), entry[1], entry[2], entry[3])
+            for entry in self._heap
+            if entry[3].queue_token == entry[2]
+        ]
+        heapq.heapify(self._heap)
+
+    def __len__(self) -> int:
+        return len(self.leads)

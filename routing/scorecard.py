@@ -1,0 +1,166 @@
+"""The weekly scorecard both teams review: its shape (`WeekCard`, `Row`) and its renderings.
+
+`routing.commitments.Commitments.scorecard` builds the cards; this module turns them into
+an aligned plain-text report (`render_scorecard`) or JSON-able data (`card_to_json`).
+Everything here is deterministic: same cards, same text, byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Literal
+
+__all__ = ["Row", "Side", "Status", "WeekCard", "card_to_json", "percentile", "render_scorecard"]
+
+Side = Literal["marketing", "sales"]
+#: "partial": the week began before the first observed instant, so it is shown, not judged.
+Status = Literal["met", "missed", "n/a", "in progress", "partial"]
+Speed = tuple[int, float | None, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One commitment in one week. `actual` is a count (unit "count", e.g. `mql_volume`) or
+    a share in [0, 1], None when there was nothing to measure (n/a). `consecutive` is the
+    miss streak after this week; `action` the ladder's action for a miss (else None)."""
+
+    commitment: str
+    side: Side
+    target: float
+    actual: float | None
+    status: Status
+    consecutive: int
+    action: str | None
+    unit: Literal["count", "share"] = "share"
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCard:
+    """One ISO week (policy zone) from `start` to `end`, epoch seconds; `first_day` and
+    `last_day` are its local Monday and Sunday. `speed`: tier -> (count, median, p95) of
+    calendar minutes from MQL to first touch (None, None without touches; see
+    `percentile`); `rejection_reasons`: reason -> count, most frequent first;
+    `breaches`: per-lead SLA breaches by commitment key."""
+
+    label: str
+    start: float
+    end: float
+    first_day: date
+    last_day: date
+    partial: bool
+    in_progress: bool
+    rows: list[Row]
+    speed: dict[str, Speed]
+    rejection_reasons: dict[str, int]
+    mqls: int
+    breaches: dict[str, int]
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0-100) of non-empty `values`, linearly interpolated between
+    closest ranks (numpy's default, Hyndman & Fan type 7): position p/100 * (n - 1) of the
+    sorted values. The median of an even count is the mean of the middle two."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * p / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def card_to_json(card: WeekCard, fmt: Callable[[float], str]) -> dict[str, Any]:
+    """One card as JSON-able data; `fmt` turns epoch seconds into RFC 3339 text."""
+    return {
+        "label": card.label,
+        "start": fmt(card.start),
+        "end": fmt(card.end),
+        "first_day": card.first_day.isoformat(),
+        "last_day": card.last_day.isoformat(),
+        "partial": card.partial,
+        "in_progress": card.in_progress,
+        "mqls": card.mqls,
+        "rows": [asdict(row) for row in card.rows],
+        "speed": {
+            tier: {"count": n, "median_minutes": med, "p95_minutes": p95}
+            for tier, (n, med, p95) in card.speed.items()
+        },
+        "rejection_reasons": dict(card.rejection_reasons),
+        "breaches": dict(card.breaches),
+    }
+
+
+def _share(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _value(x: float | None, unit: str) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.0f}" if unit == "count" else _share(x)
+
+
+def _minutes(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
+def _table(header: list[str], body: list[list[str]], right: set[int]) -> list[str]:
+    """Columns padded to their widest cell; columns in `right` are right-aligned."""
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = []
+    for line in [header, ["-" * w for w in widths], *body]:
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _render_card(card: WeekCard) -> list[str]:
+    state = ""
+    if card.in_progress:
+        state = "  (in progress)"
+    elif card.partial:
+        state = "  (partial week: shown, not evaluated)"
+    out = [
+        f"Week {card.label}  {card.first_day:%a %Y-%m-%d} .. {card.last_day:%a %Y-%m-%d}{state}",
+        f"MQLs: {card.mqls}",
+        "",
+    ]
+    header = ["side", "commitment", "target", "actual", "status", "breaches", "consecutive"]
+    body = [
+        [
+            row.side,
+            row.commitment,
+            _value(row.target, row.unit),
+            _value(row.actual, row.unit),
+            row.status,
+            str(card.breaches[row.commitment]) if row.commitment in card.breaches else "-",
+            str(row.consecutive),
+            row.action or "-",
+        ]
+        for row in card.rows
+    ]
+    out += _table([*header, "action"], body, right={2, 3, 5, 6})
+    out += ["", "Speed to first touch (calendar minutes)"]
+    speed = [[t, str(n), _minutes(med), _minutes(p95)] for t, (n, med, p95) in card.speed.items()]
+    out += _table(["tier", "count", "median", "p95"], speed, right={1, 2, 3})
+    total = sum(card.rejection_reasons.values())
+    out += ["", f"Rejection reasons ({total} rejected)"]
+    if total:
+        reasons = [[r, str(n), _share(n / total)] for r, n in card.rejection_reasons.items()]
+        out += _table(["reason", "count", "share"], reasons, right={1, 2})
+    return out
+
+
+def render_scorecard(cards: Sequence[WeekCard]) -> str:
+    """The weekly scorecard as aligned plain text, one block per week, oldest first:
+    each commitment with target vs actual (shares as %), status, per-lead breaches,
+    consecutive misses and the ladder's action; then median and p95 speed to first touch
+    per tier; then rejection reasons with their share of rejections."""
+    if not cards:
+        return "No weeks to show yet.\n"
+    blocks = ["\n".join(_render_card(card)) for card in cards]
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,60 @@
+"""SLA clocks of a lead and the points at which they speak: at risk, breached, escalated.
+
+A clock runs from `start` to `due` on the business or calendar clock. The schedule is
+the same for every SLA: the at-risk share (alerts.at_risk), the breach at 1x the
+window, and the per-lead escalation ladder at its multiples (escalation.lead). Only the
+next point of a clock is ever scheduled; stopping or restarting a clock bumps its
+version, which makes its pending timer stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.calendar import BusinessCalendar
+from routing.policy.models import LeadStep, Policy
+from routing.windows import point
+
+HANDOFF, FIRST_TOUCH, FOLLOW_UP, DISPOSITION = "handoff", "first_touch", "follow_up", "disposition"
+RUNNING, MET, BREACHED, STOPPED = "running", "met", "breached", "stopped"
+AT_RISK, BREACH, STEP = "at_risk", "breach", "step"
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    share: float  # multiple of the window
+    kind: str  # at_risk | breach | step
+    level: int  # escalation level (1-based) for steps
+    step: LeadStep | None
+
+
+def schedule(policy: Policy) -> tuple[Point, ...]:
+    points: list[tuple[float, int, Point]] = []
+    if policy.alerts.at_risk is not None:
+        points.append((policy.alerts.at_risk, 0, Point(policy.alerts.at_risk, AT_RISK, 0, None)))
+    points.append((1.0, 1, Point(1.0, BREACH, 0, None)))
+    for level, step in enumerate(policy.escalation.lead, start=1):
+        points.append((step.after, 2, Point(step.after, STEP, level, step)))
+    return tuple(p for _, _, p in sorted(points, key=lambda x: (x[0], x[1], x[2].level)))
+
+
+@dataclass(slots=True)
+class SlaClock:
+    sla: str
+    lead_id: str
+    cycle: int
+    n: int  # 1 for the first clock of this SLA in the cycle, +1 per restart (reassignment)
+    start: float
+    due: float
+    business: bool
+    version: int = 0
+    state: str = RUNNING
+    next_point: int = 0
+
+    @property
+    def name(self) -> str:
+        """A stable name for ids: lead, cycle, SLA and restart number."""
+        return f"{self.lead_id}#{self.cycle}/{self.sla}/{self.n}"
+
+    def point_at(self, p: Point, cal: BusinessCalendar) -> float:
+        return point(self.start, self.due, p.share, self.business, cal)

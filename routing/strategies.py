@@ -1,0 +1,173 @@
+"""Assignment strategies: the order in which a pool offers its reps a lead.
+
+Each strategy keeps its reps in preference order; the router walks that order and
+takes the first rep who can take the lead. Ties are broken by roster order, never by
+set or dict order, so the same input always gives the same choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from sortedcontainers import SortedList
+
+from routing.reps import ACCEPTING, RepState
+
+
+class Strategy(Protocol):
+    name: str
+
+    def add(self, rep: RepState) -> None: ...
+    def remove(self, rep: RepState) -> None: ...
+    def candidates(self) -> Iterator[RepState]: ...
+    def picked(self, rep: RepState) -> None: ...
+    def load_changed(self, rep: RepState) -> None: ...
+    def rank(self, rep: RepState) -> tuple[float, ...]: ...
+
+
+class LeastLoaded:
+    """Fewest open leads first; then the longest since their last assignment; then roster.
+    Reps who are not available (away, offline, PTO) are kept at the back."""
+
+    name = "least_loaded"
+
+    def __init__(self) -> None:
+        self._sorted: SortedList = SortedList()
+        self._keys: dict[str, tuple[bool, int, int, int]] = {}
+        self._reps: dict[int, RepState] = {}
+
+    @staticmethod
+    def _key(rep: RepState) -> tuple[bool, int, int, int]:
+        return (rep.status != ACCEPTING, len(rep.open), rep.last_assigned, rep.order)
+
+    def add(self, rep: RepState) -> None:
+        key = self._key(rep)
+        self._keys[rep.id] = key
+        self._reps[rep.order] = rep
+        self._sorted.add(key)
+
+    def remove(self, rep: RepState) -> None:
+        key = self._keys.pop(rep.id, None)
+        if key is not None:
+            self._sorted.remove(key)
+            del self._reps[rep.order]
+
+    def candidates(self) -> Iterator[RepState]:
+        reps = self._reps
+        for key in self._sorted:
+            yield reps[key[3]]
+
+    def load_changed(self, rep: RepState) -> None:
+        old = self._keys.get(rep.id)
+        if old is None:
+            return
+        new = self._key(rep)
+        if new != old:
+            self._sorted.remove(old)
+            self._sorted.add(new)
+            self._keys[rep.id] = new
+
+    def picked(self, rep: RepState) -> None:
+        self.load_changed(rep)
+
+    def rank(self, rep: RepState) -> tuple[float, ...]:
+        return self._keys[rep.id]
+
+
+class RoundRobin:
+    """Each rep in roster order, one lead at a time, starting after the last one served."""
+
+    name = "round_robin"
+
+    def __init__(self) -> None:
+        self._reps: list[RepState] = []
+        self._next = 0
+
+    def add(self, rep: RepState) -> None:
+        self._reps.append(rep)
+        self._reps.sort(key=lambda r: r.order)
+
+    def remove(self, rep: RepState) -> None:
+        index = self._reps.index(rep)
+        self._reps.pop(index)
+        if index < self._next:
+            self._next -= 1
+
+    def candidates(self) -> Iterator[RepState]:
+        reps = self._reps
+        n = len(reps)
+        start = self._next % n if n else 0
+        for i in range(n):
+            yield reps[(start + i) % n]
+
+    def picked(self, rep: RepState) -> None:
+        self._next = self._reps.index(rep) + 1
+
+    def rank(self, rep: RepState) -> tuple[float, ...]:
+        n = len(self._reps)
+        return ((self._reps.index(rep) - self._next) % n,)
+
+    def load_changed(self, rep: RepState) -> None:
+        return None
+
+
+class WeightedRoundRobin:
+    """Leads in proportion to weight, by stride scheduling with start-time fairness.
+
+    Each rep has a virtual finish time `pass`; the smallest goes first and advances by
+    1/weight. A rep who was away (PTO, offline, off shift, at capacity) does not bank
+    credit: when served, its pass starts no earlier than the pool's virtual time, so a
+    rep back from PTO gets its share from then on instead of a burst to catch up.
+    """
+
+    name = "weighted_round_robin"
+
+    def __init__(self) -> None:
+        self._sorted: SortedList = SortedList()
+        self._pass: dict[str, float] = {}
+        self._reps: dict[int, RepState] = {}
+        self._vtime = 0.0
+
+    def add(self, rep: RepState) -> None:
+        start = self._pass.get(rep.id, self._vtime)
+        self._pass[rep.id] = start
+        self._reps[rep.order] = rep
+        self._sorted.add((start, rep.order))
+
+    def remove(self, rep: RepState) -> None:
+        start = self._pass.pop(rep.id, None)
+        if start is not None:
+            self._sorted.remove((start, rep.order))
+            del self._reps[rep.order]
+
+    def candidates(self) -> Iterator[RepState]:
+        reps = self._reps
+        for _, order in self._sorted:
+            yield reps[order]
+
+    def picked(self, rep: RepState) -> None:
+        old = self._pass[rep.id]
+        start = max(old, self._vtime)
+        self._vtime = start
+        new = start + 1.0 / rep.weight
+        self._sorted.remove((old, rep.order))
+        self._sorted.add((new, rep.order))
+        self._pass[rep.id] = new
+
+    def rank(self, rep: RepState) -> tuple[float, ...]:
+        return (self._pass[rep.id], rep.order)
+
+    def load_changed(self, rep: RepState) -> None:
+        return None
+
+
+STRATEGIES: dict[str, type[LeastLoaded] | type[RoundRobin] | type[WeightedRoundRobin]] = {
+    "least_loaded": LeastLoaded,
+    "round_robin": RoundRobin,
+    "weighted_round_robin": WeightedRoundRobin,
+}
+
+
+def make_strategy(name: str) -> Strategy:
+    return STRATEGIES[name]()

@@ -1,0 +1,13 @@
+# Sourced by the scripts: create .venv (once) and install leadflow into it.
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+# shellcheck disable=SC1091
+source .venv/bin/activate
+stamp=.venv/.leadflow-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  python -m pip install --quiet --upgrade pip
+  python -m pip install --quiet -e ".[dev]"
+  touch "$stamp"
+fi
