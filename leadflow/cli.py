@@ -175,7 +175,8 @@ def summary(engine: Engine, loaded: LoadedPolicy, kinds: Counter[str]) -> str:
     mqls = sum(1 for lead in leads if lead.cycle > 0)
     open_ = [lead for lead in leads if lead.state == MQL]
     owned = sum(1 for lead in open_ if lead.owner is not None)
-    queued = sum(len(p.queue) for p in engine.router.pools.values())
+    waiting = sum(p.queue.depth for p in engine.router.pools.values())
+    pending = sum(1 for lead in open_ if lead.reassign_pending)
     inputs = s["applied"] + s["refused"] + s["duplicate"] + s["rejected"]
     lines = [
         f"leadflow replay — {loaded.policy.agreement.name}",
@@ -184,7 +185,8 @@ def summary(engine: Engine, loaded: LoadedPolicy, kinds: Counter[str]) -> str:
         f"  leads      {len(engine.leads)} seen, {mqls} became MQL, "
         f"{kinds['lead.disqualified']} disqualified, {kinds['handoff.incomplete']} incomplete",
         f"  routing    {kinds['lead.assigned']} assigned, {kinds['lead.reassigned']} reassigned, "
-        f"{kinds['lead.queued']} queued; now {len(open_)} open ({owned} owned, {queued} waiting)",
+        f"{kinds['lead.queued']} queued; now {len(open_)} open ({owned} owned, {waiting} waiting"
+        f"{f', {pending} awaiting reassignment' if pending else ''})",
     ]
     lines.append(
         f"  SLAs       {kinds['sla.met']} met, {kinds['sla.breached']} breached, "

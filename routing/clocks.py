@@ -149,10 +149,9 @@ class SlaTimers:
     def _tier(self, lead: Lead, sla: str) -> str | None:
         return lead.tier if sla == FIRST_TOUCH else None
 
-    def _breach(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
-        clock.state = BREACHED
+    def _say(self, kind: str, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
         self.em.emit(
-            "sla.breached",
+            kind,
             at,
             cause,
             lead.id,
@@ -161,6 +160,10 @@ class SlaTimers:
             due=self.em.fmt(clock.due),
             rep_id=lead.owner,
         )
+
+    def _breach(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
+        clock.state = BREACHED
+        self._say("sla.breached", lead, clock, at, cause)
         self.commitments.sla_result(clock.sla, self._tier(lead, clock.sla), clock.due, False)
 
     def fire_clock(self, lead: Lead, clock: SlaClock, at: float) -> None:
@@ -169,16 +172,7 @@ class SlaTimers:
         cause = f"{clock.name}@{p.kind}{p.level or ''}"
         if p.kind == AT_RISK:
             if clock.state == RUNNING:
-                self.em.emit(
-                    "sla.at_risk",
-                    at,
-                    cause,
-                    lead.id,
-                    lead_id=lead.id,
-                    sla=clock.sla,
-                    due=self.em.fmt(clock.due),
-                    rep_id=lead.owner,
-                )
+                self._say("sla.at_risk", lead, clock, at, cause)
         elif p.kind == BREACH:
             self._breach(lead, clock, at, cause)
         else:

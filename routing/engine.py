@@ -39,6 +39,12 @@ from routing.reps import RepState, build_rep
 from routing.router import Router
 
 DEDUPE_WINDOW_S = 7 * 86400.0
+
+
+def _text(raw: str | bytes) -> str:
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+
+
 NEG_INF = float("-inf")
 
 
@@ -76,7 +82,9 @@ class Engine(Lifecycle):
         self.setup_lifecycle()
 
     # --- driving ----------------------------------------------------------------------
-    def apply(self, event: InputEvent, source: str = "", raw: str | None = None) -> list[Output]:
+    def apply(
+        self, event: InputEvent, source: str = "", raw: str | bytes | None = None
+    ) -> list[Output]:
         """Apply one validated input event; return the decisions it (and time) caused."""
         t = event.at.timestamp()
         self._fire_until(t, inclusive=False)
@@ -91,12 +99,14 @@ class Engine(Lifecycle):
             self._dispatch(event, t, cause)
         except EventError as exc:
             self.stats["refused"] += 1
+            about = {"lead_id": event.lead_id} if hasattr(event, "lead_id") else {}
             self.em.emit(
                 "event.rejected",
                 t,
                 source or cause,
                 cause,
-                raw=raw if raw is not None else event.model_dump_json(),
+                **about,
+                raw=_text(raw) if raw is not None else event.model_dump_json(),
                 source=source,
                 reason=str(exc),
             )
@@ -197,6 +207,8 @@ class Engine(Lifecycle):
         for name in LEAD_FIELDS:
             if name in given:
                 lead.fields[name] = getattr(event, name)
+        if lead.state == CLOSED:
+            return  # dispositioned: it comes back only through its deferral
         reason = self.defs.disqualified(lead.fields)
         if reason is not None:
             if lead.state != DISQUALIFIED:

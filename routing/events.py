@@ -7,7 +7,7 @@ A line or message that does not validate is never applied: the caller turns the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from routing.errors import EventError
+from routing.policy.models import RequiredField
 from routing.policy.team import RepCapacity, RepHours
 
 MAX_EVENT_BYTES = 64 * 1024
@@ -61,20 +62,7 @@ class LeadUpserted(_Event):
     demo_requested: bool | None = None
 
 
-LEAD_FIELDS = (
-    "name",
-    "email",
-    "company",
-    "role",
-    "source",
-    "score",
-    "fit",
-    "segment",
-    "region",
-    "country",
-    "industry",
-    "demo_requested",
-)
+LEAD_FIELDS = (*get_args(RequiredField), "demo_requested")  # what lead.upserted may set
 
 
 class LeadEngaged(_Event):

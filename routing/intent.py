@@ -27,7 +27,11 @@ class IntentDetector:
         for at, name in seen:
             if horizon <= at <= t:
                 counts[name] += 1
-        met = all(counts[name] >= need for name, need in self.signals.items())
+        met = True
+        for name, need in self.signals.items():
+            if counts[name] < need:
+                met = False
+                break
         if met and not lead.intent_active:
             lead.intent_active = True
             return {name: counts[name] for name in self.signals}

@@ -204,7 +204,7 @@ class Lifecycle(SlaTimers):
     def touched(self, lead_id: str, channel: str, t: float, cause: str) -> None:
         lead = self.leads.get(lead_id)
         if lead is None or lead.state != MQL or lead.mql_at is None or t < lead.mql_at:
-            return  # a touch outside an open MQL (or, arriving late, from before it) is no SLA event
+            return  # outside an open MQL (or, arriving late, from before it): no SLA event
         lead.touches += 1
         lead.channels.add(channel)
         if lead.first_touch_at is None:
@@ -234,6 +234,11 @@ class Lifecycle(SlaTimers):
         if lead is None or lead.state != MQL:
             state = "unknown" if lead is None else lead.state
             raise EventError(f"lead {event.lead_id!r} is not an open MQL (it is {state})")
+        if lead.mql_at is not None and t < lead.mql_at:
+            raise EventError(
+                f"the disposition is dated before lead {lead.id!r} became an MQL "
+                f"({self.em.fmt(lead.mql_at)})"
+            )
         self._check_reason(lead, event, t)
         self.stop_clock(lead, DISPOSITION, t, cause)
         self.stop_clock(lead, FIRST_TOUCH, t, cause)
@@ -285,6 +290,8 @@ class Lifecycle(SlaTimers):
         if status in self.handback_on and rep.open:
             for lead_id in sorted(rep.open, key=lambda i: (self.leads[i].mql_at or 0.0, i)):
                 lead = self.leads[lead_id]
+                if lead.owner != rep.id:
+                    continue  # placing an earlier one moved it already (a surge's drain)
                 self.router.dequeue(lead)
                 self.router.release(lead, t, rep)
                 lead.reassign_pending = False

@@ -2,30 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 Output = dict[str, Any]
 
 
 class TimeFormat:
-    """Formats epoch seconds as RFC 3339 with the offset of one zone (the policy's)."""
+    """Formats epoch seconds as RFC 3339 with the offset of one zone (the policy's).
 
-    __slots__ = ("_cache", "tz")
+    The zone's offset is looked up once per UTC hour (and checked at both ends of the
+    hour, so an hour with a DST change takes the exact path); the date once per day."""
+
+    __slots__ = ("_cache", "_dates", "_hours", "tz")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._cache: dict[float, str] = {}
+        self._hours: dict[int, tuple[int, str] | None] = {}
+        self._dates: dict[int, str] = {}
 
     def __call__(self, t: float) -> str:
         text = self._cache.get(t)
         if text is None:
             if len(self._cache) > 65536:
                 self._cache.clear()
-            moment = datetime.fromtimestamp(round(t, 3), self.tz)
-            text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
-            self._cache[t] = text
+            text = self._cache[t] = self._format(t)
         return text
+
+    def _format(self, t: float) -> str:
+        whole = int(t)
+        if whole != t:
+            return self._exact(t)
+        hour = whole // 3600
+        if hour not in self._hours:
+            self._hours[hour] = self._offset(hour)
+        entry = self._hours[hour]
+        if entry is None:
+            return self._exact(t)
+        offset, suffix = entry
+        local = whole + offset
+        day, rest = divmod(local, 86400)
+        date = self._dates.get(day)
+        if date is None:
+            date = self._dates[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
+        hh, rest = divmod(rest, 3600)
+        mm, ss = divmod(rest, 60)
+        return f"{date}T{hh:02d}:{mm:02d}:{ss:02d}{suffix}"
+
+    def _offset(self, hour: int) -> tuple[int, str] | None:
+        start = datetime.fromtimestamp(hour * 3600, self.tz)
+        end = datetime.fromtimestamp(hour * 3600 + 3599, self.tz)
+        if start.utcoffset() != end.utcoffset() or start.utcoffset() is None:
+            return None
+        delta = start.utcoffset()
+        assert delta is not None
+        return int(delta.total_seconds()), start.isoformat()[19:]
+
+    def _exact(self, t: float) -> str:
+        moment = datetime.fromtimestamp(round(t, 3), self.tz)
+        return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
 
 
 class Emitter:

@@ -7,7 +7,7 @@ longer matches is stale and skipped.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from routing.lead import Lead
@@ -54,13 +54,24 @@ class PoolQueue:
                 self.depth -= 1
             lead.queue_token = 0
 
-    def waiting(self) -> list[Lead]:
-        """Live entries, best first (a snapshot; the caller may discard while walking it)."""
-        live = [entry for entry in self._heap if entry[3].queue_token == entry[2]]
-        if len(live) < len(self._heap):
-            heapq.heapify(live)
-            self._heap = live
-        return [entry[3] for entry in sorted(live)]
+    def waiting(self) -> Iterator[Lead]:
+        """Live entries, best first, lazily: the caller may place (discard) the lead it was
+        given, or stop early; entries it passed over are put back when it stops."""
+        heap = self._heap
+        passed: list[tuple[SortKey, int, int, Lead]] = []
+        try:
+            while heap:
+                entry = heap[0]
+                lead = entry[3]
+                if lead.queue_token != entry[2]:
+                    heapq.heappop(heap)
+                    continue
+                yield lead
+                if heap and heap[0] is entry and lead.queue_token == entry[2]:
+                    passed.append(heapq.heappop(heap))  # still waiting: look further
+        finally:
+            for entry in passed:
+                heapq.heappush(heap, entry)
 
     def reorder(self, key: Callable[[Lead], SortKey]) -> None:
         self._key = key

@@ -23,8 +23,6 @@ def replay(
 ) -> Iterator[Output]:
     """Apply every line; yield the decisions in the order they were made."""
     for number, line in enumerate(lines, start=1):
-        if isinstance(line, bytes):
-            line = line.decode("utf-8", errors="replace")
         text = line.strip()
         if not text:
             continue
@@ -32,7 +30,7 @@ def replay(
         try:
             event = parse_event(text)
         except EventError as exc:
-            yield from engine.reject(text, source, str(exc))
+            yield from engine.reject(_text(text), source, str(exc))
             continue
         if until is not None and event.at.timestamp() > until:
             engine.stats["after_until"] += 1
@@ -41,6 +39,10 @@ def replay(
     end = until if until is not None else engine.now
     if end != float("-inf"):
         yield from engine.advance(end)
+
+
+def _text(raw: str | bytes) -> str:
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
 
 
 def dumps(output: Output) -> str:

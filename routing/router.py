@@ -242,7 +242,9 @@ class Router:
     def release(self, lead: Lead, t: float, rep: RepState | None = None) -> None:
         """Take the lead off its owner's books (disposition, hand-back, reassignment)."""
         rep = rep or (self.reps.get(lead.owner) if lead.owner is not None else None)
-        if rep is not None and lead.id in rep.open:
+        if rep is None or lead.owner != rep.id:
+            return
+        if lead.id in rep.open:
             rep.open.discard(lead.id)
             for name in rep.pools:
                 self.pools[name].strategy.load_changed(rep)

@@ -168,14 +168,6 @@ class _LeadFacts:
     segment: str
     likely_mql: bool = False
     engaged: int = 0
-    # The latest instant at which the lead may have become an MQL so far: its upserts and
-    # engagements; or the end of a deferral, once the stream has passed it.
-    floor: datetime | None = None
-    defer_until: datetime | None = None
-
-    def saw(self, moment: datetime) -> None:
-        if self.floor is None or moment > self.floor:
-            self.floor = moment
 
 
 @dataclass
@@ -183,11 +175,6 @@ class StreamBuilder:
     c: Chooser
     start: datetime
     mean_step_s: int
-    overloaded: bool = False
-    # Known engine bug (see tests/test_invariants.py::test_late_touch_before_mql_...): a
-    # late touch earlier than the lead's mql_at crashes the engine. Off by default so the
-    # property tests can check everything else; the xfail test covers it.
-    late_touch_before_mql: bool = False
     lead_prefix: str = "L"
     # Relative weights of the kinds of step (see `step`).
     weights: tuple[tuple[str, int], ...] = (
@@ -285,21 +272,14 @@ class StreamBuilder:
             fields["demo_requested"] = c.chance(0.7)
         if fields.get("score", 0) >= 50 and fields.get("fit", 0) >= 70:
             lead.likely_mql = True
-        lead.saw(moment)
         self.send("lead.upserted", moment, **fields)
 
     def engage(self, lead: _LeadFacts, moment: datetime) -> None:
         lead.engaged += 1
-        lead.saw(moment)
         self.send("lead.engaged", moment, lead_id=lead.id, activity=self.c.pick(ACTIVITIES))
 
     def touch(self, lead: _LeadFacts, moment: datetime) -> None:
         c = self.c
-        if not self.late_touch_before_mql:
-            if lead.defer_until is not None and lead.defer_until <= self.t:
-                lead.saw(lead.defer_until)
-            if lead.floor is not None and moment < lead.floor:
-                moment = lead.floor
         self.send(
             "lead.touched",
             moment,
@@ -327,7 +307,6 @@ class StreamBuilder:
         if outcome == "deferred" and c.chance(0.8):
             until = moment + timedelta(minutes=c.integer(30, 2880))
             fields["defer_until"] = self.stamp(until)
-            lead.defer_until = until
         self.send("lead.dispositioned", moment, **fields)
 
     def status(self, moment: datetime) -> None:
@@ -428,7 +407,6 @@ def generated_stream(
         c,
         BASE,
         mean_step_s=max(1, span_s * 7 // (events * 12)),
-        overloaded=overloaded,
         weights=(
             ("arrival", 8),
             ("upsert", 20),

@@ -131,10 +131,6 @@ class Ledger:
     # A lead handed back (`lead.queued` with `from_rep_id`) has no owner until it is placed
     # again, as `lead.reassigned` from that rep: its "current owner" for the check.
     handed_back: dict[str, str] = field(default_factory=dict)
-    # Placements after a hand-back that name no `from_rep_id` (the known bug of
-    # test_reassignment_after_a_hand_back_names_the_rep): tolerated here so the other
-    # invariants stay checked on streams that hit it.
-    unnamed_from: list[str] = field(default_factory=list)
     assigned_this_cycle: set[str] = field(default_factory=set)
     open: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     new_by_day: Counter[tuple[str, date]] = field(default_factory=Counter)
@@ -167,12 +163,9 @@ class Ledger:
             if held is None:
                 back = self.handed_back.get(lead_id)
                 assert back is not None, f"{o['event_id']}: nobody held it or handed it back"
-                if o["from_rep_id"] is None:
-                    self.unnamed_from.append(o["event_id"])
-                else:
-                    assert o["from_rep_id"] == back, (
-                        f"{o['event_id']}: from {o['from_rep_id']} but {back} handed it back"
-                    )
+                assert o["from_rep_id"] == back, (
+                    f"{o['event_id']}: from {o['from_rep_id']} but {back} handed it back"
+                )
             else:
                 assert o["from_rep_id"] == held, (
                     f"{o['event_id']}: from {o['from_rep_id']} but the owner is {held}"
@@ -323,23 +316,14 @@ def test_no_timer_left_due_and_breaches_dated_at_due(stream: Stream) -> None:
 
 
 # --- the same checks on the large generated streams ---------------------------------------
-BUG_HANDBACK_LOOP = (
-    "BUG: while a rep's open leads are handed back one by one, placing one can enter a surge "
-    "whose drain moves a later lead of the same snapshot (a pending reassignment) to another "
-    "rep; the loop then 'hands it back' again: release() clears its owner although the rep "
-    "no longer holds it, and it is placed a second time (routing/lifecycle.py set_status, "
-    "routing/router.py release)"
-)
-
-
 @pytest.mark.parametrize(
     ("seed", "overloaded"),
     [
         (20260112, True),
         (7, True),
         (11, False),
-        pytest.param(4, True, marks=pytest.mark.xfail(reason=BUG_HANDBACK_LOOP, strict=True)),
-        pytest.param(10, False, marks=pytest.mark.xfail(reason=BUG_HANDBACK_LOOP, strict=True)),
+        (4, True),  # these two hit the hand-back loop bug (test_hand_back_does_not_...)
+        (10, False),
     ],
     ids=str,
 )
@@ -348,6 +332,8 @@ def test_generated_stream_invariants(seed: int, overloaded: bool) -> None:
     loaded = overloaded_policy() if overloaded else example_policy()
     out = check_ownership_and_capacity(loaded, lines)
     kinds = Counter(o["type"] for o in out)
+    ids = Counter(o["event_id"] for o in out)
+    assert not [i for i, n in ids.items() if n > 1], "output ids repeated"
     if overloaded:  # the stream does what it is for
         assert kinds["surge.entered"] and kinds["lead.reassigned"] and kinds["lead.queued"]
     engine = Engine(loaded)
@@ -358,16 +344,15 @@ def test_generated_stream_invariants(seed: int, overloaded: bool) -> None:
     assert nxt is None or nxt > engine.now
 
 
-# --- known bugs ---------------------------------------------------------------------------
+# --- bugs these properties found ----------------------------------------------------------
+# Each as a small stream asserting the correct behaviour, kept as regression tests (all
+# three are fixed): a late touch from before the MQL crashed the replay (CommitmentError);
+# a lead placed after a hand-back was written with from_rep_id null; and a surge entered
+# halfway through a hand-back moved a lead twice and left a ghost load on a rep.
 def _event(event_id: str, kind: str, at: str, **fields: Any) -> str:
     return json.dumps({"event_id": event_id, "type": kind, "at": at, **fields})
 
 
-@pytest.mark.xfail(
-    reason="BUG: a late lead.touched earlier than the lead's mql_at raises CommitmentError "
-    "(routing/lifecycle.py touched -> commitments.first_touch) and aborts the replay",
-    strict=True,
-)
 def test_late_touch_before_mql_does_not_stop_the_replay() -> None:
     lines = [
         _event(
@@ -409,12 +394,6 @@ def test_late_touch_before_mql_does_not_stop_the_replay() -> None:
             assert epoch(o["done_at"]) >= epoch(mql_at), o
 
 
-@pytest.mark.xfail(
-    reason="BUG: a lead handed back and queued, then placed by a later drain, is written "
-    "as lead.reassigned with from_rep_id null (routing/lifecycle.py _give: `previous` "
-    "falls back to `from_rep`, which drain passes as None)",
-    strict=True,
-)
 def test_reassignment_after_a_hand_back_names_the_rep() -> None:
     lines = [
         _event(f"s{r}", "rep.status", "2026-01-13T08:50:00-05:00", rep_id=r, status="pto")
@@ -449,15 +428,16 @@ def test_reassignment_after_a_hand_back_names_the_rep() -> None:
     assert (moved["from_rep_id"], moved["rep_id"]) == ("rep-04", "rep-05")
 
 
-@pytest.mark.xfail(reason=BUG_HANDBACK_LOOP, strict=True)
 def test_hand_back_does_not_move_a_lead_twice() -> None:
-    # Overloaded policy: 6 open / 5 new a day per rep; a surge allows 9 / 8.
-    # Only rep-04 and rep-05 work; they take five leads each and are full for the day.
+    # Overloaded policy: 6 open / 5 new a day per rep; a surge allows 9 / 8 and starts at
+    # 2 queued per rep. Only rep-04 and rep-05 work; with five leads each they are full
+    # for the day.
     lines = [
         _event(f"s{r}", "rep.status", "2026-01-13T08:50:00-05:00", rep_id=r, status="pto")
         for r in ("rep-06", "rep-07", "rep-08", "rep-09", "rep-10")
     ]
-    for i in range(1, 11):
+    arrivals = [f"10:{2 * i:02d}" for i in range(1, 11)] + ["12:50"]
+    for i, hhmm in enumerate(arrivals, start=1):
         lead = {
             "lead_id": f"L-{i:02d}",
             "name": "A",
@@ -471,30 +451,65 @@ def test_hand_back_does_not_move_a_lead_twice() -> None:
         }
         if i == 3:
             lead["demo_requested"] = True  # 1h window: the ladder asks to reassign at 2h
-        lines.append(
-            _event(f"u{i}", "lead.upserted", f"2026-01-13T10:{2 * i:02d}:00-05:00", **lead)
-        )
-        lines.append(
-            _event(
-                f"g{i}",
-                "lead.engaged",
-                f"2026-01-13T10:{2 * i:02d}:30-05:00",
-                lead_id=f"L-{i:02d}",
-                activity="email_open",
-            )
-        )
+        at = f"2026-01-13T{hhmm}:00-05:00"
+        lines.append(_event(f"u{i}", "lead.upserted", at, **lead))
+        at = f"2026-01-13T{hhmm}:30-05:00"
+        lines.append(_event(f"g{i}", "lead.engaged", at, lead_id=f"L-{i:02d}", activity="x"))
     # 12:06:30 L-03 (rep-04) escalates: nobody else can take it; it waits with rep-04.
-    # 12:30 rep-04 goes on PTO: L-01 is handed back first, nobody can take it, the pool
-    # enters a surge, and the surge's drain gives L-03 to rep-05. L-03 must not move again.
+    # 12:50:30 L-11 waits in the queue.
+    # 12:55 rep-04 goes on PTO: L-01 is handed back first, nobody can take it, the pool
+    # enters a surge, and the surge's drain gives L-03 to rep-05. L-03 must not move again
+    # (the bug: the hand-back loop then "handed it back" from rep-04 once more, so it lost
+    # its owner while rep-05 still counted it).
     lines.append(
-        _event("p4", "rep.status", "2026-01-13T12:30:00-05:00", rep_id="rep-04", status="pto")
+        _event("p4", "rep.status", "2026-01-13T12:55:00-05:00", rep_id="rep-04", status="pto")
     )
     out = check_ownership_and_capacity(overloaded_policy(), lines)  # must hold
-    moves = [o for o in out if o["type"] == "lead.reassigned" and o["lead_id"] == "L-03"]
-    assert [(o["from_rep_id"], o["rep_id"]) for o in moves] == [("rep-04", "rep-05")]
+    moves = [
+        o
+        for o in out
+        if o.get("lead_id") == "L-03" and o["type"] in ("lead.reassigned", "lead.queued")
+    ]
+    assert [(o["type"], o.get("from_rep_id"), o.get("rep_id")) for o in moves] == [
+        ("lead.reassigned", "rep-04", "rep-05")
+    ]
 
 
 def one_of(out: list[Output], kind: str) -> Output:
     found = [o for o in out if o["type"] == kind]
     assert len(found) == 1, found
     return found[0]
+
+
+def test_late_disposition_before_mql_is_refused() -> None:
+    lead = {
+        "lead_id": "L-1",
+        "name": "A",
+        "email": "a@acme.example",
+        "company": "Acme",
+        "role": "CFO",
+        "source": "web",
+        "score": 90,
+        "fit": 90,
+        "segment": "smb",
+    }
+    lines = [
+        _event("u1", "lead.upserted", "2026-01-13T10:00:00-05:00", **lead),
+        _event("g1", "lead.engaged", "2026-01-13T10:30:00-05:00", lead_id="L-1", activity="x"),
+        # Sent at 10:10, when the lead was no MQL (in order it would be refused), delivered
+        # after the engagement that made it one at 10:30.
+        _event(
+            "d1",
+            "lead.dispositioned",
+            "2026-01-13T10:10:00-05:00",
+            lead_id="L-1",
+            rep_id="rep-04",
+            outcome="accepted",
+            reason="accepted",
+        ),
+    ]
+    engine = Engine(example_policy())
+    out = list(replay(engine, lines))
+    assert not [o for o in out if o["type"] == "sla.met" and o["sla"] != "handoff"], out
+    assert one_of(out, "event.rejected")["source"] == "line 3"
+    assert engine.leads["L-1"].state == MQL and engine.leads["L-1"].owner == "rep-04"
