@@ -46,6 +46,7 @@ def _text(raw: str | bytes) -> str:
 
 
 NEG_INF = float("-inf")
+INF = float("inf")
 
 
 class Engine(Lifecycle):
@@ -79,6 +80,7 @@ class Engine(Lifecycle):
         self._seen_order: deque[tuple[float, str]] = deque()
         self.dedupe_window_s = dedupe_window_s
         self.stats: Counter[str] = Counter()
+        self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
 
     # --- driving ----------------------------------------------------------------------
@@ -93,7 +95,9 @@ class Engine(Lifecycle):
             return self.em.take()
         if t > self.now:
             self.now = t
-        self.commitments.observe(t)
+        if not self._observed:
+            self._observed = True
+            self.commitments.observe(t)
         cause = event.event_id
         try:
             self._dispatch(event, t, cause)
@@ -153,14 +157,14 @@ class Engine(Lifecycle):
         timers = self._timers
         commitments = self.commitments
         while True:
-            top = timers[0][0] if timers else None
+            top = timers[0][0] if timers else INF
             periods = commitments.next_deadline()
-            if periods is not None and (top is None or periods < top):
+            if periods is not None and periods < top:
                 if periods < limit or (inclusive and periods == limit):
                     commitments.advance(periods, self.em)
                     continue
                 return
-            if top is None or top > limit or (top == limit and not inclusive):
+            if top > limit or (top == limit and not inclusive):
                 return
             at, _, kind, subject, version = heapq.heappop(timers)
             if self.timer_live(kind, subject, version):

@@ -246,9 +246,7 @@ class Router:
             return
         if lead.id in rep.open:
             rep.open.discard(lead.id)
-            for name in rep.pools:
-                self.pools[name].strategy.load_changed(rep)
-            self.rep_changed(rep, t)
+            self.rep_changed(rep, t)  # re-sorts the rep in its pools too
         lead.owner = None
 
     # --- queues and surge -----------------------------------------------------------

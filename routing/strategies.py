@@ -7,10 +7,9 @@ set or dict order, so the same input always gives the same choice.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterator
-from typing import Protocol
-
-from sortedcontainers import SortedList
+from typing import Any, Protocol
 
 from routing.reps import ACCEPTING, RepState
 
@@ -33,7 +32,7 @@ class LeastLoaded:
     name = "least_loaded"
 
     def __init__(self) -> None:
-        self._sorted: SortedList = SortedList()
+        self._sorted: list[tuple[bool, int, int, int]] = []  # kept sorted (bisect)
         self._keys: dict[str, tuple[bool, int, int, int]] = {}
         self._reps: dict[int, RepState] = {}
 
@@ -45,12 +44,12 @@ class LeastLoaded:
         key = self._key(rep)
         self._keys[rep.id] = key
         self._reps[rep.order] = rep
-        self._sorted.add(key)
+        insort(self._sorted, key)
 
     def remove(self, rep: RepState) -> None:
         key = self._keys.pop(rep.id, None)
         if key is not None:
-            self._sorted.remove(key)
+            _discard(self._sorted, key)
             del self._reps[rep.order]
 
     def candidates(self) -> Iterator[RepState]:
@@ -64,8 +63,8 @@ class LeastLoaded:
             return
         new = self._key(rep)
         if new != old:
-            self._sorted.remove(old)
-            self._sorted.add(new)
+            _discard(self._sorted, old)
+            insort(self._sorted, new)
             self._keys[rep.id] = new
 
     def picked(self, rep: RepState) -> None:
@@ -124,7 +123,7 @@ class WeightedRoundRobin:
     name = "weighted_round_robin"
 
     def __init__(self) -> None:
-        self._sorted: SortedList = SortedList()
+        self._sorted: list[tuple[float, int]] = []  # kept sorted (bisect)
         self._pass: dict[str, float] = {}
         self._reps: dict[int, RepState] = {}
         self._vtime = 0.0
@@ -133,12 +132,12 @@ class WeightedRoundRobin:
         start = self._pass.get(rep.id, self._vtime)
         self._pass[rep.id] = start
         self._reps[rep.order] = rep
-        self._sorted.add((start, rep.order))
+        insort(self._sorted, (start, rep.order))
 
     def remove(self, rep: RepState) -> None:
         start = self._pass.pop(rep.id, None)
         if start is not None:
-            self._sorted.remove((start, rep.order))
+            _discard(self._sorted, (start, rep.order))
             del self._reps[rep.order]
 
     def candidates(self) -> Iterator[RepState]:
@@ -151,8 +150,8 @@ class WeightedRoundRobin:
         start = max(old, self._vtime)
         self._vtime = start
         new = start + 1.0 / rep.weight
-        self._sorted.remove((old, rep.order))
-        self._sorted.add((new, rep.order))
+        _discard(self._sorted, (old, rep.order))
+        insort(self._sorted, (new, rep.order))
         self._pass[rep.id] = new
 
     def rank(self, rep: RepState) -> tuple[float, ...]:
@@ -160,6 +159,12 @@ class WeightedRoundRobin:
 
     def load_changed(self, rep: RepState) -> None:
         return None
+
+
+def _discard(items: list[Any], key: Any) -> None:
+    index = bisect_left(items, key)
+    if index < len(items) and items[index] == key:
+        del items[index]
 
 
 STRATEGIES: dict[str, type[LeastLoaded] | type[RoundRobin] | type[WeightedRoundRobin]] = {
