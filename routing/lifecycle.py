@@ -281,6 +281,7 @@ class Lifecycle(SlaTimers):
         self.router.release(lead, t)
         lead.reassign_pending = False
         self.stop_all(lead)
+        lead.clocks = {}  # stopped; pending timers of them are stale by version
         lead.state = CLOSED
 
     # --- reps -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 mkdir -p out
 echo "== leadflow validate examples/policy.yaml"
-leadflow validate examples/policy.yaml 2>/dev/null | sed -n '1,24p'
+leadflow validate examples/policy.yaml 2>/dev/null | sed -n '1,30p'
 echo "   ... (run it yourself for the whole agreement)"
 echo
 echo "== leadflow replay: examples/events.sample.jsonl, decisions in event time"
