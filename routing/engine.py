@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from datetime import datetime, time
 from typing import Any
 
+from pydantic import ValidationError
+
 from routing.commitments import Commitments
 from routing.errors import EventError
 from routing.events import (
@@ -28,6 +30,7 @@ from routing.events import (
     LeadUpserted,
     RepStatus,
     RepUpserted,
+    explain,
 )
 from routing.intent import IntentDetector
 from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
@@ -47,6 +50,13 @@ def _text(raw: str | bytes) -> str:
 
 NEG_INF = float("-inf")
 INF = float("inf")
+
+
+def _rep_spec(raw: dict[str, Any]) -> Rep:
+    try:
+        return Rep.model_validate(raw)
+    except ValidationError as exc:
+        raise EventError(explain(exc)) from None
 
 
 class Engine(Lifecycle):
@@ -263,7 +273,7 @@ class Engine(Lifecycle):
                 f"pools {unknown} are not pools of the policy ({', '.join(self.router.pools)})"
             )
         old = self.router.reps.get(event.rep_id)
-        spec = Rep.model_validate(
+        spec = _rep_spec(
             {
                 "id": event.rep_id,
                 "pools": event.pools,

@@ -155,7 +155,7 @@ def explain(exc: ValidationError) -> str:
             msg = f"not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
         else:
             msg = err["msg"][:1].lower() + err["msg"][1:]
-            if "input" in err and kind not in {"json_type"}:
+            if "input" in err and kind != "json_type" and not isinstance(err["input"], dict):
                 msg += f", got {err['input']!r}"[:120]
         parts.append(f"{where}: {msg}")
     return "; ".join(parts)
