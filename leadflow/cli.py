@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="RFC 3339 time: stop there (timers fire up to it)")
     p.add_argument("--out", help="write decisions here instead of stdout")
     p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="report progress on stderr (default: when stderr is a terminal)",
+    )
+    p.add_argument(
         "--format",
         choices=["jsonl", "text"],
         default="jsonl",
@@ -68,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--team")
     p.add_argument("--until", help="RFC 3339 time: evaluate up to it")
     p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(run=_scorecard)
     return parser
 
@@ -108,6 +116,27 @@ def _open_events(path: str) -> TextIO:
         raise LeadflowError(f"{path}: cannot read events ({exc.strerror})") from None
 
 
+def _progress(
+    lines: Iterable[str], args: argparse.Namespace, every: int = 100_000
+) -> Iterator[str]:
+    """Pass the lines through; every `every` lines say how far and how fast on stderr."""
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    if not show:
+        yield from lines
+        return
+    start = last = time.perf_counter()
+    count = 0
+    for count, line in enumerate(lines, start=1):
+        if count % every == 0:
+            now = time.perf_counter()
+            rate = every / (now - last) if now > last else 0.0
+            print(f"  ... {count:,} lines, {rate:,.0f} lines/s", file=sys.stderr, flush=True)
+            last = now
+        yield line
+    elapsed = time.perf_counter() - start
+    print(f"  ... {count:,} lines in {elapsed:.1f} s", file=sys.stderr, flush=True)
+
+
 def _replay(args: argparse.Namespace) -> int:
     loaded = load_policy(args.policy, args.team)
     engine = Engine(loaded)
@@ -116,7 +145,7 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         with _open_events(args.events) as lines:
             render = dumps if args.format == "jsonl" else readable
-            for output in replay(engine, lines, _until(args.until)):
+            for output in replay(engine, _progress(lines, args), _until(args.until)):
                 kinds[output["type"]] += 1
                 sink.write(render(output))
                 sink.write("\n")
@@ -208,7 +237,7 @@ def _scorecard(args: argparse.Namespace) -> int:
     loaded = load_policy(args.policy, args.team)
     engine = Engine(loaded)
     with _open_events(args.events) as lines:
-        for _ in replay(engine, lines, _until(args.until)):
+        for _ in replay(engine, _progress(lines, args), _until(args.until)):
             pass
     if args.json:
         print(json.dumps(engine.commitments.to_json(engine.now), indent=2))
