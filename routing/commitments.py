@@ -86,7 +86,7 @@ class Commitments:
         self._effective = self._midnight(policy.agreement.effective)
         self._weeks: dict[float, _Week] = {}
         self._first_seen: float | None = None
-        self._partial_before = 0.0  # weeks starting before this are partial
+        self._partial_before = 0.0  # weeks starting before this are partial (not evaluated)
         self._first_week = 0.0
         self._open = 0.0  # start of the oldest week not yet closed
         self._counters: dict[str, int] = {}
@@ -152,8 +152,11 @@ class Commitments:
         if not math.isfinite(t):
             raise CommitmentError(f"expected a finite epoch time, got {t!r}")
         self._first_seen = t
-        self._partial_before = max(t, self._effective)
-        self._first_week = self._open = self._cal.week_start(self._partial_before)
+        begin = max(t, self._effective)
+        self._first_week = self._open = self._cal.week_start(begin)
+        # A week the stream joins before its first working hour is a full week.
+        first_opening = self._cal.next_open(self._first_week)
+        self._partial_before = begin if begin > first_opening else self._first_week
         while self._review_due(self._review_k) < t:
             self._review_k += 1
 

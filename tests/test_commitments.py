@@ -133,6 +133,19 @@ def test_partial_first_week_is_shown_not_evaluated() -> None:
     assert {r.status for r in first.rows} == {"partial"}
 
 
+def test_a_stream_joining_before_the_first_working_hour_gets_a_full_week() -> None:
+    c, em = make()
+    c.observe(at(2026, 1, 12, 0, 10))  # Monday 00:10 of W03, before the 09:00 opening
+    c.advance(W04, em)
+    [b] = breaches(em.take(), "mql_volume")
+    assert b["period"] == "2026-W03"  # evaluated: nothing of the week was missed
+    assert c.scorecard(W04)[0].partial is False
+    d, em2 = make()
+    d.observe(at(2026, 1, 12, 9, 30))  # after the opening: the week is partial
+    d.advance(W04, em2)
+    assert breaches(em2.take()) == []
+
+
 def test_first_period_never_before_the_effective_week() -> None:
     c, em = make()
     c.observe(at(2025, 12, 20, 12))
