@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TextIO
 
 from routing.engine import Engine
@@ -17,8 +16,6 @@ from routing.errors import LeadflowError
 from routing.lead import MQL
 from routing.policy.loader import LoadedPolicy, load_policy
 from routing.replay import dumps, replay
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
-from collections.abc import Iterator
 from datetime import datetime, time
 from typing import Any
 
@@ -38,7 +37,7 @@ from routing.lifecycle import Lifecycle
 from routing.outputs import Emitter, Output, TimeFormat
 from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
-from routing.reps import RepState, build_rep
+from routing.reps import build_rep
 from routing.router import Router
 
 DEDUPE_WINDOW_S = 7 * 86400.0
@@ -298,8 +297,5 @@ class Engine(Lifecycle):
         self._notify_cache.clear()  # team leads or pools may have changed
         self.drain(t, cause)
 
-    def iter_open_leads(self) -> Iterator[Lead]:
-        return (lead for lead in self.leads.values() if lead.state == MQL)
 
-
-__all__ = ["CLOSED", "Engine", "RepState"]
+__all__ = ["Engine"]

@@ -28,7 +28,6 @@ LeadField = Literal[
     "role",
     "demo_requested",
 ]
-NUMERIC_FIELDS = frozenset({"score", "fit", "engagements"})
 
 
 class Range(BaseModel):

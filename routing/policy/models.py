@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from routing.calendar import WEEKDAYS, BusinessCalendar, CalendarError
+from routing.calendar import BusinessCalendar, CalendarError
 from routing.durations import Duration, DurationError, parse_duration
 from routing.policy.conditions import Condition
 from routing.policy.team import Rep, Team
@@ -385,8 +385,6 @@ class Policy(_Model):
                     )
         return self
 
-
-WEEKDAY_NAMES: tuple[str, ...] = WEEKDAYS
 
 __all__ = [
     "Agreement",
