@@ -149,7 +149,7 @@ def test_routing(text: str) -> None:
 
 def test_surge(text: str) -> None:
     body = section(text, "Surge")
-    assert "enters surge at 3 queued leads per available rep" in body
+    assert "enters surge at 3 queued leads per rep available and on shift" in body
     assert "at or below 1 for 30 minutes" in body
     assert "overflow to bench" in body
     assert "highest score first" in body

@@ -216,11 +216,10 @@ def _surge(p: Policy) -> list[str]:
     s = p.surge
     if s is None:
         return ["no surge protocol"]
-    enter_for = ""
     exit_for = f" for {w.duration(s.exit.for_)}" if s.exit.for_ else ""
     lines = [
         f"a pool enters surge at {w.num(s.enter.queued_per_available_rep)} queued leads "
-        f"per available rep{enter_for}",
+        "per rep available and on shift, while the calendar is open,",
         f"and leaves it after staying at or below {w.num(s.exit.queued_per_available_rep)}"
         f"{exit_for}",
     ]
