@@ -30,6 +30,7 @@ from routing.events import (
     RepStatus,
     RepUpserted,
     explain,
+    raw_text,
 )
 from routing.intent import IntentDetector
 from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
@@ -41,10 +42,6 @@ from routing.reps import build_rep
 from routing.router import Router
 
 DEDUPE_WINDOW_S = 7 * 86400.0
-
-
-def _text(raw: str | bytes) -> str:
-    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
 
 
 NEG_INF = float("-inf")
@@ -119,7 +116,7 @@ class Engine(Lifecycle):
                 source or cause,
                 cause,
                 **about,
-                raw=_text(raw) if raw is not None else event.model_dump_json(),
+                raw=raw_text(raw) if raw is not None else event.model_dump_json(),
                 source=source,
                 reason=str(exc),
             )

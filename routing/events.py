@@ -118,6 +118,11 @@ _ADAPTER: TypeAdapter[InputEvent] = TypeAdapter(Annotated[InputEvent, Field(disc
 _VALIDATE_JSON = _ADAPTER.validator.validate_json  # the Rust validator, without the wrapper
 
 
+def raw_text(raw: str | bytes) -> str:
+    """An input as received, as text (for `event.rejected.raw`)."""
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+
+
 def parse_event(raw: str | bytes) -> InputEvent:
     """Validate one JSON event; raise EventError with the reason in words."""
     if len(raw) > MAX_EVENT_BYTES:

@@ -14,7 +14,7 @@ import orjson
 
 from routing.engine import Engine
 from routing.errors import EventError
-from routing.events import parse_event
+from routing.events import parse_event, raw_text
 from routing.outputs import Output
 
 
@@ -30,7 +30,7 @@ def replay(
         try:
             event = parse_event(text)
         except EventError as exc:
-            yield from engine.reject(_text(text), source, str(exc))
+            yield from engine.reject(raw_text(text), source, str(exc))
             continue
         if until is not None and event.at.timestamp() > until:
             engine.stats["after_until"] += 1
@@ -39,10 +39,6 @@ def replay(
     end = until if until is not None else engine.now
     if end != float("-inf"):
         yield from engine.advance(end)
-
-
-def _text(raw: str | bytes) -> str:
-    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
 
 
 def dumps(output: Output) -> str:
