@@ -1,0 +1,139 @@
+"""`leadflow simulate`, `leadflow staff`, `leadflow compare`: the simulator's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from routing.errors import LeadflowError
+
+
+def add_sim_commands(sub: Any) -> None:
+    """Register the simulator's subcommands on the `leadflow` parser."""
+    p = sub.add_parser("simulate", help="run a scenario through the routing core on a SimPy clock")
+    p.add_argument("scenario")
+    p.add_argument("--replications", type=int, help="override the scenario's `replications`")
+    p.add_argument("--seed", type=int, help="override the scenario's `seed`")
+    p.add_argument("--json", metavar="FILE", help="write the results JSON here ('-': stdout)")
+    p.add_argument("--html", metavar="FILE", help="write the HTML report with plots here")
+    _progress_flag(p)
+    p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("staff", help="smallest headcount of a pool that meets every target")
+    p.add_argument("scenario")
+    p.add_argument("--replications", type=int, help="override the scenario's `replications`")
+    p.add_argument("--seed", type=int, help="override the scenario's `seed`")
+    p.add_argument("--json", metavar="FILE", help="write the search's table as JSON here")
+    _progress_flag(p)
+    p.set_defaults(run=_staff)
+
+    p = sub.add_parser("compare", help="scenarios side by side on the same random numbers")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--replications", type=int, help="override the first scenario's")
+    p.add_argument("--seed", type=int, help="override the first scenario's")
+    p.add_argument("--json", metavar="FILE", help="write every scenario's results JSON here")
+    _progress_flag(p)
+    p.set_defaults(run=_compare)
+
+
+def _progress_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+
+
+def _load(path: str, args: argparse.Namespace) -> Any:
+    from simulator.scenario import load_scenario
+
+    if args.replications is not None and args.replications < 1:
+        raise LeadflowError(f"--replications: expected at least 1, got {args.replications}")
+    return load_scenario(path).with_runs(args.replications, args.seed)
+
+
+def _bar(args: argparse.Namespace, label: str) -> Any:
+    from simulator.run import ProgressBar
+
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    return ProgressBar(label) if show else None
+
+
+def _write_json(path: str, data: Any) -> None:
+    text = json.dumps(data, indent=2, allow_nan=False)
+    if path == "-":
+        print(text)
+        return
+    try:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise LeadflowError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from simulator.run import simulate
+    from simulator.text import summary
+
+    scenario = _load(args.scenario, args)
+    bar = _bar(args, f"simulating {scenario.name}")
+    try:
+        result = simulate(scenario, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(summary(result), file=sys.stderr if args.json == "-" else sys.stdout)
+    if args.json:
+        _write_json(args.json, result)
+    if args.html:
+        _write_html(result, args.html)
+    return 0
+
+
+def _write_html(result: dict[str, Any], path: str) -> None:
+    try:
+        from simulator.report import write_html  # type: ignore[attr-defined, unused-ignore]
+    except ImportError as exc:
+        raise LeadflowError(
+            f"--html: the HTML report is not available in this build ({exc}); "
+            "use --json and render it later"
+        ) from None
+    write_html(result, path)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _staff(args: argparse.Namespace) -> int:
+    from simulator.staffing import search
+    from simulator.text import staffing_table
+
+    scenario = _load(args.scenario, args)
+    bar = _bar(args, f"staffing search on {scenario.name}")
+    try:
+        found = search(scenario, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(staffing_table(found))
+    if args.json:
+        _write_json(args.json, found)
+    return 0 if found["headcount"] is not None else 1
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from simulator.compare import compare
+    from simulator.text import compare_table
+
+    scenarios = [_load(path, args) for path in args.scenarios]
+    bar = _bar(args, "comparing")
+    try:
+        results = compare(scenarios, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(compare_table([s.name for s in scenarios], results))
+    if args.json:
+        _write_json(args.json, {s.name: r for s, r in zip(scenarios, results, strict=True)})
+    return 0

@@ -1,0 +1,187 @@
+"""Arrival sources: when leads arrive and what they look like. Sources add up.
+
+Each source draws from its own generators (times and mix; per-lead outcome draws), so the
+arrivals of a replication do not depend on the staffing (common random numbers).
+Times are whole epoch seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from routing.errors import EventError
+from routing.events import InputEvent, LeadEngaged, LeadUpserted, parse_event
+from simulator.leadgen import TierTemplate, require_tiers
+from simulator.scenario import Mix, Poisson, Replay, Scenario, Spike
+from simulator.streams import Streams
+
+WEEK_S = 7 * 86400
+
+
+@dataclass(slots=True)
+class Arrival:
+    """One lead arriving (generated: `fields`), or one recorded input event (`event`)."""
+
+    t: int
+    lead_id: str
+    tier: str  # the tier the fields were made for ("" for a replayed event)
+    fields: dict[str, Any] | None
+    engagements: int
+    event: InputEvent | None = None
+
+
+@dataclass
+class Arrivals:
+    items: list[Arrival]  # sorted by time, ties in source order
+    outcomes: dict[str, list[float]]  # lead id -> uniforms for its touches and disposition
+    warnings: list[str]
+
+
+def generate(
+    scenario: Scenario, templates: dict[str, TierTemplate], streams: Streams, draws: int
+) -> Arrivals:
+    """Every source's arrivals for one replication, merged in time order."""
+    tz = ZoneInfo(scenario.loaded.policy.calendar.timezone)
+    sources = scenario.spec.arrivals
+    default_segments = next((s.mix.segment for s in sources if isinstance(s, Poisson)), {})
+    items: list[Arrival] = []
+    outcomes: dict[str, list[float]] = {}
+    warnings: list[str] = []
+    for index, source in enumerate(sources):
+        rng = streams.arrivals(index)
+        where = f"{scenario.file}: arrivals[{index}] ({source.name})"
+        if isinstance(source, Replay):
+            got, ids, notes = _replay(scenario, source, index)
+            warnings += notes
+        else:
+            if isinstance(source, Poisson):
+                times = _poisson_times(source, scenario.start, scenario.end, tz, rng)
+            else:
+                times = _spike_times(source, rng)
+            got = _leads(source.mix, default_segments, times, templates, rng, index, where)
+            ids = [a.lead_id for a in got]
+        items += got
+        if ids:
+            table = streams.outcomes(index).random((len(ids), draws)).tolist()
+            outcomes.update(zip(ids, table, strict=True))
+    items.sort(key=lambda a: a.t)  # stable: ties keep source order
+    return Arrivals(items, outcomes, warnings)
+
+
+def _poisson_times(
+    source: Poisson, start: float, end: float, tz: ZoneInfo, rng: np.random.Generator
+) -> np.ndarray:
+    """A Poisson process with a rate constant within each hour: the count of each hour is
+    Poisson, its arrivals uniform within it (exact for a piecewise-constant rate)."""
+    day_w, hour_w = source.day_weights(), source.hour_weights()
+    per_week = sum(day_w) * sum(hour_w)
+    first = int(start // 3600) * 3600
+    hours = np.arange(first, end, 3600, dtype=np.int64)
+    rates = np.empty(len(hours))
+    for i, h in enumerate(hours.tolist()):
+        local = datetime.fromtimestamp(h, tz)
+        rates[i] = day_w[local.weekday()] * hour_w[local.hour]
+    rates *= source.mqls_per_week / per_week if per_week else 0.0
+    counts = rng.poisson(rates)
+    times = np.repeat(hours, counts) + rng.integers(0, 3600, int(counts.sum()))
+    return times[(times >= start) & (times < end)]
+
+
+def _spike_times(source: Spike, rng: np.random.Generator) -> np.ndarray:
+    at = int(source.at.timestamp())
+    span = max(1, int(source.over.seconds))
+    return np.sort(at + rng.integers(0, span, source.mqls))
+
+
+def _leads(
+    mix: Mix,
+    default_segments: dict[str, float],
+    times: np.ndarray,
+    templates: dict[str, TierTemplate],
+    rng: np.random.Generator,
+    index: int,
+    where: str,
+) -> list[Arrival]:
+    n = len(times)
+    tiers = list(mix.tier) or list(templates)[-1:]
+    shares = list(mix.tier.values()) or [1.0]
+    require_tiers(templates, tiers, where)
+    tier_of = rng.choice(len(tiers), size=n, p=shares) if n else np.zeros(0, dtype=int)
+    segments = mix.segment or default_segments
+    seg_names = list(segments)
+    seg_of = (
+        rng.choice(len(seg_names), size=n, p=list(segments.values())).tolist()
+        if seg_names and n
+        else [None] * n
+    )
+    picks = rng.random((n, 2)).tolist()  # where in each range score and fit fall
+    out: list[Arrival] = []
+    for k, (t, ti, si, pick) in enumerate(
+        zip(times.tolist(), tier_of.tolist(), seg_of, picks, strict=True)
+    ):
+        template = templates[tiers[ti]]
+        fields: dict[str, Any] = {"source": where.rsplit("(", 1)[-1].rstrip(")")}
+        for j, (name, (lo, hi)) in enumerate(template.ranges.items()):
+            fields[name] = lo + int(pick[j % 2] * (hi - lo + 1))
+        if si is not None:
+            fields["segment"] = seg_names[si]
+        fields.update(template.fixed)
+        out.append(Arrival(int(t), f"{index}.{k}", template.tier, fields, template.engagements))
+    return out
+
+
+def _replay(
+    scenario: Scenario, source: Replay, index: int
+) -> tuple[list[Arrival], list[str], list[str]]:
+    """The lead events of a recorded file, moved into the scenario's time. Rep work is
+    simulated, so recorded touches, dispositions and rep events are skipped (and counted)."""
+    path = scenario.base_dir / source.file
+    events: list[tuple[int, InputEvent]] = []
+    notes: list[str] = []
+    skipped = 0
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = parse_event(line)
+            except EventError as exc:
+                notes.append(f"{path}:{number}: skipped, {exc}")
+                continue
+            if not isinstance(event, LeadUpserted | LeadEngaged):
+                skipped += 1
+                continue
+            events.append((number, event))
+    if skipped:
+        notes.append(
+            f"{path}: {skipped} recorded touch, disposition or rep event(s) skipped "
+            "(the simulation makes its reps' own)"
+        )
+    if not events:
+        return [], [], notes
+    first = min(e.at.timestamp() for _, e in events)
+    weeks = -((first - scenario.start) // WEEK_S)  # whole weeks: weekday and hour are kept
+    shift = weeks * WEEK_S
+    out: list[Arrival] = []
+    ids: list[str] = []
+    seen: set[str] = set()
+    for number, event in events:
+        moved = event.at.timestamp() + shift
+        t = int(scenario.start + (moved - scenario.start) / source.speed)
+        if not scenario.start <= t < scenario.end:
+            continue
+        lead_id = f"r{index}.{event.lead_id}"
+        at = datetime.fromtimestamp(t, UTC) + timedelta(0)
+        copy = event.model_copy(
+            update={"at": at, "lead_id": lead_id, "event_id": f"r{index}:{number}"}
+        )
+        if lead_id not in seen:
+            seen.add(lead_id)
+            ids.append(lead_id)
+        out.append(Arrival(t, lead_id, "", None, 0, copy))
+    return out, ids, notes

@@ -1,0 +1,316 @@
+"""One replication: the routing core on a SimPy clock.
+
+SimPy's clock is event time (epoch seconds). Leads arrive as input events
+(`lead.upserted`, then `lead.engaged` so the policy's MQL definition decides), reps act
+through input events (`lead.touched`, `lead.dispositioned`, `rep.status` for an absent
+day), and the core's decisions drive the reps and the metrics. The core's timers fire in
+simulated time: a SimPy event sleeps until `engine.next_deadline()` and is re-armed
+whenever that moves earlier. At equal times, inputs go first, then the core's timers
+(the engine's rule: a touch at the due instant meets the window), then reps waking up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Event
+
+from routing.engine import Engine
+from routing.events import LeadDispositioned, LeadEngaged, LeadTouched, LeadUpserted, RepStatus
+from routing.reps import RepState
+from routing.windows import Window, point
+from simulator.arrivals import Arrival, generate
+from simulator.leadgen import TierTemplate
+from simulator.metrics import Collector
+from simulator.reps import FT, FU, Plan, RepAgent
+from simulator.scenario import Scenario
+from simulator.streams import Streams
+from simulator.work import Outcomes, Sampler
+
+TIMERS, WAKES = NORMAL + 1, NORMAL + 2  # SimPy priorities after inputs at the same time
+CHANNELS = ("call", "email", "linkedin", "sms", "meeting")
+INF = float("inf")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _at(t: float) -> datetime:
+    return EPOCH + timedelta(seconds=t)
+
+
+class Replication:
+    """Build with a scenario and a replication index; `run()` returns its measurements."""
+
+    def __init__(self, scenario: Scenario, index: int, templates: dict[str, TierTemplate]):
+        self.scenario = scenario
+        spec = scenario.spec
+        work = spec.work
+        self.engine = Engine(scenario.loaded)
+        self.env = simpy.Environment(initial_time=scenario.start)
+        streams = Streams(scenario.seed, index)
+        self.connect_rate = work.connect_rate
+        self.give_up_after = work.unresponsive_after_touches
+        self.outcomes = Outcomes(work.after_connect, self._accepted_reason())
+        follow_up = scenario.loaded.policy.sales_commits.follow_up
+        self.channels = CHANNELS[: follow_up.channels if follow_up else 1]
+        self._cadence = (
+            (Window.of(follow_up.within, follow_up.clock), follow_up.touches) if follow_up else None
+        )
+        self.arrivals = generate(scenario, templates, streams, work.unresponsive_after_touches + 1)
+        self.plans = {lid: Plan(draws) for lid, draws in self.arrivals.outcomes.items()}
+        rank = {kind: i for i, kind in enumerate([*work.order, FT, FU])}
+        rank = {kind: rank[kind] for kind in (FT, FU)}
+        self.agents = {
+            rep.id: RepAgent(
+                self,
+                rep,
+                Sampler(work.touch_minutes, streams.work(rep.id)),
+                Sampler(work.start_delay_minutes, streams.work(rep.id + "#delay")),
+                rank,
+            )
+            for rep in self.engine.router.reps.values()
+        }
+        self.metrics = Collector(scenario, self.engine)
+        self.absences = {
+            rep.id: self._absent_days(rep, streams, work.absence.daily_probability)
+            for rep in self.engine.router.reps.values()
+        }
+        self.metrics.set_absences(self.absences)
+        self._kicks: list[RepAgent] = []
+        self._in_handle = 0
+        self._armed = INF
+        self._seq = 0
+        self.refused: Counter[str] = Counter()
+        self._handlers: dict[str, Callable[[dict[str, Any], float], None]] = {
+            "lead.assigned": self._assigned,
+            "lead.reassigned": self._reassigned,
+            "lead.queued": self._queued,
+            "event.rejected": self._rejected,
+        }
+
+    # --- set-up -----------------------------------------------------------------------
+    def _accepted_reason(self) -> str:
+        d = self.scenario.loaded.policy.sales_commits.disposition
+        return d.reasons.accepted[0] if d is not None and d.reasons.accepted else "accepted"
+
+    def follow_up_after(self, t: float) -> float:
+        """Follow-up touches are spaced so the cadence fits its window: the next one at
+        1/touches of the cadence window from this one, on the cadence's clock (the core's
+        window arithmetic). No cadence: the next touch may follow at once."""
+        cadence = self._cadence
+        if cadence is None:
+            return t
+        window, touches = cadence
+        cal = self.engine.cal
+        return point(t, window.due(t, cal), 1.0 / touches, window.business, cal)
+
+    def _absent_days(self, rep: RepState, streams: Streams, p: float) -> list[tuple[float, float]]:
+        """The rep's absent working days: (local midnight, next local midnight)."""
+        cal = rep.calendar
+        start, end = self.scenario.start, self.scenario.end
+        midnights: list[float] = []
+        t = cal.next_local_midnight(start - 1.0)  # `start` itself when it is a midnight
+        while t < end:
+            midnights.append(t)
+            t = cal.next_local_midnight(t)
+        draws = streams.absence(rep.id).random(len(midnights)).tolist()
+        return [
+            (m, cal.next_local_midnight(m))
+            for m, u in zip(midnights, draws, strict=True)
+            if u < p and cal.is_working_day(cal.local_date(m))
+        ]
+
+    # --- SimPy plumbing ----------------------------------------------------------------
+    def call_at(self, t: float, fn: Callable[[Event], None], priority: int = NORMAL) -> None:
+        event = Event(self.env)
+        event._ok = True
+        event._value = None
+        event.callbacks = [fn]
+        self.env.schedule(event, priority, max(0.0, t - self.env.now))
+
+    def wake(self, agent: RepAgent, t: float) -> None:
+        self.call_at(t, lambda _e: agent.woken(self.env.now), WAKES)
+
+    def kick(self, agent: RepAgent) -> None:
+        if self._in_handle:
+            self._kicks.append(agent)
+        else:
+            agent.kick(self.env.now)
+
+    def status_ends(self, rep: RepState, t: float) -> float:
+        for start, end in self.absences.get(rep.id, ()):
+            if start <= t < end:
+                return end
+        return t + 3600.0  # away for another reason: look again in an hour
+
+    def inside(self, a: float, b: float) -> float:
+        """Seconds of [a, b) inside the measured part of the horizon."""
+        return max(0.0, min(b, self.scenario.end) - max(a, self.metrics.measure_from))
+
+    # --- the core ----------------------------------------------------------------------
+    def _eid(self) -> str:
+        self._seq += 1
+        return f"s{self._seq}"
+
+    def feed(self, event: Any) -> None:
+        self.handle(self.engine.apply(event))
+
+    def handle(self, decisions: list[dict[str, Any]]) -> None:
+        t = self.env.now
+        self._in_handle += 1
+        handlers = self._handlers
+        observe = self.metrics.decision
+        for d in decisions:
+            handler = handlers.get(d["type"])
+            if handler is not None:
+                handler(d, t)
+            observe(d, t)
+        self._in_handle -= 1
+        self.metrics.queues(t)
+        if not self._in_handle:
+            kicks, self._kicks = self._kicks, []
+            for agent in kicks:
+                agent.kick(t)
+        self._arm()
+
+    def _arm(self) -> None:
+        nxt = self.engine.next_deadline()
+        if nxt is not None and nxt < self._armed:
+            self._armed = nxt
+            self.call_at(nxt, lambda _e, at=nxt: self._deadline(at), TIMERS)
+
+    def _deadline(self, at: float) -> None:
+        if at != self._armed:
+            return  # superseded by an earlier deadline (which re-armed this one if needed)
+        self._armed = INF
+        self.handle(self.engine.advance(self.env.now))
+
+    def _assigned(self, d: dict[str, Any], t: float) -> None:
+        self.agents[d["rep_id"]].take(d["lead_id"], t)
+
+    def _reassigned(self, d: dict[str, Any], t: float) -> None:
+        old = self.agents.get(d.get("from_rep_id") or "")
+        if old is not None:
+            old.drop(d["lead_id"])
+        self.agents[d["rep_id"]].take(d["lead_id"], t)
+
+    def _queued(self, d: dict[str, Any], t: float) -> None:
+        old = self.agents.get(d.get("from_rep_id") or "")
+        if old is not None:
+            old.drop(d["lead_id"])
+
+    def _rejected(self, d: dict[str, Any], t: float) -> None:
+        self.refused[d["reason"]] += 1
+
+    # --- inputs ------------------------------------------------------------------------
+    def _next_arrival(self, i: int) -> None:
+        """Arrivals are scheduled one at a time (a short event queue is a fast one)."""
+        items = self.arrivals.items
+        if i < len(items):
+            self.call_at(items[i].t, lambda _e: self._arrived(i))
+
+    def _arrived(self, i: int) -> None:
+        items = self.arrivals.items
+        t = items[i].t
+        while i < len(items) and items[i].t == t:
+            self._arrive(items[i])
+            i += 1
+        self._next_arrival(i)
+
+    def _arrive(self, arrival: Arrival) -> None:
+        if arrival.event is not None:
+            self.feed(arrival.event)
+            return
+        at = _at(arrival.t)
+        fields = arrival.fields or {}
+        self.feed(
+            LeadUpserted.model_construct(
+                event_id=self._eid(),
+                type="lead.upserted",
+                at=at,
+                lead_id=arrival.lead_id,
+                **fields,
+            )
+        )
+        activity = "demo_request" if fields.get("demo_requested") else "content_download"
+        for _ in range(arrival.engagements):
+            self.feed(
+                LeadEngaged.model_construct(
+                    event_id=self._eid(),
+                    type="lead.engaged",
+                    at=at,
+                    lead_id=arrival.lead_id,
+                    activity=activity,
+                )
+            )
+
+    def touched(
+        self, agent: RepAgent, lead_id: str, channel: str, connected: bool, t: float, dur: int
+    ) -> None:
+        self.feed(
+            LeadTouched.model_construct(
+                event_id=self._eid(),
+                type="lead.touched",
+                at=_at(t),
+                lead_id=lead_id,
+                rep_id=agent.state.id,
+                channel=channel,
+                outcome="connected" if connected else "no_answer",
+            )
+        )
+        self.call_at(t + dur, lambda _e: agent.touch_done(lead_id, self.env.now))
+
+    def disposition(
+        self, agent: RepAgent, lead_id: str, outcome: str, reason: str, t: float
+    ) -> None:
+        self.metrics.dispositioned(lead_id, reason)
+        self.feed(
+            LeadDispositioned.model_construct(
+                event_id=self._eid(),
+                type="lead.dispositioned",
+                at=_at(t),
+                lead_id=lead_id,
+                rep_id=agent.state.id,
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+
+    def _absent(self, rep_id: str, start: float, end: float) -> None:
+        self.feed(
+            RepStatus.model_construct(
+                event_id=self._eid(),
+                type="rep.status",
+                at=_at(start),
+                rep_id=rep_id,
+                status="pto",
+                until=_at(end),
+            )
+        )
+
+    # --- run ---------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        env = self.env
+        self._next_arrival(0)
+        for rep_id, days in self.absences.items():
+            for start, end in days:
+                self.call_at(start, lambda _e, r=rep_id, s=start, e=end: self._absent(r, s, e))
+        self._arm()
+        env.run(until=self.scenario.end)
+        self.handle(self.engine.advance(self.scenario.end))
+        busy = {rep_id: agent.busy_s for rep_id, agent in self.agents.items()}
+        result = self.metrics.finish(self.scenario.end, busy)
+        result["warnings"] = list(self.arrivals.warnings) + [
+            f"the core refused {n} simulated event(s): {reason}"
+            for reason, n in sorted(self.refused.items())
+        ]
+        return result
+
+
+def run_replication(
+    scenario: Scenario, index: int, templates: dict[str, TierTemplate]
+) -> dict[str, Any]:
+    return Replication(scenario, index, templates).run()

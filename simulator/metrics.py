@@ -1,0 +1,286 @@
+"""What one replication measured, read from the core's decisions and the core's lead records.
+
+Leads that became MQLs before start + warm-up are simulated but not measured. Shares and
+speed come from the core: a lead met its first-touch window unless the core emitted
+`sla.breached` for it; speed-to-lead is the core's `first_touch_at - mql_at`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from routing.engine import Engine
+from routing.lead import MQL
+from routing.sla import FIRST_TOUCH
+from simulator.scenario import Scenario
+
+DECAY = {"w": 0.98390, "h1": 3.662, "h2": 638.2}
+
+
+def decay(minutes: np.ndarray) -> np.ndarray:
+    """q(t) = w 2^(-t/h1) + (1-w) 2^(-t/h2), t in calendar minutes (reference README)."""
+    w, h1, h2 = DECAY["w"], DECAY["h1"], DECAY["h2"]
+    return w * np.exp2(-minutes / h1) + (1.0 - w) * np.exp2(-minutes / h2)
+
+
+def bucket_seconds(span_s: float) -> int:
+    """Series buckets: hourly up to two weeks, 4-hourly beyond."""
+    return 3600 if span_s <= 14 * 86400 else 4 * 3600
+
+
+def add_span(area: list[float], origin: float, size: int, a: float, b: float, v: float) -> None:
+    """Add v * (length of [a, b) inside each bucket) to the buckets' areas."""
+    if v == 0 or b <= a:
+        return
+    i = int((a - origin) // size)
+    while a < b and i < len(area):
+        edge = origin + (i + 1) * size
+        stop = b if b < edge else edge
+        if i >= 0:
+            area[i] += v * (stop - a)
+        a, i = stop, i + 1
+
+
+class Collector:
+    def __init__(self, scenario: Scenario, engine: Engine) -> None:
+        self.scenario = scenario
+        self.engine = engine
+        self.start, self.end = scenario.start, scenario.end
+        warmup = scenario.spec.report.warmup
+        self.measure_from = self.start + (warmup.seconds if warmup is not None else 0.0)
+        self.size = bucket_seconds(self.end - self.start)
+        self.buckets = math.ceil((self.end - self.start) / self.size)
+        pools = list(engine.router.pools)
+        self.pools = [(name, engine.router.pools[name]) for name in pools]
+        self.depth = dict.fromkeys(pools, 0)
+        self.since = dict.fromkeys(pools, self.start)
+        self.area = {p: [0.0] * self.buckets for p in pools}
+        self.qmax = dict.fromkeys(pools, 0)
+        self.surge_from: dict[str, float] = {}
+        self.periods: list[dict[str, Any]] = []
+        self.ft_breached: set[str] = set()
+        self.tier_counts: dict[str, Counter[str]] = {t.name: Counter() for t in engine.policy.tiers}
+        self.sla_counts: Counter[tuple[str, str]] = Counter()
+        self.outcomes: Counter[str] = Counter()
+        self.assigned_pool: Counter[str] = Counter()
+        self.assigned_rep: Counter[str] = Counter()
+        self.absent: dict[str, list[tuple[float, float]]] = {}
+        self.period_breaches = 0
+        self._on = {
+            "sla.breached": self._breached,
+            "sla.met": self._met,
+            "sla.escalated": self._escalated,
+            "lead.assigned": self._assigned,
+            "lead.reassigned": self._reassigned,
+            "surge.entered": self._surge_in,
+            "surge.exited": self._surge_out,
+            "period.breached": self._period,
+        }
+
+    def set_absences(self, absent: dict[str, list[tuple[float, float]]]) -> None:
+        self.absent = absent
+
+    # --- decisions ----------------------------------------------------------------------
+    def decision(self, d: dict[str, Any], t: float) -> None:
+        handler = self._on.get(d["type"])
+        if handler is not None:
+            handler(d, t)
+
+    def _measured(self, lead_id: str) -> str | None:
+        lead = self.engine.leads.get(lead_id)
+        if lead is None or lead.mql_at is None or lead.mql_at < self.measure_from:
+            return None
+        return lead.tier
+
+    def _breached(self, d: dict[str, Any], t: float) -> None:
+        tier = self._measured(d["lead_id"])
+        if tier is None:
+            return
+        if d["sla"] == FIRST_TOUCH:
+            self.ft_breached.add(d["lead_id"])
+            self.tier_counts[tier]["breaches"] += 1
+        self.sla_counts[(d["sla"], "breached")] += 1
+
+    def _met(self, d: dict[str, Any], t: float) -> None:
+        if self._measured(d["lead_id"]) is not None:
+            self.sla_counts[(d["sla"], "met")] += 1
+
+    def _escalated(self, d: dict[str, Any], t: float) -> None:
+        tier = self._measured(d["lead_id"])
+        if tier is not None:
+            self.tier_counts[tier]["escalations"] += 1
+
+    def _assigned(self, d: dict[str, Any], t: float) -> None:
+        if t >= self.measure_from:
+            self.assigned_pool[d["pool"]] += 1
+            self.assigned_rep[d["rep_id"]] += 1
+
+    def _reassigned(self, d: dict[str, Any], t: float) -> None:
+        self._assigned(d, t)
+        tier = self._measured(d["lead_id"])
+        if tier is not None:
+            self.tier_counts[tier]["reassignments"] += 1
+
+    def _surge_in(self, d: dict[str, Any], t: float) -> None:
+        self.surge_from[d["pool"]] = t
+
+    def _surge_out(self, d: dict[str, Any], t: float) -> None:
+        since = self.surge_from.pop(d["pool"], None)
+        if since is not None:
+            self.periods.append({"pool": d["pool"], "start": since, "end": t})
+
+    def _period(self, d: dict[str, Any], t: float) -> None:
+        self.period_breaches += 1
+
+    def dispositioned(self, lead_id: str, reason: str) -> None:
+        if self._measured(lead_id) is not None:
+            self.outcomes[reason] += 1
+
+    def queues(self, t: float) -> None:
+        depth = self.depth
+        for name, pool in self.pools:
+            now = pool.queue.depth
+            if now != depth[name]:
+                add_span(self.area[name], self.start, self.size, self.since[name], t, depth[name])
+                depth[name], self.since[name] = now, t
+                if now > self.qmax[name]:
+                    self.qmax[name] = now
+
+    # --- the end -----------------------------------------------------------------------
+    def finish(self, end: float, busy: dict[str, float]) -> dict[str, Any]:
+        self.queues(end)
+        for name in self.depth:
+            add_span(
+                self.area[name], self.start, self.size, self.since[name], end, self.depth[name]
+            )
+        for pool, since in sorted(self.surge_from.items()):
+            self.periods.append({"pool": pool, "start": since, "end": end})
+        engine = self.engine
+        tiers: dict[str, dict[str, Any]] = {}
+        waits: list[float] = []
+        mql_times: list[float] = []
+        backlog = 0
+        for lead in engine.leads.values():
+            if lead.mql_at is None:
+                continue
+            mql_times.append(lead.mql_at)
+            if lead.state == MQL and lead.first_touch_at is None:
+                backlog += 1
+            if lead.mql_at < self.measure_from:
+                continue
+            row = tiers.setdefault(
+                lead.tier, {"leads": 0, "within": 0, "determined": 0, "minutes": [], "untouched": 0}
+            )
+            row["leads"] += 1
+            if lead.first_touch_at is not None:
+                minutes = (lead.first_touch_at - lead.mql_at) / 60.0
+                row["minutes"].append(minutes)
+                waits.append(minutes)
+                row["determined"] += 1
+                if lead.id not in self.ft_breached:
+                    row["within"] += 1
+            else:
+                row["untouched"] += 1
+                waits.append((end - lead.mql_at) / 60.0)  # censored at the horizon
+                if lead.id in self.ft_breached:
+                    row["determined"] += 1
+        for name, counts in self.tier_counts.items():
+            row = tiers.setdefault(
+                name, {"leads": 0, "within": 0, "determined": 0, "minutes": [], "untouched": 0}
+            )
+            row.update({k: counts[k] for k in ("breaches", "escalations", "reassignments")})
+        alpha = self.scenario.spec.report.pipeline_alpha
+        q = decay(np.asarray(waits, dtype=float)) ** alpha if waits else np.zeros(0)
+        lost = float(1.0 - q.mean() / decay(np.zeros(1))[0] ** alpha) if len(q) else 0.0
+        return {
+            "tiers": tiers,
+            "pools": self._pools(busy),
+            "reps": self._reps(busy),
+            "arrivals": np.histogram(
+                mql_times,
+                bins=self.buckets,
+                range=(self.start, self.start + self.buckets * self.size),
+            )[0].tolist(),
+            "mqls_per_week": self._weeks(mql_times),
+            "sla": {f"{sla}.{what}": n for (sla, what), n in self.sla_counts.items()},
+            "outcomes": dict(self.outcomes),
+            "pipeline_lost": lost,
+            "periods": self.periods,
+            "period_breaches": self.period_breaches,
+            "backlog_end": backlog,
+        }
+
+    def _available(self, rep_id: str) -> tuple[float, int]:
+        """Working seconds and working days of a rep within the horizon, absences taken off."""
+        rep = self.engine.router.reps[rep_id]
+        cal = rep.calendar
+        start = max(self.start, self.measure_from)
+        seconds = cal.between(start, self.end)
+        days = 0
+        t = cal.next_local_midnight(start - 1.0)
+        while t < self.end:
+            if cal.is_working_day(cal.local_date(t)):
+                days += 1
+            t = cal.next_local_midnight(t)
+        for a, b in self.absent.get(rep_id, ()):
+            if b > start:
+                seconds -= cal.between(max(a, start), min(b, self.end))
+                days -= 1
+        return seconds, days
+
+    def _reps(self, busy: dict[str, float]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for rep_id, rep in self.engine.router.reps.items():
+            seconds, days = self._available(rep_id)
+            out[rep_id] = {
+                "pools": list(rep.pools),
+                "busy_s": busy.get(rep_id, 0.0),
+                "available_s": seconds,
+                "days": days,
+                "assigned": self.assigned_rep[rep_id],
+            }
+        return out
+
+    def _pools(self, busy: dict[str, float]) -> dict[str, dict[str, Any]]:
+        span = self.end - self.start
+        cal = self.engine.cal
+        days = 0
+        t = cal.next_local_midnight(self.measure_from - 1.0)
+        while t < self.end:
+            days += cal.is_working_day(cal.local_date(t))
+            t = cal.next_local_midnight(t)
+        out = {}
+        hours: Counter[str] = Counter()
+        for p in self.periods:
+            hours[p["pool"]] += (p["end"] - p["start"]) / 3600.0
+        for name, pool in self.pools:
+            reps = [r.id for r in pool.reps]
+            avail = [self._available(r)[0] for r in reps]
+            surge = [0.0] * self.buckets
+            for p in self.periods:
+                if p["pool"] == name:
+                    add_span(surge, self.start, self.size, p["start"], p["end"], 1.0)
+            out[name] = {
+                "reps": len(reps),
+                "busy_s": sum(busy.get(r, 0.0) for r in reps),
+                "available_s": sum(avail),
+                "assigned": self.assigned_pool[name],
+                "days": days,
+                "queue_mean": sum(self.area[name]) / span,
+                "queue_max": self.qmax[name],
+                "queue": [a / self.size for a in self.area[name]],
+                "surge": [s / self.size for s in surge],
+                "surge_hours": hours[name],
+            }
+        return out
+
+    def _weeks(self, mql_times: list[float]) -> list[int]:
+        weeks = max(1, int((self.end - self.start) // (7 * 86400)))
+        counts, _ = np.histogram(
+            mql_times, bins=weeks, range=(self.start, self.start + weeks * 7 * 86400)
+        )
+        return [int(c) for c in counts]

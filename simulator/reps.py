@@ -1,0 +1,136 @@
+"""A simulated rep: works the leads the core gives them, in the order the scenario says.
+
+The rep never decides routing: it learns of its leads from the core's decisions
+(`lead.assigned`, `lead.reassigned`, hand-backs) and answers with input events
+(`lead.touched`, `lead.dispositioned`). A rep works while available (per the core's rep
+status) and on shift (per the core's rep calendar); a touch once started is finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from routing.lead import MQL
+from routing.reps import ACCEPTING, RepState
+from routing.sla import FIRST_TOUCH
+from simulator.work import Sampler
+
+if TYPE_CHECKING:
+    from simulator.driver import Replication
+
+FT, FU = "first_touch_due", "follow_up_due"
+INF = float("inf")
+
+
+@dataclass(slots=True)
+class Plan:
+    """The simulation's side of one lead: its draws and touches so far."""
+
+    draws: list[float]
+    touches: int = 0
+    next_at: float = 0.0  # earliest instant of the next follow-up touch
+    connected: bool = False
+
+
+@dataclass(slots=True)
+class Item:
+    kind: str
+    due: float  # what "due" orders by: the first-touch deadline, or the follow-up time
+    ready: float  # not before: assignment + start delay, or the follow-up time
+
+
+@dataclass(slots=True)
+class RepAgent:
+    sim: Replication
+    state: RepState
+    touch_s: Sampler
+    delay_s: Sampler
+    rank: dict[str, int]
+    work: dict[str, Item] = field(default_factory=dict)
+    busy: bool = False
+    wake_at: float = INF
+    busy_s: float = 0.0
+
+    def take(self, lead_id: str, t: float) -> None:
+        """The core gave this rep the lead (first assignment, reassignment, hand-back)."""
+        sim = self.sim
+        lead = sim.engine.leads[lead_id]
+        if lead.first_touch_at is None:
+            clock = lead.clocks.get(FIRST_TOUCH)
+            due = clock.due if clock is not None else (lead.mql_at or t)
+            self.work[lead_id] = Item(FT, due, t + self.delay_s())
+        else:
+            plan = sim.plans[lead_id]
+            ready = max(t, plan.next_at)
+            self.work[lead_id] = Item(FU, ready, ready)
+        sim.kick(self)
+
+    def drop(self, lead_id: str) -> None:
+        self.work.pop(lead_id, None)
+
+    def kick(self, t: float) -> None:
+        """If free: start the most urgent ready item, or sleep until one can start."""
+        if self.busy or not self.work:
+            return
+        state = self.state
+        if state.status != ACCEPTING:
+            self.sleep(self.sim.status_ends(state, t))
+            return
+        if not state.on_shift(t):
+            self.sleep(state.shift_until)
+            return
+        best: tuple[int, float, str] | None = None
+        soonest = INF
+        rank = self.rank
+        for lead_id, item in self.work.items():
+            if item.ready > t:
+                soonest = min(soonest, item.ready)
+                continue
+            key = (rank[item.kind], item.due, lead_id)
+            if best is None or key < best:
+                best = key
+        if best is None:
+            self.sleep(soonest)
+            return
+        self.touch(best[2], t)
+
+    def sleep(self, until: float) -> None:
+        if until < self.wake_at and until != INF:
+            self.wake_at = until
+            self.sim.wake(self, until)
+
+    def woken(self, t: float) -> None:
+        if t == self.wake_at:
+            self.wake_at = INF
+        self.kick(t)
+
+    def touch(self, lead_id: str, t: float) -> None:
+        sim = self.sim
+        del self.work[lead_id]
+        plan = sim.plans[lead_id]
+        connected = plan.draws[plan.touches] < sim.connect_rate
+        channel = sim.channels[plan.touches % len(sim.channels)]
+        plan.touches += 1
+        plan.connected = connected
+        plan.next_at = sim.follow_up_after(t)
+        self.busy = True
+        duration = self.touch_s()
+        self.busy_s += sim.inside(t, t + duration)
+        sim.touched(self, lead_id, channel, connected, t, duration)
+
+    def touch_done(self, lead_id: str, t: float) -> None:
+        """The touch ended: disposition the lead if it is settled, else plan a follow-up."""
+        self.busy = False
+        sim = self.sim
+        lead = sim.engine.leads.get(lead_id)
+        if lead is not None and lead.state == MQL and lead.owner == self.state.id:
+            plan = sim.plans[lead_id]
+            if plan.connected:
+                outcome, reason = sim.outcomes.pick(plan.draws[-1])
+                sim.disposition(self, lead_id, outcome, reason, t)
+            elif plan.touches >= sim.give_up_after:
+                sim.disposition(self, lead_id, "rejected", "unresponsive", t)
+            else:
+                self.work[lead_id] = Item(FU, plan.next_at, plan.next_at)
+        self.kick(sim.env.now)

@@ -1,0 +1,94 @@
+"""Staffing search: the smallest headcount of one pool that meets every target.
+
+Headcounts from `staffing_search.min` to `max` are each simulated on the same random
+numbers (same seed and replications: the arrivals are identical, and a rep keeps their
+own work and absence draws whatever the team). Reps are removed from the end of the
+roster (reps in that pool only, first) or added as clones of the pool's reps, in turn.
+A headcount meets the targets when the LOWER end of every target tier's 95% interval
+reaches the target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from routing.errors import LeadflowError
+from routing.policy.team import Rep, Team
+from simulator.aggregate import aggregate
+from simulator.run import Progress, run_many
+from simulator.scenario import Scenario
+
+
+class StaffingError(LeadflowError):
+    """The scenario cannot be searched (no `report.staffing_search`, no reps to clone)."""
+
+
+def team_with(team: Team, pool: str, headcount: int) -> Team:
+    """TEAM with exactly HEADCOUNT reps able to work POOL."""
+    reps = list(team.reps)
+    members = [r for r in reps if pool in r.pools]
+    if not members and headcount > 0:
+        raise StaffingError(f"pool {pool!r} has no reps to clone")
+    while len(members) > headcount:
+        only = [r for r in members if list(r.pools) == [pool]]
+        victim = (only or members)[-1]
+        reps.remove(victim)
+        members.remove(victim)
+    templates = [r for r in members if list(r.pools) == [pool]] or list(members)
+    i = 0
+    while len(members) < headcount:
+        model = templates[i % len(templates)]
+        i += 1
+        clone: Rep = model.model_copy(update={"id": f"{pool}-extra-{i:02d}"})
+        reps.append(clone)
+        members.append(clone)
+    return team.model_copy(update={"reps": reps})
+
+
+def search(scenario: Scenario, progress: Progress | None = None) -> dict[str, Any]:
+    spec = scenario.spec.report.staffing_search
+    if spec is None:
+        raise StaffingError(f"{scenario.file}: `report.staffing_search` is not set")
+    targets = scenario.spec.report.targets.first_touch_within_sla
+    if not targets:
+        raise StaffingError(f"{scenario.file}: `report.targets.first_touch_within_sla` is empty")
+    counts = list(range(spec.min, spec.max + 1))
+    variants = [
+        scenario.with_team(team_with(scenario.loaded.team, spec.pool, n), f"{spec.pool}={n}")
+        for n in counts
+    ]
+    jobs = [(v, i) for v in variants for i in range(scenario.replications)]
+    runs = run_many(jobs, progress)
+    rows = []
+    for k, (n, variant) in enumerate(zip(counts, variants, strict=True)):
+        part = runs[k * scenario.replications : (k + 1) * scenario.replications]
+        result = aggregate(variant, part)
+        rows.append(
+            {
+                "headcount": n,
+                "meets_targets": result["meets_targets"] and not result["unstable"],
+                "unstable": result["unstable"],
+                "tiers": {
+                    t: {
+                        "first_touch_within_sla": result["tiers"][t]["first_touch_within_sla"],
+                        "first_touch_within_sla_ci95": result["tiers"][t][
+                            "first_touch_within_sla_ci95"
+                        ],
+                    }
+                    for t in result["tiers"]
+                },
+                "utilization": result["pools"][spec.pool]["utilization"],
+            }
+        )
+    best = next((r["headcount"] for r in rows if r["meets_targets"]), None)
+    return {
+        "scenario": scenario.file,
+        "pool": spec.pool,
+        "targets": dict(targets),
+        "replications": scenario.replications,
+        "seed": scenario.seed,
+        "headcount": best,
+        "monotone_above": best is not None
+        and all(r["meets_targets"] for r in rows if r["headcount"] >= best),
+        "rows": rows,
+    }

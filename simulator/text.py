@@ -1,0 +1,138 @@
+"""Plain-text renderings of simulation results for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pct(x: float | None) -> str:
+    return "   -  " if x is None else f"{100 * x:5.1f}%"
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def summary(result: dict[str, Any]) -> str:
+    s = result["scenario"]
+    lines = [
+        f"leadflow simulate — {s['name']}: {s['start'][:10]} to {s['end'][:10]} "
+        f"({s['weeks']:g} weeks), {result['replications']} replication(s), seed {s['seed']}",
+        "headcount: " + ", ".join(f"{k} {v}" for k, v in s["headcount"].items()),
+        "",
+        f"{'tier':<14}{'leads':>8}{'within SLA':>12}{'95% CI':>17}{'p50 min':>10}{'p95 min':>10}"
+        f"{'p99 min':>10}{'breaches':>10}{'target':>8}",
+    ]
+    for tier, row in result["tiers"].items():
+        lo, hi = row["first_touch_within_sla_ci95"]
+        m = row["first_touch_minutes"]
+        target = result["targets"].get(tier)
+        lines.append(
+            f"{tier:<14}{row['leads']:>8.0f}{pct(row['first_touch_within_sla']):>12}"
+            f"{pct(lo):>9}-{pct(hi).strip():>7}{_num(m['p50']):>10}{_num(m['p95']):>10}"
+            f"{_num(m['p99']):>10}{row['breaches']:>10.1f}{pct(target) if target else '':>8}"
+        )
+    lines += [
+        "",
+        f"{'pool':<14}{'reps':>6}{'utilization':>13}{'leads/day':>11}{'queue mean':>12}"
+        f"{'max':>6}{'surge h':>9}",
+    ]
+    for pool, row in result["pools"].items():
+        lines.append(
+            f"{pool:<14}{row['reps']:>6}{pct(row['utilization']):>13}{row['leads_per_day']:>11.1f}"
+            f"{row['queue']['mean']:>12.2f}{row['queue']['max']:>6}"
+            f"{result['surge']['hours'].get(pool, 0.0):>9.1f}"
+        )
+    fu, dp, mk, pl = (
+        result["follow_up"],
+        result["disposition"],
+        result["marketing"],
+        result["pipeline"],
+    )
+    lines += [
+        "",
+        f"follow-up cadence completed: {pct(fu['completion']).strip()}; dispositioned within "
+        f"window: {pct(dp['within_window']).strip()}",
+        f"MQLs per week: mean {sum(mk['mqls_per_week']) / max(len(mk['mqls_per_week']), 1):.0f}"
+        f" vs commitment {mk['commitment']}; weeks below: {mk['weeks_below']:.1f}",
+        f"pipeline lost to slow response: {pct(pl['lost_to_slow_response']).strip()} "
+        f"(alpha {pl['alpha']:g})",
+        f"targets met (lower end of the 95% CI): {'yes' if result['meets_targets'] else 'NO'}",
+    ]
+    for warning in result["warnings"]:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def staffing_table(found: dict[str, Any]) -> str:
+    tiers = list(found["targets"])
+    head = f"{'headcount':>9}  " + "".join(f"{t:>22}" for t in tiers) + f"{'util.':>8}  meets"
+    lines = [
+        f"leadflow staff — pool {found['pool']}, {found['replications']} replications, seed "
+        f"{found['seed']}; targets (lower end of the 95% CI): "
+        + ", ".join(f"{t} {100 * v:.0f}%" for t, v in found["targets"].items()),
+        "",
+        head,
+    ]
+    for row in found["rows"]:
+        cells = ""
+        for t in tiers:
+            r = row["tiers"][t]
+            lo, hi = r["first_touch_within_sla_ci95"]
+            share = pct(r["first_touch_within_sla"]).strip()
+            cells += f"{share:>8} [{pct(lo).strip()}-{pct(hi).strip()}]"
+        mark = "yes" if row["meets_targets"] else ("no (unstable)" if row["unstable"] else "no")
+        arrow = "  <- smallest" if row["headcount"] == found["headcount"] else ""
+        lines.append(f"{row['headcount']:>9}  {cells}{pct(row['utilization']):>8}  {mark}{arrow}")
+    best = found["headcount"]
+    lines.append("")
+    if best is None:
+        lines.append(f"no headcount of {found['pool']} in the range meets every target")
+    else:
+        lines.append(f"smallest headcount of {found['pool']} meeting every target: {best}")
+    return "\n".join(lines)
+
+
+COMPARE_ROWS = (
+    ("within SLA", lambda r, t: pct(r["tiers"][t]["first_touch_within_sla"]).strip()),
+    ("p95 minutes", lambda r, t: _num(r["tiers"][t]["first_touch_minutes"]["p95"])),
+    ("breaches", lambda r, t: _num(r["tiers"][t]["breaches"], 1)),
+)
+
+
+def compare_table(names: list[str], results: list[dict[str, Any]]) -> str:
+    width = max(14, *(len(n) + 2 for n in names))
+    lines = [
+        "leadflow compare — same seed and random numbers",
+        "",
+        f"{'':<30}" + "".join(f"{n:>{width}}" for n in names),
+    ]
+    for tier in results[0]["tiers"]:
+        for label, cell in COMPARE_ROWS:
+            lines.append(
+                f"{tier + ' ' + label:<30}" + "".join(f"{cell(r, tier):>{width}}" for r in results)
+            )
+    for pool in results[0]["pools"]:
+        lines.append(
+            f"{pool + ' utilization':<30}"
+            + "".join(f"{pct(r['pools'][pool]['utilization']).strip():>{width}}" for r in results)
+        )
+        lines.append(
+            f"{pool + ' surge hours':<30}"
+            + "".join(f"{r['surge']['hours'].get(pool, 0.0):>{width}.1f}" for r in results)
+        )
+    lines.append(
+        f"{'pipeline lost':<30}"
+        + "".join(
+            f"{pct(r['pipeline']['lost_to_slow_response']).strip():>{width}}" for r in results
+        )
+    )
+    lines.append(
+        f"{'meets targets':<30}"
+        + "".join(f"{'yes' if r['meets_targets'] else 'no':>{width}}" for r in results)
+    )
+    lines.append(
+        f"{'unstable':<30}"
+        + "".join(f"{'YES' if r['unstable'] else 'no':>{width}}" for r in results)
+    )
+    return "\n".join(lines)
