@@ -141,7 +141,7 @@ def _replay(
     """The lead events of a recorded file, moved into the scenario's time. Rep work is
     simulated, so recorded touches, dispositions and rep events are skipped (and counted)."""
     path = scenario.base_dir / source.file
-    events: list[tuple[int, InputEvent]] = []
+    events: list[tuple[int, LeadUpserted | LeadEngaged]] = []
     notes: list[str] = []
     skipped = 0
     with open(path, encoding="utf-8") as fh:

@@ -13,32 +13,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL, Event, EventPriority
 
 from routing.engine import Engine
-from routing.events import LeadDispositioned, LeadEngaged, LeadTouched, LeadUpserted, RepStatus
 from routing.reps import RepState
 from routing.windows import Window, point
+from simulator import inputs
 from simulator.arrivals import Arrival, generate
 from simulator.leadgen import TierTemplate
 from simulator.metrics import Collector
 from simulator.reps import FT, FU, Plan, RepAgent
 from simulator.scenario import Scenario
 from simulator.streams import Streams
-from simulator.work import Outcomes, Sampler
+from simulator.work import Channel, Outcome, Outcomes, Sampler
 
-TIMERS, WAKES = NORMAL + 1, NORMAL + 2  # SimPy priorities after inputs at the same time
-CHANNELS = ("call", "email", "linkedin", "sms", "meeting")
+TIMERS, WAKES = (
+    EventPriority(NORMAL + 1),
+    EventPriority(NORMAL + 2),
+)  # SimPy priorities after inputs at the same time
+CHANNELS: tuple[Channel, ...] = ("call", "email", "linkedin", "sms", "meeting")
 INF = float("inf")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _at(t: float) -> datetime:
-    return EPOCH + timedelta(seconds=t)
 
 
 class Replication:
@@ -124,7 +122,9 @@ class Replication:
         ]
 
     # --- SimPy plumbing ----------------------------------------------------------------
-    def call_at(self, t: float, fn: Callable[[Event], None], priority: int = NORMAL) -> None:
+    def call_at(
+        self, t: float, fn: Callable[[Event], None], priority: EventPriority = NORMAL
+    ) -> None:
         event = Event(self.env)
         event._ok = True
         event._value = None
@@ -180,9 +180,9 @@ class Replication:
         nxt = self.engine.next_deadline()
         if nxt is not None and nxt < self._armed:
             self._armed = nxt
-            self.call_at(nxt, lambda _e, at=nxt: self._deadline(at), TIMERS)
+            self.call_at(nxt, partial(self._deadline, nxt), TIMERS)
 
-    def _deadline(self, at: float) -> None:
+    def _deadline(self, at: float, _event: Event) -> None:
         if at != self._armed:
             return  # superseded by an earlier deadline (which re-armed this one if needed)
         self._armed = INF
@@ -224,72 +224,27 @@ class Replication:
         if arrival.event is not None:
             self.feed(arrival.event)
             return
-        at = _at(arrival.t)
+        t, lead_id = arrival.t, arrival.lead_id
         fields = arrival.fields or {}
-        self.feed(
-            LeadUpserted.model_construct(
-                event_id=self._eid(),
-                type="lead.upserted",
-                at=at,
-                lead_id=arrival.lead_id,
-                **fields,
-            )
-        )
+        self.feed(inputs.upserted(self._eid(), t, lead_id, fields))
         activity = "demo_request" if fields.get("demo_requested") else "content_download"
         for _ in range(arrival.engagements):
-            self.feed(
-                LeadEngaged.model_construct(
-                    event_id=self._eid(),
-                    type="lead.engaged",
-                    at=at,
-                    lead_id=arrival.lead_id,
-                    activity=activity,
-                )
-            )
+            self.feed(inputs.engaged(self._eid(), t, lead_id, activity))
 
     def touched(
-        self, agent: RepAgent, lead_id: str, channel: str, connected: bool, t: float, dur: int
+        self, agent: RepAgent, lead_id: str, channel: Channel, connected: bool, t: float, dur: int
     ) -> None:
-        self.feed(
-            LeadTouched.model_construct(
-                event_id=self._eid(),
-                type="lead.touched",
-                at=_at(t),
-                lead_id=lead_id,
-                rep_id=agent.state.id,
-                channel=channel,
-                outcome="connected" if connected else "no_answer",
-            )
-        )
+        self.feed(inputs.touched(self._eid(), t, lead_id, agent.state.id, channel, connected))
         self.call_at(t + dur, lambda _e: agent.touch_done(lead_id, self.env.now))
 
     def disposition(
-        self, agent: RepAgent, lead_id: str, outcome: str, reason: str, t: float
+        self, agent: RepAgent, lead_id: str, outcome: Outcome, reason: str, t: float
     ) -> None:
         self.metrics.dispositioned(lead_id, reason)
-        self.feed(
-            LeadDispositioned.model_construct(
-                event_id=self._eid(),
-                type="lead.dispositioned",
-                at=_at(t),
-                lead_id=lead_id,
-                rep_id=agent.state.id,
-                outcome=outcome,
-                reason=reason,
-            )
-        )
+        self.feed(inputs.dispositioned(self._eid(), t, lead_id, agent.state.id, outcome, reason))
 
-    def _absent(self, rep_id: str, start: float, end: float) -> None:
-        self.feed(
-            RepStatus.model_construct(
-                event_id=self._eid(),
-                type="rep.status",
-                at=_at(start),
-                rep_id=rep_id,
-                status="pto",
-                until=_at(end),
-            )
-        )
+    def _absent(self, rep_id: str, start: float, end: float, _event: Event) -> None:
+        self.feed(inputs.absent(self._eid(), start, rep_id, end))
 
     # --- run ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -297,7 +252,7 @@ class Replication:
         self._next_arrival(0)
         for rep_id, days in self.absences.items():
             for start, end in days:
-                self.call_at(start, lambda _e, r=rep_id, s=start, e=end: self._absent(r, s, e))
+                self.call_at(start, partial(self._absent, rep_id, start, end))
         self._arm()
         env.run(until=self.scenario.end)
         self.handle(self.engine.advance(self.scenario.end))

@@ -24,7 +24,6 @@ from routing.policy.team import Team
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 SHARE_TOLERANCE = 1e-6
-ORDER_KEYS = ("first_touch_due", "follow_up_due")
 
 
 class _Model(BaseModel):
@@ -178,7 +177,7 @@ class Work(_Model):
     connect_rate: Share
     after_connect: AfterConnect = AfterConnect(accepted=1.0)
     unresponsive_after_touches: Annotated[int, Field(ge=1)]
-    order: list[Literal["first_touch_due", "follow_up_due"]] = list(ORDER_KEYS)
+    order: list[Literal["first_touch_due", "follow_up_due"]] = ["first_touch_due", "follow_up_due"]
     absence: Absence = Absence()
 
     @model_validator(mode="after")

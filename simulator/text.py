@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -93,7 +94,7 @@ def staffing_table(found: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-COMPARE_ROWS = (
+COMPARE_ROWS: tuple[tuple[str, Callable[[dict[str, Any], str], str]], ...] = (
     ("within SLA", lambda r, t: pct(r["tiers"][t]["first_touch_within_sla"]).strip()),
     ("p95 minutes", lambda r, t: _num(r["tiers"][t]["first_touch_minutes"]["p95"])),
     ("breaches", lambda r, t: _num(r["tiers"][t]["breaches"], 1)),

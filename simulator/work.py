@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
 from simulator.scenario import AfterConnect, Distribution, Exponential, Fixed, Lognormal
 
 BATCH = 256
+Channel = Literal["call", "email", "linkedin", "sms", "meeting"]
+Outcome = Literal["accepted", "rejected", "deferred"]
 
 
 class Sampler:
@@ -17,6 +21,7 @@ class Sampler:
     __slots__ = ("_buf", "_draw", "_i")
 
     def __init__(self, dist: Distribution, rng: np.random.Generator) -> None:
+        self._draw: Callable[[], np.ndarray]
         if isinstance(dist, Fixed):
             value = dist.value * 60.0
             self._draw = lambda: np.full(BATCH, value)
@@ -53,14 +58,14 @@ class Outcomes:
     ("rejected", reason), by the `after_connect` shares."""
 
     def __init__(self, spec: AfterConnect, accepted_reason: str) -> None:
-        self.cuts: list[tuple[float, str, str]] = []
+        self.cuts: list[tuple[float, Outcome, str]] = []
         acc = spec.accepted
         self.cuts.append((acc, "accepted", accepted_reason))
         for reason, share in spec.rejected.items():
             acc += share
             self.cuts.append((acc, "rejected", reason))
 
-    def pick(self, u: float) -> tuple[str, str]:
+    def pick(self, u: float) -> tuple[Outcome, str]:
         for cut, outcome, reason in self.cuts:
             if u < cut:
                 return outcome, reason
