@@ -51,6 +51,10 @@ DURATION_TICKS = (
     (1, "1 min"), (5, "5 min"), (15, "15 min"), (60, "1 h"), (240, "4 h"),
     (1440, "1 d"), (2880, "2 d"), (10080, "1 w"), (40320, "4 w"),
 )
+SPARSE_DURATION_TICKS = (
+    (1, "1 min"), (15, "15 min"), (60, "1 h"), (480, "8 h"), (2880, "2 d"), (10080, "1 w"),
+    (40320, "4 w"),
+)
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,14 @@ def percent_axis(ax: Axes, axis: str = "y", top: float = 100.0) -> None:
 
 
 def duration_axis(ax: Axes, low: float, high: float, axis: str = "y",
-                  linthresh: float | None = None) -> None:
+                  linthresh: float | None = None, sparse: bool = False) -> None:
     """A log axis of calendar minutes with ticks named '15 min', '4 h', '1 d'.
 
-    With ``linthresh`` the axis is symlog (linear below it), so that it can start at 0.
+    With ``linthresh`` the axis is symlog (linear below it), so that it can start at 0;
+    ``sparse`` keeps every other tick for narrow panels.
     """
-    ticks = [(v, s) for v, s in ((0.0, "0"), *DURATION_TICKS)
+    named = SPARSE_DURATION_TICKS if sparse else DURATION_TICKS
+    ticks = [(v, s) for v, s in ((0.0, "0"), *named)
              if low <= v <= high and (linthresh is None or v == 0 or v >= linthresh)]
     scale, limits = (ax.set_yscale, ax.set_ylim) if axis == "y" else (ax.set_xscale, ax.set_xlim)
     if linthresh is None:
@@ -138,8 +144,12 @@ def date_axis(ax: Axes, tz: tzinfo | None) -> None:
     """A time axis (matplotlib date numbers) in the scenario's own UTC offset."""
     locator = mdates.AutoDateLocator(tz=tz, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(
-        mdates.ConciseDateFormatter(locator, tz=tz))  # type: ignore[no-untyped-call]
+    formatter = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
+        locator, tz=tz,
+        formats=["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"],
+        offset_formats=["", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+    )
+    ax.xaxis.set_major_formatter(formatter)
 
 
 def datenums(times: Sequence[datetime]) -> list[float]:

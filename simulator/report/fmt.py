@@ -12,6 +12,13 @@ def pct(x: float | None, digits: int = 1) -> str:
     return NOT_MEASURED if x is None else f"{x * 100:.{digits}f}%"
 
 
+def target(x: float | None) -> str:
+    """A target share with the digits it needs: 0.95 -> '95%', 0.999 -> '99.9%'."""
+    if x is None:
+        return NOT_MEASURED
+    return f"{x * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 def count(x: float | None) -> str:
     """A count or an average count: '12', '12.3', '1,204'."""
     if x is None:

@@ -127,7 +127,12 @@ def queues(result: Any) -> Plot | None:
             ax.plot(xs, ys, color=colour.get(pool, PALETTE[0]), linewidth=0.9)
             label = _shade_surge(ax, result, pool, xs) or label
             ax.set_ylabel(f"{pool}\nleads waiting")
-            ax.set_ylim(bottom=0)
+            if max((v for v in q if v is not None), default=0.0) > 0:
+                ax.set_ylim(bottom=0)
+            else:
+                ax.set_ylim(0, 1)
+                ax.text(0.5, 0.5, "no lead ever waited", transform=ax.transAxes,
+                        ha="center", va="center", color=INK)
         axes.flat[0].set_title("Queue depth over time (mean over replications)")
         if label:
             fig.legend(handles=[Patch(color=SURGE, alpha=0.45, label=label)],

@@ -73,7 +73,7 @@ def compliance(result: Any) -> Plot | None:
         if ci:
             bit += f" (95% CI {fmt.pct(ci[0])} to {fmt.pct(ci[1])})"
         if target is not None:
-            bit += f", target {fmt.pct(target, 0)}"
+            bit += f", target {fmt.target(target)}"
         parts.append(bit)
     alt = "Bar chart of the share of first touches within the SLA per tier: " + "; ".join(parts)
     return render("compliance", alt, 5.4, 4.0, draw)
@@ -135,7 +135,7 @@ def distributions(result: Any) -> Plot | None:
             ax.bar(lefts, shares, width=widths, align="edge", color=colour.get(tier, PALETTE[0]),
                    edgecolor="white", linewidth=0.5, label="share of leads per bin")
             duration_axis(ax, edges[0], edges[-1], axis="x",
-                          linthresh=max(edges[1] - edges[0], 1.0))
+                          linthresh=max(edges[1] - edges[0], 1.0), sparse=True)
             ax.set_ylabel("leads in bin (%)")
             ax.set_xlabel("calendar time from MQL to first touch (log scale above "
                           f"{fmt.duration(max(edges[1] - edges[0], 1.0))})")

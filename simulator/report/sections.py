@@ -70,7 +70,7 @@ def headline(result: Any) -> str:
         ci = f" (95% CI {fmt.pct(s.ci95[0])} to {fmt.pct(s.ci95[1])})" if s.ci95 else ""
         how = "" if s.by_mean else " — only the low end of its confidence interval falls short"
         items.append(f"<li><strong>{escape(s.tier)}</strong>: {fmt.pct(s.share)} of first "
-                     f"touches within the SLA{ci}, target {fmt.pct(s.target, 0)}{how}</li>")
+                     f"touches within the SLA{ci}, target {fmt.target(s.target)}{how}</li>")
     names = ", ".join(s.tier for s in short) or "see the table"
     return (f'<div class="verdict bad"><h2>&#10008; Misses the target for {escape(names)}</h2>'
             f"<ul>{''.join(items)}</ul></div>")
@@ -129,7 +129,7 @@ def tier_table(result: Any) -> str:
             t, fmt.count(num(result, "tiers", t, "leads")),
             fmt.pct(num(result, "tiers", t, "first_touch_within_sla")),
             f"{fmt.pct(ci[0])}–{fmt.pct(ci[1])}" if ci else fmt.NOT_MEASURED,
-            fmt.pct(num(result, "targets", t), 0),
+            fmt.target(num(result, "targets", t)),
             *(fmt.minutes(v) for v in m),
             *(fmt.count(num(result, "tiers", t, k)) for k in ("breaches", "escalations",
                                                                "reassignments", "untouched")),
