@@ -49,7 +49,7 @@ _RC: dict[Any, Any] = {
 # Tick positions for durations in calendar minutes, with their names.
 DURATION_TICKS = (
     (1, "1 min"), (5, "5 min"), (15, "15 min"), (60, "1 h"), (240, "4 h"),
-    (1440, "1 d"), (2880, "2 d"), (10080, "1 w"), (40320, "4 w"),
+    (1440, "1 d"), (10080, "1 w"), (40320, "4 w"),
 )
 SPARSE_DURATION_TICKS = (
     (1, "1 min"), (15, "15 min"), (60, "1 h"), (480, "8 h"), (2880, "2 d"), (10080, "1 w"),
