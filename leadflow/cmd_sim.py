@@ -119,7 +119,7 @@ def _staff(args: argparse.Namespace) -> int:
     print(staffing_table(found))
     if args.json:
         _write_json(args.json, found)
-    return 0 if found["headcount"] is not None else 1
+    return 0 if found["reachable_headcount"] is not None else 1
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from routing.errors import PolicyError, PolicyProblem
 from routing.policy.loader import LoadedPolicy, load_policy
@@ -125,7 +133,27 @@ class Replay(_Model):
     speed: Positive = 1.0
 
 
-Source = Annotated[Poisson | Spike | Replay, Field(discriminator="kind")]
+def _tagged(key: str, kinds: dict[str, str]) -> Discriminator:
+    """A discriminated union whose branch labels (capitalised) problems.py leaves out of
+    the key path, so a mistake inside a source reads `arrivals[0].mix`."""
+
+    def tag(value: Any) -> str | None:
+        kind = value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+        return kinds.get(kind) if isinstance(kind, str) else None
+
+    return Discriminator(
+        tag,
+        custom_error_type="invalid_kind",
+        custom_error_message=f"expected `{key}` to be one of {', '.join(kinds)}",
+    )
+
+
+Source = Annotated[
+    Annotated[Poisson, Tag("Poisson")]
+    | Annotated[Spike, Tag("Spike")]
+    | Annotated[Replay, Tag("Replay")],
+    _tagged("kind", {"poisson": "Poisson", "spike": "Spike", "replay": "Replay"}),
+]
 
 
 class Fixed(_Model):
@@ -146,7 +174,14 @@ class Lognormal(_Model):
     sd: Annotated[float, Field(ge=0.0)]
 
 
-Distribution = Annotated[Fixed | Exponential | Lognormal, Field(discriminator="distribution")]
+Distribution = Annotated[
+    Annotated[Fixed, Tag("Fixed")]
+    | Annotated[Exponential, Tag("Exponential")]
+    | Annotated[Lognormal, Tag("Lognormal")],
+    _tagged(
+        "distribution", {"fixed": "Fixed", "exponential": "Exponential", "lognormal": "Lognormal"}
+    ),
+]
 
 
 class AfterConnect(_Model):

@@ -5,7 +5,9 @@ numbers (same seed and replications: the arrivals are identical, and a rep keeps
 own work and absence draws whatever the team). Reps are removed from the end of the
 roster (reps in that pool only, first) or added as clones of the pool's reps, in turn.
 A headcount meets the targets when the LOWER end of every target tier's 95% interval
-reaches the target.
+reaches the target. A target that even the largest headcount misses is named
+"unreachable" (staffing this pool cannot fix it), and the search also answers for the
+targets that staffing can reach.
 """
 
 from __future__ import annotations
@@ -81,6 +83,21 @@ def search(scenario: Scenario, progress: Progress | None = None) -> dict[str, An
             }
         )
     best = next((r["headcount"] for r in rows if r["meets_targets"]), None)
+    # Targets no headcount in the range reaches (e.g. a calendar window that runs at night,
+    # when nobody works): named, and the search answers for the others too.
+    top = rows[-1]
+    unreachable = {
+        t: top["tiers"][t]["first_touch_within_sla_ci95"][0]
+        for t, share in targets.items()
+        if (top["tiers"][t]["first_touch_within_sla_ci95"][0] or 0.0) < share
+    }
+    for row in rows:
+        row["meets_reachable"] = not row["unstable"] and all(
+            (row["tiers"][t]["first_touch_within_sla_ci95"][0] or 0.0) >= share
+            for t, share in targets.items()
+            if t not in unreachable
+        )
+    reachable = next((r["headcount"] for r in rows if r["meets_reachable"]), None)
     return {
         "scenario": scenario.file,
         "pool": spec.pool,
@@ -88,7 +105,7 @@ def search(scenario: Scenario, progress: Progress | None = None) -> dict[str, An
         "replications": scenario.replications,
         "seed": scenario.seed,
         "headcount": best,
-        "monotone_above": best is not None
-        and all(r["meets_targets"] for r in rows if r["headcount"] >= best),
+        "unreachable": unreachable,
+        "reachable_headcount": reachable if unreachable else best,
         "rows": rows,
     }

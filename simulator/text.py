@@ -68,6 +68,8 @@ def summary(result: dict[str, Any]) -> str:
 def staffing_table(found: dict[str, Any]) -> str:
     tiers = list(found["targets"])
     head = f"{'headcount':>9}  " + "".join(f"{t:>22}" for t in tiers) + f"{'util.':>8}  meets"
+    if found["unreachable"]:
+        head += " all / reachable targets"
     lines = [
         f"leadflow staff — pool {found['pool']}, {found['replications']} replications, seed "
         f"{found['seed']}; targets (lower end of the 95% CI): "
@@ -83,14 +85,29 @@ def staffing_table(found: dict[str, Any]) -> str:
             share = pct(r["first_touch_within_sla"]).strip()
             cells += f"{share:>8} [{pct(lo).strip()}-{pct(hi).strip()}]"
         mark = "yes" if row["meets_targets"] else ("no (unstable)" if row["unstable"] else "no")
-        arrow = "  <- smallest" if row["headcount"] == found["headcount"] else ""
+        if found["unreachable"]:
+            mark += "  / " + ("yes" if row["meets_reachable"] else "no")
+        arrow = ""
+        if row["headcount"] in (found["headcount"], found["reachable_headcount"]):
+            arrow = "  <- smallest"
         lines.append(f"{row['headcount']:>9}  {cells}{pct(row['utilization']):>8}  {mark}{arrow}")
-    best = found["headcount"]
+    best, pool = found["headcount"], found["pool"]
     lines.append("")
     if best is None:
-        lines.append(f"no headcount of {found['pool']} in the range meets every target")
+        lines.append(f"no headcount of {pool} in the range meets every target")
     else:
-        lines.append(f"smallest headcount of {found['pool']} meeting every target: {best}")
+        lines.append(f"smallest headcount of {pool} meeting every target: {best}")
+    for tier, low in found["unreachable"].items():
+        lines.append(
+            f"unreachable by staffing {pool}: {tier} (target {pct(found['targets'][tier]).strip()}"
+            f", lower CI end {pct(low).strip()} even at {found['rows'][-1]['headcount']} reps)"
+        )
+    if found["unreachable"]:
+        reach = found["reachable_headcount"]
+        lines.append(
+            f"smallest headcount of {pool} meeting every reachable target: "
+            + (str(reach) if reach is not None else "none in the range")
+        )
     return "\n".join(lines)
 
 

@@ -30,18 +30,32 @@ from simulator.scenario import load_scenario
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def write_scenario(directory: Path, *, weeks: int = 2, mqls_per_week: float = 150,
-                   spike_mqls: int = 150, replications: int = 3,
-                   targets: dict[str, float] | None = None) -> Path:
+def write_scenario(
+    directory: Path,
+    *,
+    weeks: int = 2,
+    mqls_per_week: float = 150,
+    spike_mqls: int = 150,
+    replications: int = 3,
+    targets: dict[str, float] | None = None,
+    warmup: str | None = None,
+) -> Path:
     """A short version of the reference scenario (campaign spike in week 2) in `directory`."""
     spec = yaml.safe_load((EXAMPLES / "scenario.yaml").read_text(encoding="utf-8"))
-    spec.update(policy=str(EXAMPLES / "policy.yaml"), team=str(EXAMPLES / "team.yaml"),
-                start="2026-01-05T00:00:00-05:00", duration=f"{weeks}w",
-                replications=replications, name=f"short reference, {weeks} weeks")
+    spec.update(
+        policy=str(EXAMPLES / "policy.yaml"),
+        team=str(EXAMPLES / "team.yaml"),
+        start="2026-01-05T00:00:00-05:00",
+        duration=f"{weeks}w",
+        replications=replications,
+        name=f"short reference, {weeks} weeks",
+    )
     spec["arrivals"][0]["mqls_per_week"] = mqls_per_week
     spec["arrivals"][1].update(at="2026-01-13T14:00:00-05:00", mqls=spike_mqls)
     if targets is not None:
         spec["report"]["targets"]["first_touch_within_sla"] = targets
+    if warmup is not None:
+        spec["report"]["warmup"] = warmup
     path = directory / "scenario.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return path
@@ -56,14 +70,17 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # demo_request (1 h calendar) cannot reach 99.9% with this team; tier3 (2 business
     # days) easily reaches 50%: one failing and one passing tier.
     targets = {"demo_request": 0.999, "tier1": 0.95, "tier2": 0.90, "tier3": 0.5}
-    return run(write_scenario(tmp_path_factory.mktemp("sim"), targets=targets))
+    return run(write_scenario(tmp_path_factory.mktemp("sim"), targets=targets, warmup="2d"))
 
 
 @pytest.fixture(scope="module")
 def overloaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Five times the reference load on the reference team: the backlog cannot clear."""
-    return run(write_scenario(tmp_path_factory.mktemp("sim"), weeks=2, mqls_per_week=800,
-                              spike_mqls=0, replications=2))
+    return run(
+        write_scenario(
+            tmp_path_factory.mktemp("sim"), weeks=2, mqls_per_week=800, spike_mqls=0, replications=2
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +187,7 @@ def test_every_promised_figure_is_an_svg_image_with_alt_text(page: str) -> None:
         assert len(image["alt"]) > 40, image["data-plot"]
         prefix = "data:image/svg+xml;base64,"
         assert image["src"].startswith(prefix)
-        svg = ET.fromstring(base64.b64decode(image["src"][len(prefix):]))
+        svg = ET.fromstring(base64.b64decode(image["src"][len(prefix) :]))
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
         assert len(list(svg.iter())) > 50, f"{image['data-plot']} looks empty"
 
@@ -211,9 +228,11 @@ def test_the_tables_show_the_json_values_formatted_with_units(
         assert row["reps"] == str(p["reps"])
         assert row["utilisation (%)"] == fmt.pct(p["utilization"])
     assert tables.row("seed")[1] == str(result["scenario"]["seed"])
+    assert tables.row("warm-up ends (not measured before)")[1] == "2026-01-07 00:00 -05:00"
     assert tables.row("replications")[1] == str(result["replications"])
     assert tables.row("pipeline lost to slow response (%)")[1] == fmt.pct(
-        result["pipeline"]["lost_to_slow_response"])
+        result["pipeline"]["lost_to_slow_response"]
+    )
 
 
 def test_the_page_is_self_contained(page: str) -> None:
@@ -228,12 +247,20 @@ def test_the_page_is_self_contained(page: str) -> None:
         assert all(h.startswith("#") for h in hrefs), image["data-plot"]
 
 
-@pytest.mark.parametrize(("removed", "undrawn"), [
-    (("tiers", "series", "marketing"), {"compliance", "speed", "arrivals", "queues", "marketing"}),
-    (("pools", "reps", "follow_up", "disposition", "histograms", "pipeline"),
-     {"utilisation", "leads_per_day", "follow_up", "distributions", "pipeline"}),
-    (("surge", "scenario", "targets", "warnings", "meets_targets"), set()),
-])
+@pytest.mark.parametrize(
+    ("removed", "undrawn"),
+    [
+        (
+            ("tiers", "series", "marketing"),
+            {"compliance", "speed", "arrivals", "queues", "marketing"},
+        ),
+        (
+            ("pools", "reps", "follow_up", "disposition", "histograms", "pipeline"),
+            {"utilisation", "leads_per_day", "follow_up", "distributions", "pipeline"},
+        ),
+        (("surge", "scenario", "targets", "warnings", "meets_targets"), set()),
+    ],
+)
 def test_missing_sections_say_not_measured_and_leave_the_rest(
     result: dict[str, Any], removed: tuple[str, ...], undrawn: set[str]
 ) -> None:
@@ -253,12 +280,16 @@ def test_missing_sections_say_not_measured_and_leave_the_rest(
 
 def test_empty_and_malformed_results_render_without_crashing() -> None:
     broken: dict[str, Any] = {
-        "replications": "ten", "unstable": "yes", "warnings": "not a list",
+        "replications": "ten",
+        "unstable": "yes",
+        "warnings": "not a list",
         "targets": {"tier1": "high"},
         "tiers": {"tier1": {"first_touch_minutes": None, "first_touch_within_sla_ci95": [None, 1]}},
-        "pools": [1, 2], "series": {"t": ["not a time"], "arrivals": [1, 2]},
+        "pools": [1, 2],
+        "series": {"t": ["not a time"], "arrivals": [1, 2]},
         "histograms": {"first_touch_minutes": {"tier1": {"edges": [0, 5], "counts": [1, 2]}}},
-        "marketing": {"mqls_per_week": []}, "pipeline": {"curve": {"w": 0.5, "h1": 0}},
+        "marketing": {"mqls_per_week": []},
+        "pipeline": {"curve": {"w": 0.5, "h1": 0}},
     }
     for r in ({}, broken):
         page = render_html(r)

@@ -32,9 +32,23 @@ pytestmark = pytest.mark.skipif(
 def check(tmp: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     summary = tmp / "summary.json"
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--no-install", "--html", str(tmp / "report.html"),
-         "--png", str(tmp / "report.png"), "--summary", str(summary), *extra],
-        capture_output=True, text=True, timeout=600, check=False, cwd=ROOT,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--no-install",
+            "--html",
+            str(tmp / "report.html"),
+            "--png",
+            str(tmp / "report.png"),
+            "--summary",
+            str(summary),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
     )
     assert summary.exists(), done.stderr
     return done, json.loads(summary.read_text(encoding="utf-8"))
@@ -78,8 +92,9 @@ def test_a_plot_that_does_not_decode_fails_the_check(
 ) -> None:
     tmp, _ = rendered
     page = (tmp / "report.html").read_text(encoding="utf-8")
-    broken = re.sub(r"data:image/svg\+xml;base64,[^\"]+", "data:image/svg+xml;base64,AAAA",
-                    page, count=1)
+    broken = re.sub(
+        r"data:image/svg\+xml;base64,[^\"]+", "data:image/svg+xml;base64,AAAA", page, count=1
+    )
     (tmp_path / "report.html").write_text(broken, encoding="utf-8")
 
     done, summary = check(tmp_path, "--no-simulate")
