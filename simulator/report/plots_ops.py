@@ -122,10 +122,12 @@ def queues(result: Any) -> Plot | None:
     def draw(fig: Figure) -> None:
         axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)
         label: str | None = None
+        warm = False
         for ax, (pool, q) in zip(axes.flat, series.items(), strict=True):
             ys = [v if v is not None else float("nan") for v in q]
             ax.plot(xs, ys, color=colour.get(pool, PALETTE[0]), linewidth=0.9)
             label = _shade_surge(ax, result, pool, xs) or label
+            warm = _shade_warmup(ax, result, times) or warm
             ax.set_ylabel(f"{pool}\nleads waiting")
             if max((v for v in q if v is not None), default=0.0) > 0:
                 ax.set_ylim(bottom=0)
@@ -134,9 +136,11 @@ def queues(result: Any) -> Plot | None:
                 ax.text(0.5, 0.5, "no lead ever waited", transform=ax.transAxes,
                         ha="center", va="center", color=INK)
         axes.flat[0].set_title("Queue depth over time (mean over replications)")
-        if label:
-            fig.legend(handles=[Patch(color=SURGE, alpha=0.45, label=label)],
-                       loc="outside upper right")
+        handles = [Patch(color=SURGE, alpha=0.45, label=label)] if label else []
+        if warm:
+            handles.append(Patch(color=WARMUP, alpha=0.3, label="warm-up (not measured)"))
+        if handles:
+            fig.legend(handles=handles, loc="outside upper right", ncols=len(handles))
         axes.flat[-1].set_xlabel(f"time ({offset_name(times[0])})")
         axes.flat[-1].set_xlim(xs[0], xs[-1])
         date_axis(axes.flat[-1], tz)
@@ -149,6 +153,19 @@ def queues(result: Any) -> Plot | None:
                         else ""))
     alt = "Line charts of queue depth over time per pool, surges shaded: " + "; ".join(words)
     return render("queues", alt, 10.0, 0.6 + 1.7 * len(series), draw)
+
+
+WARMUP = "#bbbbbb"
+
+
+def _shade_warmup(ax: Axes, result: Any, times: list[datetime]) -> bool:
+    """Grey out the warm-up (simulated, not measured) when the scenario has one."""
+    end = when(get(result, "scenario", "warmup_end"))
+    if end is None or not times or end <= times[0]:
+        return False
+    x0, x1 = datenums([times[0], min(end, times[-1])])
+    ax.axvspan(x0, x1, color=WARMUP, alpha=0.3, linewidth=0)
+    return True
 
 
 def _shade_surge(ax: Axes, result: Any, pool: str, xs: list[float]) -> str | None:
@@ -184,7 +201,10 @@ def arrivals(result: Any) -> Plot | None:
         ax = fig.subplots()
         ax.fill_between(xs, ys, step="post", color=PALETTE[0], alpha=0.35, linewidth=0)
         ax.step(xs, ys, where="post", color=PALETTE[0], linewidth=0.8)
-        ax.axhline(mean, color=INK, linestyle=":", linewidth=1, label=f"mean {mean:.2f}")
+        handles: list[Any] = [ax.axhline(mean, color=INK, linestyle=":", linewidth=1,
+                                         label=f"mean {mean:.2f}")]
+        if _shade_warmup(ax, result, times):
+            handles.append(Patch(color=WARMUP, alpha=0.3, label="warm-up (not measured)"))
         ax.annotate(f"peak {fmt.number(ys[peak])} MQLs\n{fmt.stamp(times[peak])}",
                     (xs[peak], ys[peak]), xytext=(12, -4), textcoords="offset points",
                     va="top", fontsize=9,
@@ -193,7 +213,7 @@ def arrivals(result: Any) -> Plot | None:
         ax.set_ylabel(f"MQLs per {unit}")
         ax.set_xlabel(f"time ({offset_name(times[0])})")
         ax.set_title("Arrivals: MQLs over time (mean over replications)")
-        ax.legend(loc="upper right")
+        ax.legend(handles=handles, loc="upper right")
         ax.set_xlim(xs[0], xs[-1])
         date_axis(ax, times[0].tzinfo)
 

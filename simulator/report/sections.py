@@ -71,8 +71,9 @@ def headline(result: Any) -> str:
         how = "" if s.by_mean else " — only the low end of its confidence interval falls short"
         items.append(f"<li><strong>{escape(s.tier)}</strong>: {fmt.pct(s.share)} of first "
                      f"touches within the SLA{ci}, target {fmt.target(s.target)}{how}</li>")
-    names = ", ".join(s.tier for s in short) or "see the table"
-    return (f'<div class="verdict bad"><h2>&#10008; Misses the target for {escape(names)}</h2>'
+    title = (f"Misses the target for {', '.join(s.tier for s in short)}" if short
+             else "Does not meet its targets (see the per-tier table)")
+    return (f'<div class="verdict bad"><h2>&#10008; {escape(title)}</h2>'
             f"<ul>{''.join(items)}</ul></div>")
 
 
@@ -215,8 +216,10 @@ def scenario_facts(result: Any) -> str:
         ["end", fmt.stamp(when(sc.get("end")))],
         ["weeks", fmt.number(num(sc, "weeks"))],
         ["seed", str(sc["seed"]) if "seed" in sc else fmt.NOT_MEASURED],
+        ["warm-up ends (not measured before)", fmt.stamp(when(sc.get("warmup_end")))],
         ["replications", fmt.count(num(result, "replications"))],
         ["headcount", ", ".join(f"{p}: {fmt.count(num(heads, p))}" for p in heads)
          or fmt.NOT_MEASURED],
+        ["wall-clock time (s)", fmt.number(num(result, "wall_seconds"))],
     ]
     return table(["fact", "value"], rows, "What was simulated.", cls="facts")
