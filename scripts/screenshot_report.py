@@ -133,7 +133,8 @@ def check(png: Path, measured: dict[str, Any]) -> tuple[list[str], list[dict[str
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scenario", type=Path, default=ROOT / "examples" / "scenario.yaml")
+    ap.add_argument("--scenario", type=Path, default=Path("examples/scenario.yaml"),
+                    help="relative paths are from the repository root")
     ap.add_argument("--html", type=Path, default=ROOT / "out" / "report.html")
     ap.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "report.png")
     ap.add_argument("--replications", type=int, help="override the scenario's replications")

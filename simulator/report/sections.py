@@ -216,10 +216,17 @@ def scenario_facts(result: Any) -> str:
         ["end", fmt.stamp(when(sc.get("end")))],
         ["weeks", fmt.number(num(sc, "weeks"))],
         ["seed", str(sc["seed"]) if "seed" in sc else fmt.NOT_MEASURED],
-        ["warm-up ends (not measured before)", fmt.stamp(when(sc.get("warmup_end")))],
+        ["warm-up ends (not measured before)", _warmup(sc)],
         ["replications", fmt.count(num(result, "replications"))],
         ["headcount", ", ".join(f"{p}: {fmt.count(num(heads, p))}" for p in heads)
          or fmt.NOT_MEASURED],
         ["wall-clock time (s)", fmt.number(num(result, "wall_seconds"))],
     ]
     return table(["fact", "value"], rows, "What was simulated.", cls="facts")
+
+
+def _warmup(sc: dict[str, Any]) -> str:
+    start, end = when(sc.get("start")), when(sc.get("warmup_end"))
+    if start is not None and end is not None and end <= start:
+        return "no warm-up"
+    return fmt.stamp(end)
