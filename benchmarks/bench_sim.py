@@ -26,6 +26,8 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -134,13 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     c = len(mmc.loaded.team.reps)
     rows: list[dict[str, Any]] = []
     for r in range(args.rounds):
-        for row in (
-            run_reference(cores, reps),
-            run_reference(1, reps),
-            run_ciw_mmc(weeks, lam, 1 / aht, c, seed=r),
-            run_leadflow_mmc(weeks, 1),
-            run_leadflow_mmc(weeks, cores),
-        ):
+        jobs: list[Callable[[], dict[str, Any]]] = [
+            lambda: run_reference(cores, reps),
+            lambda: run_reference(1, reps),
+            partial(run_ciw_mmc, weeks, lam, 1 / aht, c, seed=r),
+            lambda: run_leadflow_mmc(weeks, 1),
+            lambda: run_leadflow_mmc(weeks, cores),
+        ]
+        for job in jobs:
+            row = job()
             row["round"] = r
             rows.append(row)
             print(f"round {r}: {row['kind']:<14} {row['leads']:>9,.0f} leads "

@@ -59,8 +59,8 @@ class Replication:
         )
         self.arrivals = generate(scenario, templates, streams, work.unresponsive_after_touches + 1)
         self.plans = {lid: Plan(draws) for lid, draws in self.arrivals.outcomes.items()}
-        rank = {kind: i for i, kind in enumerate([*work.order, FT, FU])}
-        rank = {kind: rank[kind] for kind in (FT, FU)}
+        listed = [*work.order, *(k for k in (FT, FU) if k not in work.order)]
+        rank = {kind: listed.index(kind) for kind in (FT, FU)}  # unlisted kinds come last
         self.agents = {
             rep.id: RepAgent(
                 self,
