@@ -23,13 +23,14 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from benchmarks.bench_replay import machine
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "examples" / "scenario.yaml"
@@ -55,8 +56,12 @@ def run_reference(workers: int, replications: int) -> dict[str, Any]:
     result = simulate(scenario)
     seconds = time.perf_counter() - started
     leads = sum(result["marketing"]["mqls_per_week"]) * replications
-    return {"kind": f"reference x{workers}", "seconds": seconds, "leads": leads,
-            "per_s": leads / seconds}
+    return {
+        "kind": f"reference x{workers}",
+        "seconds": seconds,
+        "leads": leads,
+        "per_s": leads / seconds,
+    }
 
 
 def _mmc_scenario(weeks: float, replications: int) -> Any:
@@ -77,8 +82,13 @@ def run_leadflow_mmc(weeks: float, workers: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     tier = result["tiers"]["all"]
     leads = sum(result["marketing"]["mqls_per_week"]) * workers
-    return {"kind": f"leadflow x{workers}", "seconds": seconds, "leads": leads,
-            "per_s": leads / seconds, "mean_wait_min": tier["first_touch_minutes"]["mean"]}
+    return {
+        "kind": f"leadflow x{workers}",
+        "seconds": seconds,
+        "leads": leads,
+        "per_s": leads / seconds,
+        "mean_wait_min": tier["first_touch_minutes"]["mean"],
+    }
 
 
 def run_ciw_mmc(weeks: float, lam: float, mu: float, c: int, seed: int) -> dict[str, Any]:
@@ -96,22 +106,13 @@ def run_ciw_mmc(weeks: float, lam: float, mu: float, c: int, seed: int) -> dict[
     seconds = time.perf_counter() - started
     records = sim.get_all_records()
     waits = [r.waiting_time for r in records]
-    return {"kind": "ciw", "seconds": seconds, "leads": len(records),
-            "per_s": len(records) / seconds, "mean_wait_min": sum(waits) / len(waits)}
-
-
-def machine() -> dict[str, Any]:
-    model = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}"}
+    return {
+        "kind": "ciw",
+        "seconds": seconds,
+        "leads": len(records),
+        "per_s": len(records) / seconds,
+        "mean_wait_min": sum(waits) / len(waits),
+    }
 
 
 def _median(rows: list[dict[str, Any]], kind: str, key: str) -> float:
@@ -147,25 +148,34 @@ def main(argv: list[str] | None = None) -> int:
             row = job()
             row["round"] = r
             rows.append(row)
-            print(f"round {r}: {row['kind']:<14} {row['leads']:>9,.0f} leads "
-                  f"{row['seconds']:>7.2f} s {row['per_s']:>9,.0f} leads/s", flush=True)
+            print(
+                f"round {r}: {row['kind']:<14} {row['leads']:>9,.0f} leads "
+                f"{row['seconds']:>7.2f} s {row['per_s']:>9,.0f} leads/s",
+                flush=True,
+            )
     ref_s = _median(rows, f"reference x{cores}", "seconds")
     ciw_rate = _median(rows, "ciw", "per_s")
     lf_rate = _median(rows, "leadflow x1", "per_s")
     lfp_rate = _median(rows, f"leadflow x{cores}", "per_s")
     print()
     print(f"machine: {machine()}")
-    print(f"reference scenario, {reps} replications on {cores} process(es): median "
-          f"{ref_s:.2f} s ({_median(rows, f'reference x{cores}', 'per_s'):,.0f} leads/s); "
-          f"on 1 process {_median(rows, 'reference x1', 'seconds'):.2f} s; target "
-          f"< {TARGET_REFERENCE_S:.0f} s: {'met' if ref_s < TARGET_REFERENCE_S else 'MISSED'}")
-    print(f"M/M/c c={c} rho={lam * aht / c:.2f}, {weeks:g} weeks: ciw {ciw_rate:,.0f} leads/s, "
-          f"leadflow {lf_rate:,.0f} leads/s (x{lf_rate / ciw_rate:.2f} of ciw), "
-          f"leadflow on {cores} processes {lfp_rate:,.0f} leads/s (x{lfp_rate / ciw_rate:.2f}); "
-          f"target >= ciw: {'met' if lf_rate >= ciw_rate else 'MISSED'}")
-    print(f"mean wait (min): Erlang C {erlang_c_wait(lam, aht, c):.2f}, ciw "
-          f"{_median(rows, 'ciw', 'mean_wait_min'):.2f}, leadflow "
-          f"{_median(rows, 'leadflow x1', 'mean_wait_min'):.2f}")
+    print(
+        f"reference scenario, {reps} replications on {cores} process(es): median "
+        f"{ref_s:.2f} s ({_median(rows, f'reference x{cores}', 'per_s'):,.0f} leads/s); "
+        f"on 1 process {_median(rows, 'reference x1', 'seconds'):.2f} s; target "
+        f"< {TARGET_REFERENCE_S:.0f} s: {'met' if ref_s < TARGET_REFERENCE_S else 'MISSED'}"
+    )
+    print(
+        f"M/M/c c={c} rho={lam * aht / c:.2f}, {weeks:g} weeks: ciw {ciw_rate:,.0f} leads/s, "
+        f"leadflow {lf_rate:,.0f} leads/s (x{lf_rate / ciw_rate:.2f} of ciw), "
+        f"leadflow on {cores} processes {lfp_rate:,.0f} leads/s (x{lfp_rate / ciw_rate:.2f}); "
+        f"target >= ciw: {'met' if lf_rate >= ciw_rate else 'MISSED'}"
+    )
+    print(
+        f"mean wait (min): Erlang C {erlang_c_wait(lam, aht, c):.2f}, ciw "
+        f"{_median(rows, 'ciw', 'mean_wait_min'):.2f}, leadflow "
+        f"{_median(rows, 'leadflow x1', 'mean_wait_min'):.2f}"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "runs": rows}, indent=2))
     return 0

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from routing.errors import LeadflowError
+
+T = TypeVar("T")
 
 
 def add_sim_commands(sub: Any) -> None:
@@ -56,11 +59,17 @@ def _load(path: str, args: argparse.Namespace) -> Any:
     return load_scenario(path).with_runs(args.replications, args.seed)
 
 
-def _bar(args: argparse.Namespace, label: str) -> Any:
+def _with_bar(args: argparse.Namespace, label: str, work: Callable[[Any], T]) -> T:
+    """Run WORK(progress callback or None), with a progress bar on stderr if wanted."""
     from simulator.run import ProgressBar
 
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    return ProgressBar(label) if show else None
+    bar = ProgressBar(label) if show else None
+    try:
+        return work(bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _write_json(path: str, data: Any) -> None:
@@ -79,12 +88,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from simulator.text import summary
 
     scenario = _load(args.scenario, args)
-    bar = _bar(args, f"simulating {scenario.name}")
-    try:
-        result = simulate(scenario, bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    result = _with_bar(args, f"simulating {scenario.name}", lambda bar: simulate(scenario, bar))
     print(summary(result), file=sys.stderr if args.json == "-" else sys.stdout)
     if args.json:
         _write_json(args.json, result)
@@ -110,12 +114,9 @@ def _staff(args: argparse.Namespace) -> int:
     from simulator.text import staffing_table
 
     scenario = _load(args.scenario, args)
-    bar = _bar(args, f"staffing search on {scenario.name}")
-    try:
-        found = search(scenario, bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    found = _with_bar(
+        args, f"staffing search on {scenario.name}", lambda bar: search(scenario, bar)
+    )
     print(staffing_table(found))
     if args.json:
         _write_json(args.json, found)
@@ -127,12 +128,7 @@ def _compare(args: argparse.Namespace) -> int:
     from simulator.text import compare_table
 
     scenarios = [_load(path, args) for path in args.scenarios]
-    bar = _bar(args, "comparing")
-    try:
-        results = compare(scenarios, bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    results = _with_bar(args, "comparing", lambda bar: compare(scenarios, bar))
     print(compare_table([s.name for s in scenarios], results))
     if args.json:
         _write_json(args.json, {s.name: r for s, r in zip(scenarios, results, strict=True)})

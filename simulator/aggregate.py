@@ -233,20 +233,24 @@ def _tiers(runs: list[dict[str, Any]], names: list[str]) -> dict[str, dict[str, 
     return out
 
 
+def _load(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Utilisation (touch time over working time, all replications) and leads per day."""
+    avail = sum(row["available_s"] for row in rows)
+    return {
+        "utilization": sum(row["busy_s"] for row in rows) / avail if avail else None,
+        "leads_per_day": _mean([row["assigned"] / row["days"] for row in rows if row["days"]]),
+    }
+
+
 def _pools(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for name in runs[0]["pools"] if runs else []:
         rows = [r["pools"][name] for r in runs]
-        avail = sum(row["available_s"] for row in rows)
-        out[name] = {
-            "reps": rows[0]["reps"],
-            "utilization": sum(row["busy_s"] for row in rows) / avail if avail else None,
-            "leads_per_day": _mean([row["assigned"] / row["days"] for row in rows if row["days"]]),
-            "queue": {
-                "mean": _mean([row["queue_mean"] for row in rows]),
-                "max": max(row["queue_max"] for row in rows),
-            },
+        queue = {
+            "mean": _mean([row["queue_mean"] for row in rows]),
+            "max": max(row["queue_max"] for row in rows),
         }
+        out[name] = {"reps": rows[0]["reps"], **_load(rows), "queue": queue}
     return out
 
 
@@ -254,12 +258,7 @@ def _reps(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for rep_id in runs[0]["reps"] if runs else []:
         rows = [r["reps"][rep_id] for r in runs]
-        avail = sum(row["available_s"] for row in rows)
-        out[rep_id] = {
-            "pools": rows[0]["pools"],
-            "utilization": sum(row["busy_s"] for row in rows) / avail if avail else None,
-            "leads_per_day": _mean([row["assigned"] / row["days"] for row in rows if row["days"]]),
-        }
+        out[rep_id] = {"pools": rows[0]["pools"], **_load(rows)}
     return out
 
 

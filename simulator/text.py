@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 
@@ -130,27 +131,23 @@ def compare_table(names: list[str], results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"{tier + ' ' + label:<30}" + "".join(f"{cell(r, tier):>{width}}" for r in results)
             )
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = []
     for pool in results[0]["pools"]:
-        lines.append(
-            f"{pool + ' utilization':<30}"
-            + "".join(f"{pct(r['pools'][pool]['utilization']).strip():>{width}}" for r in results)
-        )
-        lines.append(
-            f"{pool + ' surge hours':<30}"
-            + "".join(f"{r['surge']['hours'].get(pool, 0.0):>{width}.1f}" for r in results)
-        )
-    lines.append(
-        f"{'pipeline lost':<30}"
-        + "".join(
-            f"{pct(r['pipeline']['lost_to_slow_response']).strip():>{width}}" for r in results
-        )
-    )
-    lines.append(
-        f"{'meets targets':<30}"
-        + "".join(f"{'yes' if r['meets_targets'] else 'no':>{width}}" for r in results)
-    )
-    lines.append(
-        f"{'unstable':<30}"
-        + "".join(f"{'YES' if r['unstable'] else 'no':>{width}}" for r in results)
-    )
+        rows.append((f"{pool} utilization", partial(_utilization, pool)))
+        rows.append((f"{pool} surge hours", partial(_surge_hours, pool)))
+    rows += [
+        ("pipeline lost", lambda r: pct(r["pipeline"]["lost_to_slow_response"]).strip()),
+        ("meets targets", lambda r: "yes" if r["meets_targets"] else "no"),
+        ("unstable", lambda r: "YES" if r["unstable"] else "no"),
+    ]
+    for name, show in rows:
+        lines.append(f"{name:<30}" + "".join(f"{show(r):>{width}}" for r in results))
     return "\n".join(lines)
+
+
+def _utilization(pool: str, result: dict[str, Any]) -> str:
+    return pct(result["pools"][pool]["utilization"]).strip()
+
+
+def _surge_hours(pool: str, result: dict[str, Any]) -> str:
+    return f"{result['surge']['hours'].get(pool, 0.0):.1f}"
