@@ -80,20 +80,25 @@ class RepAgent:
         if not state.on_shift(t):
             self.sleep(state.shift_until)
             return
-        best: tuple[int, float, str] | None = None
-        soonest = INF
         rank = self.rank
+        best_id = ""
+        best_rank, best_due = len(rank), INF
+        soonest = INF
         for lead_id, item in self.work.items():
-            if item.ready > t:
-                soonest = min(soonest, item.ready)
+            ready = item.ready
+            if ready > t:
+                if ready < soonest:
+                    soonest = ready
                 continue
-            key = (rank[item.kind], item.due, lead_id)
-            if best is None or key < best:
-                best = key
-        if best is None:
+            r, due = rank[item.kind], item.due
+            if r < best_rank or (
+                r == best_rank and (due < best_due or (due == best_due and lead_id < best_id))
+            ):
+                best_id, best_rank, best_due = lead_id, r, due
+        if not best_id:
             self.sleep(soonest)
             return
-        self.touch(best[2], t)
+        self.touch(best_id, t)
 
     def sleep(self, until: float) -> None:
         if until < self.wake_at and until != INF:
