@@ -175,6 +175,7 @@ def test_the_red_unstable_banner_shows_iff_the_staffing_is_unstable(
     banner = re.search(r'<div class="banner unstable" role="alert">(.*?)</div>', unstable_page)
     assert banner, "no unstable banner"
     assert "backlog grows without bound" in banner.group(1)
+    assert banner.group(1).lower().count("unstable staffing") == 1
     # Before the verdict, so that it is the first thing a reader sees.
     assert unstable_page.index("banner unstable") < unstable_page.index('class="verdict')
 

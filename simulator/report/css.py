@@ -12,8 +12,8 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 8px;
           padding: 16px 20px; margin: 18px 0; }
 section h2 { margin: 0 0 10px; font-size: 19px; }
 .banner { border-radius: 8px; padding: 14px 18px; margin: 16px 0; font-size: 16px; }
-.banner.unstable { background: var(--bad); color: #fff; font-size: 18px;
-                   border: 3px solid #7b1d13; }
+.banner.unstable { background: #8b1a10; color: #fff; font-size: 18px;
+                   border: 4px solid #3d0a05; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25); }
 .banner.warnings { background: #fff8c5; border: 1px solid #d4a72c; }
 .banner ul { margin: 6px 0 0; padding-left: 22px; }
 .verdict { border-radius: 8px; padding: 14px 18px; margin: 16px 0; color: #fff; }

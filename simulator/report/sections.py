@@ -46,8 +46,9 @@ def unstable_banner(result: Any) -> str:
     if get(result, "unstable") is not True:
         return ""
     why = [w for w in _warnings(result) if w.lower().startswith(UNSTABLE_PREFIX)]
-    detail = escape(why[0]) if why else (
-        "the backlog grows without bound over the horizon: the team cannot keep up with this "
+    said = why[0].split(": ", 1)[-1] if why else ""
+    detail = escape(said[:1].upper() + said[1:]) if said else (
+        "The backlog grows without bound over the horizon: the team cannot keep up with this "
         "load")
     return ('<div class="banner unstable" role="alert"><strong>&#9888; Unstable staffing.'
             f"</strong> {detail}. The averages below understate how late leads will be."
