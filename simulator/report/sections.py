@@ -166,7 +166,10 @@ def surge_table(result: Any) -> str:
         hours = (end - start).total_seconds() / 3600 if start and end else None
         rows.append([str(p.get("pool", "?")), fmt.stamp(start), fmt.stamp(end),
                      fmt.number(hours)])
-    return table(["pool", "start", "end", "duration (h)"], rows, "Surge periods.", cls="facts")
+    per = num(result, "surge", "periods_per_replication")
+    caption = "Surge periods of the first replication" + (
+        f" (mean {fmt.number(per)} per replication)." if per is not None else ".")
+    return table(["pool", "start", "end", "duration (h)"], rows, caption, cls="facts")
 
 
 def follow_up_facts(result: Any) -> str:
