@@ -54,3 +54,24 @@ def test_staff_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "headcount" in out and "smallest headcount of commercial meeting every target" in out
     assert code == 0
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 6
+
+
+def test_a_target_no_headcount_reaches_is_named(tmp_path: Path) -> None:
+    import yaml
+
+    raw = yaml.safe_load(SMALL.read_text())
+    root = SMALL.parent
+    raw["policy"] = str((root / raw["policy"]).resolve())
+    raw["team"] = str((root / raw["team"]).resolve())
+    # demo requests have a 1-hour calendar window: evenings and weekends breach it
+    raw["report"]["targets"]["first_touch_within_sla"]["demo_request"] = 0.99
+    raw["report"]["staffing_search"].update({"min": 2, "max": 4})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    found = search(load_scenario(path).with_runs(2, None))
+    assert found["headcount"] is None
+    assert list(found["unreachable"]) == ["demo_request"]
+    reach = found["reachable_headcount"]
+    rows = {r["headcount"]: r for r in found["rows"]}
+    assert reach is not None and rows[reach]["meets_reachable"]
+    assert not any(r["meets_targets"] for r in rows.values())
