@@ -114,7 +114,8 @@ class RepAgent:
         sim = self.sim
         del self.work[lead_id]
         plan = sim.plans[lead_id]
-        connected = plan.draws[plan.touches] < sim.connect_rate
+        draws = plan.draws  # one per touch up to the give-up count, then the outcome's
+        connected = draws[min(plan.touches, len(draws) - 2)] < sim.connect_rate
         channel = sim.channels[plan.touches % len(sim.channels)]
         plan.touches += 1
         plan.connected = connected
