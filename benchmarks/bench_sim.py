@@ -46,49 +46,34 @@ def erlang_c_wait(lam: float, aht: float, c: int) -> float:
     return (c * b / (c - a * (1 - b))) * aht / (c - a)
 
 
-def run_reference(workers: int, replications: int) -> dict[str, Any]:
+def _timed(kind: str, scenario: Any, workers: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Simulate on WORKERS processes; the row and the results."""
     from simulator.run import simulate
-    from simulator.scenario import load_scenario
 
     os.environ["LEADFLOW_SIM_WORKERS"] = str(workers)
-    scenario = load_scenario(REFERENCE).with_runs(replications, None)
     started = time.perf_counter()
     result = simulate(scenario)
     seconds = time.perf_counter() - started
-    leads = sum(result["marketing"]["mqls_per_week"]) * replications
-    return {
-        "kind": f"reference x{workers}",
-        "seconds": seconds,
-        "leads": leads,
-        "per_s": leads / seconds,
-    }
+    leads = sum(result["marketing"]["mqls_per_week"]) * scenario.replications
+    return {"kind": kind, "seconds": seconds, "leads": leads, "per_s": leads / seconds}, result
 
 
-def _mmc_scenario(weeks: float, replications: int) -> Any:
+def run_reference(workers: int, replications: int) -> dict[str, Any]:
     from simulator.scenario import load_scenario
 
-    scenario = load_scenario(MMC).with_runs(replications, None)
-    span = weeks * 7 * 86400 / replications
-    return dataclasses.replace(scenario, end=scenario.start + span)
+    scenario = load_scenario(REFERENCE).with_runs(replications, None)
+    return _timed(f"reference x{workers}", scenario, workers)[0]
 
 
 def run_leadflow_mmc(weeks: float, workers: int) -> dict[str, Any]:
-    from simulator.run import simulate
+    """The M/M/c case, its leads split into one replication per worker."""
+    from simulator.scenario import load_scenario
 
-    os.environ["LEADFLOW_SIM_WORKERS"] = str(workers)
-    scenario = _mmc_scenario(weeks, workers)
-    started = time.perf_counter()
-    result = simulate(scenario)
-    seconds = time.perf_counter() - started
-    tier = result["tiers"]["all"]
-    leads = sum(result["marketing"]["mqls_per_week"]) * workers
-    return {
-        "kind": f"leadflow x{workers}",
-        "seconds": seconds,
-        "leads": leads,
-        "per_s": leads / seconds,
-        "mean_wait_min": tier["first_touch_minutes"]["mean"],
-    }
+    scenario = load_scenario(MMC).with_runs(workers, None)
+    scenario = dataclasses.replace(scenario, end=scenario.start + weeks * 7 * 86400 / workers)
+    row, result = _timed(f"leadflow x{workers}", scenario, workers)
+    row["mean_wait_min"] = result["tiers"]["all"]["first_touch_minutes"]["mean"]
+    return row
 
 
 def run_ciw_mmc(weeks: float, lam: float, mu: float, c: int, seed: int) -> dict[str, Any]:

@@ -42,68 +42,50 @@ def _build(cls: type[M], given: dict[str, Any]) -> M:
     return model
 
 
+def _event(cls: type[M], event_id: str, kind: str, t: float, **fields: Any) -> M:
+    return _build(cls, {"event_id": event_id, "type": kind, "at": at(t), **fields})
+
+
 def upserted(event_id: str, t: float, lead_id: str, fields: dict[str, Any]) -> LeadUpserted:
-    given = {"event_id": event_id, "type": "lead.upserted", "at": at(t), "lead_id": lead_id}
-    given.update(fields)
-    return _build(LeadUpserted, given)
+    return _event(LeadUpserted, event_id, "lead.upserted", t, lead_id=lead_id, **fields)
 
 
 def engaged(event_id: str, t: float, lead_id: str, activity: str) -> LeadEngaged:
-    return _build(
-        LeadEngaged,
-        {
-            "event_id": event_id,
-            "type": "lead.engaged",
-            "at": at(t),
-            "lead_id": lead_id,
-            "activity": activity,
-        },
-    )
+    return _event(LeadEngaged, event_id, "lead.engaged", t, lead_id=lead_id, activity=activity)
 
 
 def touched(
     event_id: str, t: float, lead_id: str, rep_id: str, channel: Channel, connected: bool
 ) -> LeadTouched:
-    return _build(
+    outcome = "connected" if connected else "no_answer"
+    return _event(
         LeadTouched,
-        {
-            "event_id": event_id,
-            "type": "lead.touched",
-            "at": at(t),
-            "lead_id": lead_id,
-            "rep_id": rep_id,
-            "channel": channel,
-            "outcome": "connected" if connected else "no_answer",
-        },
+        event_id,
+        "lead.touched",
+        t,
+        lead_id=lead_id,
+        rep_id=rep_id,
+        channel=channel,
+        outcome=outcome,
     )
 
 
 def dispositioned(
     event_id: str, t: float, lead_id: str, rep_id: str, outcome: Outcome, reason: str
 ) -> LeadDispositioned:
-    return _build(
+    return _event(
         LeadDispositioned,
-        {
-            "event_id": event_id,
-            "type": "lead.dispositioned",
-            "at": at(t),
-            "lead_id": lead_id,
-            "rep_id": rep_id,
-            "outcome": outcome,
-            "reason": reason,
-        },
+        event_id,
+        "lead.dispositioned",
+        t,
+        lead_id=lead_id,
+        rep_id=rep_id,
+        outcome=outcome,
+        reason=reason,
     )
 
 
 def absent(event_id: str, t: float, rep_id: str, until: float) -> RepStatus:
-    return _build(
-        RepStatus,
-        {
-            "event_id": event_id,
-            "type": "rep.status",
-            "at": at(t),
-            "rep_id": rep_id,
-            "status": "pto",
-            "until": at(until),
-        },
+    return _event(
+        RepStatus, event_id, "rep.status", t, rep_id=rep_id, status="pto", until=at(until)
     )

@@ -343,15 +343,14 @@ def _cross_check(
     def problem(loc: tuple[Any, ...], value: Any, expected: str) -> None:
         problems.append(PolicyProblem(file, path_text(loc), value, expected, line_of(root, loc)))
 
+    def one_of(loc: tuple[Any, ...], value: str, known: list[str], what: str) -> None:
+        if value not in known:
+            problem(loc, value, f"a {what} of the policy ({', '.join(known)})")
+
     for i, source in enumerate(spec.arrivals):
         if isinstance(source, Poisson | Spike):
             for tier in source.mix.tier:
-                if tier not in tiers:
-                    problem(
-                        ("arrivals", i, "mix", "tier", tier),
-                        tier,
-                        f"a tier of the policy ({', '.join(tiers)})",
-                    )
+                one_of(("arrivals", i, "mix", "tier", tier), tier, tiers, "tier")
         if isinstance(source, Replay) and not (here / source.file).exists():
             problem(
                 ("arrivals", i, "file"),
@@ -359,29 +358,16 @@ def _cross_check(
                 f"an events file (looked for {here / source.file})",
             )
     for tier in spec.report.targets.first_touch_within_sla:
-        if tier not in tiers:
-            problem(
-                ("report", "targets", "first_touch_within_sla", tier),
-                tier,
-                f"a tier of the policy ({', '.join(tiers)})",
-            )
+        one_of(("report", "targets", "first_touch_within_sla", tier), tier, tiers, "tier")
     search = spec.report.staffing_search
-    if search is not None and search.pool not in pools:
-        problem(
-            ("report", "staffing_search", "pool"),
-            search.pool,
-            f"a pool of the policy ({', '.join(pools)})",
-        )
+    if search is not None:
+        one_of(("report", "staffing_search", "pool"), search.pool, pools, "pool")
     disposition = policy.sales_commits.disposition
     rejected = list(disposition.reasons.rejected) if disposition is not None else []
     if rejected:
         for reason in spec.work.after_connect.rejected:
-            if reason not in rejected:
-                problem(
-                    ("work", "after_connect", "rejected", reason),
-                    reason,
-                    f"a rejection reason of the policy ({', '.join(rejected)})",
-                )
+            loc = ("work", "after_connect", "rejected", reason)
+            one_of(loc, reason, rejected, "rejection reason")
         if "unresponsive" not in rejected:
             problem(
                 ("work", "unresponsive_after_touches"),
