@@ -107,3 +107,18 @@ def test_a_missing_section_is_named(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_scenario(_broken(tmp_path, {}, drop=("work",)))
     assert ": work: this key is required" in str(info.value)
+
+
+def test_the_cli_names_a_bad_scenario_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leadflow.cli import main
+
+    assert main(["simulate", str(tmp_path / "nowhere.yaml"), "--no-progress"]) == 2
+    assert "nowhere.yaml" in capsys.readouterr().err
+    bad = _broken(tmp_path, {"replications": 0})
+    assert main(["simulate", str(bad), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "replications" in err
+    assert main(["simulate", str(EXAMPLE), "--replications", "0"]) == 2
+    assert "--replications" in capsys.readouterr().err
