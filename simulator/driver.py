@@ -35,6 +35,7 @@ TIMERS, WAKES = (
     EventPriority(NORMAL + 1),
     EventPriority(NORMAL + 2),
 )  # SimPy priorities after inputs at the same time
+TICKS = 50  # progress reports per replication
 CHANNELS: tuple[Channel, ...] = ("call", "email", "linkedin", "sms", "meeting")
 INF = float("inf")
 
@@ -247,14 +248,21 @@ class Replication:
         self.feed(inputs.absent(self._eid(), start, rep_id, end))
 
     # --- run ---------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self, tick: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """Simulate the horizon; TICK(share of the horizon done) now and then."""
         env = self.env
         self._next_arrival(0)
         for rep_id, days in self.absences.items():
             for start, end in days:
                 self.call_at(start, partial(self._absent, rep_id, start, end))
         self._arm()
-        env.run(until=self.scenario.end)
+        start, end = self.scenario.start, self.scenario.end
+        # In slices, for progress: SimPy's stop event does not reorder the others.
+        slices = TICKS if tick is not None else 1
+        for k in range(1, slices + 1):
+            env.run(until=start + (end - start) * k / slices)
+            if tick is not None:
+                tick(k / slices)
         self.handle(self.engine.advance(self.scenario.end))
         busy = {rep_id: agent.busy_s for rep_id, agent in self.agents.items()}
         result = self.metrics.finish(self.scenario.end, busy)
@@ -266,6 +274,9 @@ class Replication:
 
 
 def run_replication(
-    scenario: Scenario, index: int, templates: dict[str, TierTemplate]
+    scenario: Scenario,
+    index: int,
+    templates: dict[str, TierTemplate],
+    tick: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
-    return Replication(scenario, index, templates).run()
+    return Replication(scenario, index, templates).run(tick)

@@ -14,12 +14,25 @@ from simulator.driver import run_replication
 from simulator.leadgen import tier_templates
 from simulator.scenario import Scenario
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[float, int], None]  # (replications done, in fractions; of how many)
+POLL_S = 0.25
+
+_shares: Any = None  # in pool workers: the shared array of each job's share done
 
 
-def _job(args: tuple[Scenario, int]) -> dict[str, Any]:
-    scenario, index = args
-    return run_replication(scenario, index, tier_templates(scenario.loaded.policy))
+def _init(shares: Any) -> None:
+    global _shares
+    _shares = shares
+
+
+def _job(args: tuple[Scenario, int, int]) -> dict[str, Any]:
+    scenario, index, slot = args
+
+    def tick(share: float) -> None:
+        if _shares is not None:
+            _shares[slot] = share
+
+    return run_replication(scenario, index, tier_templates(scenario.loaded.policy), tick)
 
 
 def workers(jobs: int) -> int:
@@ -32,21 +45,32 @@ def workers(jobs: int) -> int:
 def run_many(
     jobs: list[tuple[Scenario, int]], progress: Progress | None = None
 ) -> list[dict[str, Any]]:
-    """Run (scenario, replication) jobs; results in job order."""
+    """Run (scenario, replication) jobs; results in job order. PROGRESS hears how many
+    replications are done, counting the share of the horizon each running one has done."""
     n = workers(len(jobs))
-    results: list[dict[str, Any]] = []
+    total = len(jobs)
     if n == 1:
-        for i, job in enumerate(jobs):
-            results.append(_job(job))
-            if progress:
-                progress(i + 1, len(jobs))
+        results: list[dict[str, Any]] = []
+        for i, (scenario, index) in enumerate(jobs):
+            tick = None if progress is None else (lambda s, i=i: progress(i + s, total))
+            templates = tier_templates(scenario.loaded.policy)
+            results.append(run_replication(scenario, index, templates, tick))
         return results
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ctx.Pool(n) as pool:
-        for i, result in enumerate(pool.imap(_job, jobs)):
-            results.append(result)
-            if progress:
-                progress(i + 1, len(jobs))
+    shares = ctx.Array("d", total, lock=False)
+    with ctx.Pool(n, initializer=_init, initargs=(shares,)) as pool:
+        pending = [
+            pool.apply_async(_job, ((scenario, index, slot),))
+            for slot, (scenario, index) in enumerate(jobs)
+        ]
+        for job in pending:
+            while not job.ready():
+                job.wait(POLL_S)
+                if progress:
+                    progress(sum(shares), total)
+        results = [job.get() for job in pending]
+    if progress:
+        progress(total, total)
     return results
 
 
@@ -68,13 +92,13 @@ class ProgressBar:
         self.start = time.perf_counter()
         self.shown = False
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: float, total: int) -> None:
         width = 30
-        filled = width * done // max(total, 1)
+        filled = int(width * done / max(total, 1))
         elapsed = time.perf_counter() - self.start
         self.out.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}, "
-            f"{elapsed:.1f} s"
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done:.1f}/{total} "
+            f"replications, {elapsed:.1f} s"
         )
         self.out.flush()
         self.shown = True

@@ -55,3 +55,13 @@ def test_changing_the_staffing_leaves_the_arrivals_alone() -> None:
     assert low["tiers"]["tier2"]["within"] / low["tiers"]["tier2"]["determined"] < (
         high["tiers"]["tier2"]["within"] / high["tiers"]["tier2"]["determined"]
     )
+
+
+def test_progress_ticks_do_not_change_the_results() -> None:
+    scenario = load_scenario(SMALL)
+    templates = tier_templates(scenario.loaded.policy)
+    ticks: list[float] = []
+    with_ticks = run_replication(scenario, 0, templates, ticks.append)
+    without = run_replication(scenario, 0, templates)
+    assert json.dumps(with_ticks, sort_keys=True) == json.dumps(without, sort_keys=True)
+    assert ticks == sorted(ticks) and ticks[-1] == 1.0 and len(ticks) > 10

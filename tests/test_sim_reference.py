@@ -110,3 +110,10 @@ def test_html_without_the_report_package_says_so_or_writes(tmp_path: Path) -> No
         assert code == 2 and not out.exists()
     else:
         assert code == 0 and out.stat().st_size > 0
+
+
+def test_progress_shows_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    small = ROOT / "tests" / "data" / "sim" / "small.yaml"
+    assert main(["simulate", str(small), "--replications", "2", "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "simulating small [" in err and "2.0/2 replications" in err
