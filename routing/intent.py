@@ -18,11 +18,14 @@ class IntentDetector:
         longer are (signals dropped out of the window)."""
         if activity not in self.signals:
             return None
-        seen = lead.signals
-        seen.append((t, activity))
+        seen = (*lead.signals, (t, activity))
         horizon = t - self.window_s
-        while seen and seen[0][0] < horizon:
-            seen.popleft()
+        old = 0
+        while old < len(seen) and seen[old][0] < horizon:
+            old += 1
+        if old:
+            seen = seen[old:]
+        lead.signals = seen
         counts = dict.fromkeys(self.signals, 0)
         for at, name in seen:
             if horizon <= at <= t:

@@ -236,7 +236,7 @@ class Router:
             else:
                 strategy.load_changed(rep)
         lead.owner = rep.id
-        lead.owners.append(rep.id)
+        lead.owners += (rep.id,)
         return old
 
     def release(self, lead: Lead, t: float, rep: RepState | None = None) -> None:
