@@ -161,18 +161,23 @@ class Engine(Lifecycle):
     def _fire_until(self, limit: float, inclusive: bool) -> None:
         timers = self._timers
         commitments = self.commitments
+        periods = commitments.next_deadline()  # only `commitments.advance` moves it
+        pop = heapq.heappop
         while True:
             top = timers[0][0] if timers else INF
-            periods = commitments.next_deadline()
             if periods is not None and periods < top:
                 if periods < limit or (inclusive and periods == limit):
                     commitments.advance(periods, self.em)
+                    periods = commitments.next_deadline()
                     continue
                 return
             if top > limit or (top == limit and not inclusive):
                 return
-            at, _, kind, subject, version = heapq.heappop(timers)
-            if self.timer_live(kind, subject, version):
+            at, _, kind, subject, version = pop(timers)
+            if kind == "sla":  # most timers: a clock's next point, live while unchanged
+                if subject.version == version:
+                    self.fire_clock(self.leads[subject.lead_id], subject, at)
+            elif self.timer_live(kind, subject, version):
                 self.fire(at, kind, subject, version)
 
     # --- de-duplication ---------------------------------------------------------------

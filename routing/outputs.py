@@ -92,9 +92,13 @@ class Emitter:
         self.out: list[Output] = []
 
     def emit(self, kind: str, at: float, cause: str, subject: str, **fields: Any) -> Output:
-        record: Output = {"event_id": f"{cause}:{kind}:{subject}", "type": kind, "at": self.fmt(at)}
-        record.update(fields)
-        if "rep_id" in fields and fields["rep_id"] is None:
+        record: Output = {
+            "event_id": f"{cause}:{kind}:{subject}",
+            "type": kind,
+            "at": self.fmt(at),
+            **fields,
+        }
+        if fields.get("rep_id", "") is None:
             del record["rep_id"]  # `rep_id` only where the lead is assigned
         self.out.append(record)
         return record
