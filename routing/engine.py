@@ -12,7 +12,7 @@ meets the window). The high-water mark of event time is `now`.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime, time
 from typing import Any
 
@@ -82,7 +82,9 @@ class Engine(Lifecycle):
         self.now = NEG_INF
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
-        self._seen: dict[str, float] = {}  # event id -> time, in arrival order
+        # Ids and times apart: strings and floats are invisible to the cyclic GC.
+        self._seen: dict[str, float] = {}  # event id -> time
+        self._seen_order: deque[str] = deque()  # event ids in arrival order
         self.dedupe_window_s = dedupe_window_s
         self.stats: Counter[str] = Counter()
         self._observed = False  # the commitments have seen the first instant
@@ -182,21 +184,16 @@ class Engine(Lifecycle):
 
     # --- de-duplication ---------------------------------------------------------------
     def _duplicate(self, event_id: str, t: float) -> bool:
-        """`_seen` keeps ids in arrival order (a dict does), so the oldest come first; a
-        dict of strings to floats is also invisible to the cyclic garbage collector."""
         seen = self._seen
         if event_id in seen:
             return True
         seen[event_id] = t
+        self._seen_order.append(event_id)
         if len(seen) & 1023 == 0:  # forget ids older than the window, now and then
+            order = self._seen_order
             horizon = max(self.now, t) - self.dedupe_window_s
-            old: list[str] = []
-            for seen_id, at in seen.items():
-                if at >= horizon:
-                    break
-                old.append(seen_id)
-            for seen_id in old:
-                del seen[seen_id]
+            while order and seen[order[0]] < horizon:
+                del seen[order.popleft()]
         return False
 
     # --- input events -----------------------------------------------------------------

@@ -10,6 +10,7 @@ class IntentDetector:
     def __init__(self, spec: IntentSpike) -> None:
         self.window_s = spec.window.seconds
         self.signals = dict(spec.signals)
+        self.need_total = sum(self.signals.values())
 
     def observe(self, lead: Lead, t: float, activity: str) -> dict[str, int] | None:
         """Record an engagement; return the signal counts when a spike starts now.
@@ -26,6 +27,9 @@ class IntentDetector:
         if old:
             seen = seen[old:]
         lead.signals = seen
+        if len(seen) < self.need_total:  # fewer signals than the spike needs in all
+            lead.intent_active = False
+            return None
         counts = dict.fromkeys(self.signals, 0)
         for at, name in seen:
             if horizon <= at <= t:
