@@ -169,7 +169,7 @@ class SlaTimers:
     def fire_clock(self, lead: Lead, clock: SlaClock, at: float) -> None:
         p = self.points[clock.next_point]
         clock.next_point += 1
-        cause = f"{clock.name}@{p.kind}{p.level or ''}"
+        cause = clock.name + p.tag
         if p.kind == AT_RISK:
             if clock.state == RUNNING:
                 self._say("sla.at_risk", lead, clock, at, cause)
@@ -178,7 +178,7 @@ class SlaTimers:
         else:
             step = p.step
             assert step is not None
-            notify = self.notify(lead, step.notify)
+            notify = self.notify(lead, p.notify)
             record = self.em.emit(
                 "sla.escalated",
                 at,
@@ -196,11 +196,11 @@ class SlaTimers:
         if clock.state in (RUNNING, BREACHED) and lead.clocks.get(clock.sla) is clock:
             self._schedule_next(clock)
 
-    def notify(self, lead: Lead, roles: list[str]) -> list[str]:
+    def notify(self, lead: Lead, roles: tuple[str, ...]) -> list[str]:
         """Resolve roles to people: rep -> owner, team_lead -> their lead, sales_manager ->
         that lead's manager. Unassigned leads notify the team leads of their pool."""
         owner = self.rep_of(lead)
-        key = (owner.id if owner is not None else None, lead.pool, tuple(roles))
+        key = (owner.id if owner is not None else None, lead.pool, roles)
         cached = self._notify_cache.get(key)
         if cached is not None:
             return list(cached)

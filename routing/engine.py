@@ -82,8 +82,9 @@ class Engine(Lifecycle):
         self.now = NEG_INF
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
-        self._seen: dict[str, float] = {}
-        self._seen_order: deque[tuple[float, str]] = deque()
+        # Ids and times apart: strings and floats are invisible to the cyclic GC.
+        self._seen: dict[str, float] = {}  # event id -> time
+        self._seen_order: deque[str] = deque()  # event ids in arrival order
         self.dedupe_window_s = dedupe_window_s
         self.stats: Counter[str] = Counter()
         self._observed = False  # the commitments have seen the first instant
@@ -162,18 +163,23 @@ class Engine(Lifecycle):
     def _fire_until(self, limit: float, inclusive: bool) -> None:
         timers = self._timers
         commitments = self.commitments
+        periods = commitments.next_deadline()  # only `commitments.advance` moves it
+        pop = heapq.heappop
         while True:
             top = timers[0][0] if timers else INF
-            periods = commitments.next_deadline()
             if periods is not None and periods < top:
                 if periods < limit or (inclusive and periods == limit):
                     commitments.advance(periods, self.em)
+                    periods = commitments.next_deadline()
                     continue
                 return
             if top > limit or (top == limit and not inclusive):
                 return
-            at, _, kind, subject, version = heapq.heappop(timers)
-            if self.timer_live(kind, subject, version):
+            at, _, kind, subject, version = pop(timers)
+            if kind == "sla":  # most timers: a clock's next point, live while unchanged
+                if subject.version == version:
+                    self.fire_clock(self.leads[subject.lead_id], subject, at)
+            elif self.timer_live(kind, subject, version):
                 self.fire(at, kind, subject, version)
 
     # --- de-duplication ---------------------------------------------------------------
@@ -182,12 +188,12 @@ class Engine(Lifecycle):
         if event_id in seen:
             return True
         seen[event_id] = t
-        self._seen_order.append((t, event_id))
+        self._seen_order.append(event_id)
         if len(seen) & 1023 == 0:  # forget ids older than the window, now and then
             order = self._seen_order
             horizon = max(self.now, t) - self.dedupe_window_s
-            while order and order[0][0] < horizon:
-                seen.pop(order.popleft()[1], None)
+            while order and seen[order[0]] < horizon:
+                del seen[order.popleft()]
         return False
 
     # --- input events -----------------------------------------------------------------

@@ -10,6 +10,7 @@ class IntentDetector:
     def __init__(self, spec: IntentSpike) -> None:
         self.window_s = spec.window.seconds
         self.signals = dict(spec.signals)
+        self.need_total = sum(self.signals.values())
 
     def observe(self, lead: Lead, t: float, activity: str) -> dict[str, int] | None:
         """Record an engagement; return the signal counts when a spike starts now.
@@ -18,11 +19,17 @@ class IntentDetector:
         longer are (signals dropped out of the window)."""
         if activity not in self.signals:
             return None
-        seen = lead.signals
-        seen.append((t, activity))
+        seen = (*lead.signals, (t, activity))
         horizon = t - self.window_s
-        while seen and seen[0][0] < horizon:
-            seen.popleft()
+        old = 0
+        while old < len(seen) and seen[old][0] < horizon:
+            old += 1
+        if old:
+            seen = seen[old:]
+        lead.signals = seen
+        if len(seen) < self.need_total:  # fewer signals than the spike needs in all
+            lead.intent_active = False
+            return None
         counts = dict.fromkeys(self.signals, 0)
         for at, name in seen:
             if horizon <= at <= t:

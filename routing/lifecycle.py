@@ -42,9 +42,9 @@ class Lifecycle(SlaTimers):
         lead.cycle += 1
         lead.mql_at = t
         lead.tier_index, lead.tier = self.defs.tier_of(fields)
-        lead.owners = []
+        lead.owners = ()
         lead.touches, lead.first_touch_at = 0, None
-        lead.channels = set()
+        lead.channels = ()
         lead.reassign_pending = False
         lead.clocks = {}
         missing = self.defs.missing(fields)
@@ -206,7 +206,8 @@ class Lifecycle(SlaTimers):
         if lead is None or lead.state != MQL or lead.mql_at is None or t < lead.mql_at:
             return  # outside an open MQL (or, arriving late, from before it): no SLA event
         lead.touches += 1
-        lead.channels.add(channel)
+        if channel not in lead.channels:
+            lead.channels += (channel,)
         if lead.first_touch_at is None:
             lead.first_touch_at = t
             self.commitments.first_touch(lead.tier, lead.mql_at, t)

@@ -79,12 +79,16 @@ class RepState:
         (inf: only an event can change it), or None if the rep can take one."""
         if self.status != ACCEPTING:
             return self.status, INF
-        if not self.on_shift(t):
+        if not (self.shift_open if self.shift_from <= t < self.shift_until else self.on_shift(t)):
             return "off shift", self.shift_until
-        max_open, max_new = self.limits(surge)
+        if surge is None:
+            max_open, max_new = self.max_open, self.max_new_per_day
+        else:
+            max_open, max_new = self.limits(surge)
         if len(self.open) >= max_open:
             return f"at max_open {max_open}", INF
-        if self.new_on(t) >= max_new:
+        day = self.day_end if self.day_from <= t < self.day_end else self._day(t)
+        if self.new_by_day.get(day, 0) >= max_new:
             return f"at max_new_per_day {max_new}", self.day_end
         return None
 

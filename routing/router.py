@@ -173,7 +173,7 @@ class Router:
 
     def find(self, lead: Lead, t: float, exclude: Iterable[str] = ()) -> Placement:
         assert lead.pool is not None
-        excluded = set(exclude)
+        excluded = set(exclude) if exclude else None
         notes: list[str] = []
         wake = INF
         for name in self.chain(lead.pool):
@@ -188,7 +188,7 @@ class Router:
             reps, off_shift = pool.candidates(t)
             pool_wake = pool.shift_until if off_shift else INF
             for rep in reps:
-                if rep.id in excluded:
+                if excluded is not None and rep.id in excluded:
                     reason, until = "already had it", INF
                 else:
                     blocked = rep.blocked(t, cap)
@@ -236,7 +236,7 @@ class Router:
             else:
                 strategy.load_changed(rep)
         lead.owner = rep.id
-        lead.owners.append(rep.id)
+        lead.owners += (rep.id,)
         return old
 
     def release(self, lead: Lead, t: float, rep: RepState | None = None) -> None:

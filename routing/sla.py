@@ -26,6 +26,12 @@ class Point:
     kind: str  # at_risk | breach | step
     level: int  # escalation level (1-based) for steps
     step: LeadStep | None
+    tag: str = ""  # the suffix of a timer's cause: "@at_risk", "@breach", "@step2"
+    notify: tuple[str, ...] = ()  # the step's roles
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tag", f"@{self.kind}{self.level or ''}")
+        object.__setattr__(self, "notify", tuple(self.step.notify) if self.step else ())
 
 
 def schedule(policy: Policy) -> tuple[Point, ...]:
@@ -50,11 +56,10 @@ class SlaClock:
     version: int = 0
     state: str = RUNNING
     next_point: int = 0
+    name: str = ""  # a stable name for ids: lead, cycle, SLA and restart number
 
-    @property
-    def name(self) -> str:
-        """A stable name for ids: lead, cycle, SLA and restart number."""
-        return f"{self.lead_id}#{self.cycle}/{self.sla}/{self.n}"
+    def __post_init__(self) -> None:
+        self.name = f"{self.lead_id}#{self.cycle}/{self.sla}/{self.n}"
 
     def point_at(self, p: Point, cal: BusinessCalendar) -> float:
         return point(self.start, self.due, p.share, self.business, cal)

@@ -30,6 +30,19 @@ def test_time_format_matches_the_zone_database(zone: str, t: int, fraction: floa
     assert fmt(t + fraction) == exact(t + fraction, zone)  # cached: the same text
 
 
+@settings(max_examples=600, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    t=st.floats(min_value=1_704_067_200, max_value=1_830_297_600, allow_nan=False),
+)
+def test_fractional_seconds_round_to_milliseconds_as_datetime_does(zone: str, t: float) -> None:
+    """Simulated times are arbitrary floats: the fast path must round them exactly as
+    `datetime.fromtimestamp(round(t, 3))` does (half to even), carries included."""
+    fmt = TimeFormat(ZoneInfo(zone))
+    for u in (t, int(t) + 0.9995, int(t) + 0.0005, int(t) + 0.0015, int(t) + 0.999_999_9):
+        assert fmt(u) == exact(u, zone)
+
+
 def test_dst_change_in_new_york_is_written_with_both_offsets() -> None:
     fmt = TimeFormat(ZoneInfo("America/New_York"))
     before = datetime.fromisoformat("2026-03-08T01:59:59-05:00").timestamp()

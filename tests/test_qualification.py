@@ -5,7 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import COMPLETE, Events, assigned_to, at, engine, ny, of, one, rep, run, tue
+from routing.engine import Engine
+from tests.builders import (
+    COMPLETE,
+    Events,
+    assigned_to,
+    at,
+    engine,
+    ny,
+    of,
+    one,
+    policy,
+    rep,
+    run,
+    tue,
+)
 
 NO_SURGE = {"surge": None}
 EVERY_POOL = [rep("e", "enterprise"), rep("c", "commercial"), rep("b", "bench")]
@@ -255,6 +269,22 @@ def test_same_event_id_twice_is_applied_once() -> None:
     out = run(eng, [upsert, engaged, upsert, engaged])
     assert len(of(out, "lead.assigned")) == 1
     assert eng.stats["duplicate"] == 2 and eng.stats["applied"] == 2
+
+
+def test_ids_older_than_the_window_are_forgotten_and_recent_ones_kept() -> None:
+    """The window is checked every 1024 new ids: after them, an id seen more than the
+    window ago is applied again; one seen within it is still a duplicate."""
+    eng = Engine(policy(NO_SURGE, EVERY_POOL), dedupe_window_s=3600.0)
+    ev = Events()
+    old = ev.engaged("OLD", tue(9), event_id="old")
+    recent = ev.engaged("NEW", tue(11, 30), event_id="recent")
+    filler = [ev.engaged(f"F{i}", tue(11, 30)) for i in range(1022)]
+    run(eng, [old, recent, *filler])  # 1024 ids: the oldest are forgotten now
+    run(eng, [ev.engaged("OLD", tue(11, 31), event_id="old")])
+    run(eng, [ev.engaged("NEW", tue(11, 31), event_id="recent")])
+    assert eng.stats["duplicate"] == 1 and eng.stats["applied"] == 1025
+    assert eng.leads["OLD"].fields["engagements"] == 2
+    assert eng.leads["NEW"].fields["engagements"] == 1
 
 
 def test_duplicate_touch_counts_once_toward_the_cadence() -> None:
