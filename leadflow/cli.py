@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
+from leadflow import cmd_kafka
 from routing.engine import Engine
 from routing.errors import LeadflowError
 from routing.lead import MQL
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(run=_scorecard)
+    cmd_kafka.register(sub)
     return parser
 
 
