@@ -11,6 +11,7 @@ deadline, SIGKILL; `status()` says whether it runs and where.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import ctypes
 import os
@@ -19,8 +20,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from streams.admin import wait_for_broker
 from streams.broker.jars import fetch_jars
@@ -29,6 +32,7 @@ from streams.errors import BrokerError
 HOST = "127.0.0.1"
 HEAP = "512m"
 PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ class LocalBroker:
             return f"the Kafka broker exited with code {code} at start-up\n{self.log_tail()}"
 
         try:
-            asyncio.run(
+            run_in_thread(
                 wait_for_broker({"bootstrap_servers": self.bootstrap}, deadline_s, alive=alive)
             )
         except BrokerError as exc:
@@ -253,6 +257,16 @@ class LocalBroker:
         if b"kafka.Kafka" not in cmdline or str(self.config_path).encode() not in cmdline:
             return None  # the pid was reused by another program
         return pid if _alive(pid) else None
+
+
+def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on its own loop in a fresh thread.
+
+    Safe whether or not the caller has an event loop (running or merely set):
+    the caller's loop state is never touched.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _listener_ports(properties: str) -> tuple[int, int] | None:
