@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from benchmarks._batch import Batch
-from benchmarks._leads import make_leads
 from benchmarks._meta import GENERATOR_VERSION, meta_path
-from benchmarks._reps import make_rep_events
-from benchmarks._team import make_team
-from benchmarks._timekit import NY, Clock, rng_for
+from streams.loadmix.batch import Batch
+from streams.loadmix.leads import make_leads
+from streams.loadmix.reps import make_rep_events
+from streams.loadmix.team import make_team
+from streams.loadmix.timekit import NY, Clock, rng_for
 
 START = date(2026, 1, 5)
 WEEKS = 13

@@ -11,9 +11,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from benchmarks._batch import Batch, body
-from benchmarks._team import GenTeam
-from benchmarks._timekit import HOUR_S, MIN_S, NY, Clock, rng_for
+from streams.loadmix.batch import Batch, body
+from streams.loadmix.team import GenTeam
+from streams.loadmix.timekit import HOUR_S, MIN_S, NY, Clock, rng_for
 
 # (local seconds, rep id, status, local seconds of `until` or -1), grouped by zone
 _Row = tuple[int, str, str, int]

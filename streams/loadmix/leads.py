@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks._batch import Batch, body
-from benchmarks._team import GenTeam
-from benchmarks._timekit import DAY_S, HOUR_S, MIN_S, Clock, rng_for
+from streams.loadmix.batch import Batch, body
+from streams.loadmix.team import GenTeam
+from streams.loadmix.timekit import DAY_S, HOUR_S, MIN_S, Clock, rng_for
 
 SEGMENTS = ("enterprise", "mid_market", "smb")
 SEGMENT_P = (0.25, 0.35, 0.40)
