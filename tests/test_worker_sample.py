@@ -17,7 +17,12 @@ from routing.engine import Engine
 from routing.policy.loader import load_policy
 from routing.replay import dumps, replay
 from streams.records import ASSIGNMENT_TYPES
-from tests.worker_process import POLICY, WorkerRig, sample_lines, worker_rig  # noqa: F401
+from tests.worker_process import (  # noqa: F401
+    POLICY,
+    WorkerRig,
+    sample_lines,
+    worker_rig_fixture,
+)
 
 SENTINEL = (
     b'{"event_id":"sentinel-1","type":"lead.upserted","at":"2026-01-07T11:00:00-05:00",'

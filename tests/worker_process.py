@@ -180,8 +180,10 @@ class WorkerRig:
             await consumer.stop()
 
 
-@pytest.fixture
-def worker_rig(kafka_bootstrap: str, tmp_path: Path) -> Iterator[WorkerRig]:
+@pytest.fixture(name="worker_rig")
+def worker_rig_fixture(kafka_bootstrap: str, tmp_path: Path) -> Iterator[WorkerRig]:
+    """A rig whose workers are stopped at the end of the test, pass or fail (import the
+    fixture into the test module: `from tests.worker_process import worker_rig_fixture`)."""
     rig = WorkerRig(kafka_bootstrap, tmp_path)
     try:
         yield rig
