@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
-from leadflow import cmd_kafka, cmd_worker
+from leadflow import cmd_kafka, cmd_loadgen, cmd_worker
 from routing.engine import Engine
 from routing.errors import LeadflowError
 from routing.lead import MQL
@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(run=_scorecard)
     cmd_kafka.register(sub)
+    cmd_loadgen.register(sub)
     cmd_worker.register(sub)
     return parser
 
