@@ -60,6 +60,7 @@ def test_bursts_are_seeded_and_multiply_the_rate() -> None:
     assert all(b - a == 1.0 for a, b in windows)
     pacer = RatePacer(100.0, 10.0, bursts=plan, horizon_s=60.0)
     a, b = windows[0]
+    assert b > a
     assert pacer.rate_at(10.0 + a + 0.5) == 400.0
     assert pacer.in_burst(10.0 + a + 1e-6)
     assert not pacer.in_burst(10.0 + a - 1e-6)
