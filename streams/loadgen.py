@@ -61,7 +61,8 @@ class LoadReport:
     topic: str
     counts: Counter[str]
     elapsed_s: float
-    target_rate: float | None = None
+    target_rate: float | None = None  # the base rate asked for
+    planned_rate: float | None = None  # the average the plan asked for, bursts included
     skipped: list[str] = field(default_factory=list)
     records: list[Sent] = field(default_factory=list)
 
@@ -74,7 +75,14 @@ class LoadReport:
         return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def summary(self) -> str:
-        target = f" (target {self.target_rate:,.0f}/s)" if self.target_rate else ""
+        target = ""
+        if self.target_rate and self.planned_rate and self.planned_rate > self.target_rate:
+            target = (
+                f" (planned {self.planned_rate:,.0f}/s: {self.target_rate:,.0f}/s "
+                "plus campaign bursts)"
+            )
+        elif self.target_rate:
+            target = f" (target {self.target_rate:,.0f}/s)"
         rows = [
             f"loadgen: sent {self.sent:,} events to {self.topic} in {self.elapsed_s:.1f}s: "
             f"{self.achieved_rate:,.0f} events/s{target}"
@@ -201,6 +209,8 @@ async def produce(
     finally:
         await producer.stop()
     report.elapsed_s = monotonic() - start
+    if isinstance(pacer, RatePacer):
+        report.planned_rate = pacer.planned_rate(report.elapsed_s)
     shown.done(report)
     return report
 

@@ -74,6 +74,13 @@ class RatePacer:
         i = bisect.bisect_right(self._starts, elapsed) - 1
         return i >= 0 and elapsed < self.windows[i][1]
 
+    def planned_rate(self, elapsed_s: float) -> float:
+        """The average rate the plan asks for over the first `elapsed_s` seconds."""
+        if elapsed_s <= 0:
+            return self.rate
+        burst_s = sum(max(0.0, min(b, elapsed_s) - a) for a, b in self.windows)
+        return self.rate * (1 + (self.factor - 1) * burst_s / elapsed_s)
+
     def rate_at(self, now: float) -> float:
         return self.rate * self.factor if self.in_burst(now) else self.rate
 

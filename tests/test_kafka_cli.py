@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.broker.jars import fetch_jars
 from streams.broker.node import LocalBroker, free_ports, port_in_use
 from streams.errors import BrokerError
-from tests.kafka_harness import JARS
+from tests.kafka_harness import JARS, create_topic, unique_name
 
 pytestmark = pytest.mark.kafka
 
@@ -66,6 +67,28 @@ def test_start_status_stop(tmp_path: Path, jars: Path) -> None:
     after = leadflow("kafka", "status", *where)
     assert after.returncode == 3
     assert "not running" in after.stdout
+
+
+async def test_data_survives_a_restart(tmp_path: Path, jars: Path) -> None:
+    port, _ = free_ports(2)
+    where = ["--dir", str(tmp_path / "kafka"), "--jars", str(jars), "--port", str(port)]
+    topic = unique_name("kept")
+    try:
+        assert leadflow("kafka", "start", *where).returncode == 0
+        await create_topic(f"127.0.0.1:{port}", topic, partitions=2)
+        assert leadflow("kafka", "stop", *where).returncode == 0
+        restarted = leadflow("kafka", "start", *where)
+        assert restarted.returncode == 0, restarted.stderr
+        admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}")
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([topic])
+        finally:
+            await admin.close()
+        assert described["error_code"] == 0
+        assert len(described["partitions"]) == 2
+    finally:
+        leadflow("kafka", "stop", *where)
 
 
 def test_port_in_use_is_named(tmp_path: Path, jars: Path) -> None:

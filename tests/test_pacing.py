@@ -93,3 +93,13 @@ def test_timeline_pacer_speed_zero_never_waits() -> None:
     assert pacer.delay(0.0, at_s=86_400.0) == 0.0
     with pytest.raises(ValueError, match="speed"):
         TimelinePacer(speed=-1.0, start=0.0)
+
+
+def test_planned_rate_counts_the_burst_seconds() -> None:
+    plan = Bursts(every_s=4.0, for_s=1.0, factor=5.0, seed=1)
+    pacer = RatePacer(200.0, 0.0, bursts=plan, horizon_s=20.0)
+    burst_s = sum(min(b, 20.0) - a for a, b in plan.windows(20.0))
+    assert pacer.planned_rate(20.0) == pytest.approx(200.0 * (1 + 4 * burst_s / 20.0))
+    assert RatePacer(200.0, 0.0).planned_rate(20.0) == 200.0
+    times = send_greedily(pacer, 20.0)
+    assert len(times) / 20.0 == pytest.approx(pacer.planned_rate(20.0), rel=0.05)
