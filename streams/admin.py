@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from streams.errors import BrokerError
 
@@ -81,6 +81,15 @@ async def _answers(client_kwargs: Mapping[str, Any]) -> bool:
         await admin.close()
 
 
+def unreachable(client_kwargs: Mapping[str, Any], exc: Exception) -> BrokerError:
+    given = client_kwargs.get("bootstrap_servers") or []
+    servers = given if isinstance(given, str) else ", ".join(given)
+    return BrokerError(
+        f"cannot reach the Kafka broker at {servers} ({exc}); is it running? "
+        "(`leadflow kafka start` runs one locally; LEADFLOW_BROKER or --broker names another)"
+    )
+
+
 async def ensure_topics(
     client_kwargs: Mapping[str, Any],
     partitions: Mapping[str, int],
@@ -93,7 +102,10 @@ async def ensure_topics(
     An existing topic is left as it is, whatever its partition count.
     """
     admin = AIOKafkaAdminClient(**client_kwargs)
-    await admin.start()
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise unreachable(client_kwargs, exc) from None
     try:
         new = [
             NewTopic(name, count, replication, topic_configs=dict(config or {}))

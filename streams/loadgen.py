@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 
 from routing.errors import EventError
 from routing.events import parse_event
 from routing.policy.loader import LoadedPolicy
-from streams.admin import ensure_topics
+from streams.admin import ensure_topics, unreachable
 from streams.errors import StreamsError
 from streams.loadmix.live import LiveMix, restamp
 from streams.pacing import Bursts, RatePacer, TimelinePacer
@@ -170,7 +171,11 @@ async def produce(
     if (rate is None) == (speed is None):
         raise ValueError("give either a rate (events/s) or a replay speed")
     producer = AIOKafkaProducer(acks="all", **client_kwargs)
-    await producer.start()
+    try:
+        await producer.start()
+    except KafkaConnectionError as exc:
+        await producer.stop()
+        raise unreachable(client_kwargs, exc) from None
     start = monotonic()
     pacer: RatePacer | TimelinePacer
     if rate is not None:

@@ -183,6 +183,10 @@ def test_cli_live_run_and_its_errors(kafka_bootstrap: str) -> None:
         (["--replay", "x.jsonl", "--speed", "fast"], "--speed must be a number or `max`"),
         (["--replay", "x.jsonl", "--rate", "5"], "--replay paces by the file"),
         (["--rate", "5", "--count", "1"], "--policy (or LEADFLOW_POLICY)"),
+        (
+            ["--replay", str(EXAMPLES / "events.sample.jsonl")],
+            "cannot reach the Kafka broker at 127.0.0.1:1",
+        ),
     ]:
         bad = subprocess.run(
             [sys.executable, "-m", "leadflow", "loadgen", "--broker", "kafka://127.0.0.1:1", *args],
