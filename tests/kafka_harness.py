@@ -14,6 +14,7 @@ own, `await poll_until(predicate, deadline_s)` instead of sleeping, and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import time
@@ -74,8 +75,10 @@ async def create_topic(bootstrap: str, name: str, partitions: int = 1, **config:
 def _say(config: pytest.Config, line: str) -> None:
     config.stash.setdefault(TIMINGS, []).append(line)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None:
-        reporter.write_line(line)
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +93,7 @@ def kafka_bootstrap(
         yield given
         return
     fetched = fetch_jars(JARS)
-    _say(request.config, f"kafka: jars ready in {fetched:.1f}s ({JARS})")
+    _say(request.config, f"kafka: jars ready in {fetched:.1f}s ({JARS}); starting a broker")
     home = tmp_path_factory.mktemp("kafka")
     broker = None
     for attempt in range(3):
