@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from streams.admin import wait_for_broker
+from streams.broker.cds import cds_flags, keep_archive
 from streams.broker.jars import fetch_jars
 from streams.errors import BrokerError
 
@@ -134,6 +135,7 @@ class LocalBroker:
         return [
             self._java(),
             f"-Xmx{self.heap}",
+            *cds_flags(self.jars, self.home, dump=main == "kafka.Kafka"),
             "-Djava.awt.headless=true",
             f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
             "-cp",
@@ -229,10 +231,12 @@ class LocalBroker:
             self.pid_path.unlink(missing_ok=True)
             return False
         os.kill(pid, signal.SIGTERM)
-        if not _wait_gone(pid, deadline_s):
+        clean = _wait_gone(pid, deadline_s)
+        if not clean:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             _wait_gone(pid, 10.0)
+        keep_archive(self.home, self.jars, clean_exit=clean)
         if self._process is not None and self._process.pid == pid:
             self._process.wait(timeout=1.0)
             self._process = None
