@@ -29,6 +29,13 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="snapshot the pool stage this often (default 5); see docs/crash-safety.md",
     )
+    p.add_argument(
+        "--session-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="Kafka group session timeout: how soon a dead worker's partitions move (default 10)",
+    )
     p.add_argument("--loglevel", default="warning", help="Faust log level (default warning)")
     p.set_defaults(run=_run)
 
@@ -45,7 +52,11 @@ def _run(args: argparse.Namespace) -> int:
     if settings.policy is None:
         raise LeadflowError("worker: name a policy with --policy or LEADFLOW_POLICY")
     loaded = load_policy(settings.policy, settings.team)
-    options = WorkerOptions(clock=args.clock, snapshot_every_s=args.snapshot_every)
+    options = WorkerOptions(
+        clock=args.clock,
+        snapshot_every_s=args.snapshot_every,
+        session_timeout_s=args.session_timeout,
+    )
     app = build_app(settings, loaded, options)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()  # runs until SIGTERM/SIGINT; exits the process

@@ -65,6 +65,7 @@ class WorkerOptions:
     tick_every_s: float = 0.1  # how often the tick task looks at the next deadline
     idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
     fork_snapshots: bool = True
+    session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
     wall: Callable[[], float] = time.time  # the clock adapter (tests may pass their own)
 
 
@@ -146,6 +147,8 @@ class Worker:
             topic_partitions=s.partitions,
             topic_replication_factor=1,
             broker_commit_interval=1.0,
+            broker_session_timeout=o.session_timeout_s,
+            broker_heartbeat_interval=max(1.0, o.session_timeout_s / 4),
             producer_linger=0.002,
             stream_wait_empty=False,
             web_enabled=True,

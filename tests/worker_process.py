@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,25 @@ class WorkerRig:
         try:
             futures = [await producer.send(self.events, value, key=key) for value in values]
             return [await fut for fut in futures]
+        finally:
+            await producer.stop()
+
+    async def produce_keyed(
+        self, values: list[bytes], key: Callable[[bytes], bytes], rate: float
+    ) -> None:
+        """Produce `values` keyed by `key(value)`, about `rate` per second."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            step = max(1, int(rate / 20))
+            started = time.monotonic()
+            for i in range(0, len(values), step):
+                for value in values[i : i + step]:
+                    await producer.send(self.events, value, key=key(value))
+                ahead = started + (i + step) / rate - time.monotonic()
+                if ahead > 0:
+                    await asyncio.sleep(ahead)  # pacing the producer, not waiting for a result
+            await producer.flush()
         finally:
             await producer.stop()
 
