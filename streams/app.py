@@ -1,6 +1,6 @@
-"""The Faust worker, built in a factory: `build_app(settings, loaded, options)`.
+"""The worker: a Faust app built in a factory, `build_app(settings, loaded, options)`.
 
-Topology (see docs/worker.md):
+Topology (docs/worker.md):
 
     leads.events --lead stage--> <app>-routing --pool stage--> leads.assignments
          (keyed by lead_id)  |   (one record log)   (Engine)   sla.alerts
@@ -12,111 +12,70 @@ Topology (see docs/worker.md):
   source topic/partition/offset and the reason; the rest is forwarded as a record.
 - The pool stage owns the routing domain: one `Engine` on one partition of the routing
   topic, so a rep's capacity is booked in exactly one place. It applies records in offset
-  order and publishes the decisions. Its state is snapshotted and recovered as described
+  order and publishes the decisions; its state is snapshotted and recovered as described
   in `streams.pool_stage`.
-- The tick task of the worker that owns the pool stage appends tick records: on the wall
-  clock when a timer is due (`clock="wall"`), or when input pauses (`clock="event"`, time
+- The tick timer of the worker that holds the pool stage appends tick records: on the wall
+  clock when a timer is due (`clock="wall"`), or when input pauses (`clock="event"`: time
   follows the events, as in `leadflow replay`).
 
-Codecs are raw bytes on every topic: input is parsed once per stage by the core's pydantic
-models (`routing.events.parse_event`); decisions are written with orjson.
+Faust runs the worker: service lifecycle and signals, the web views, topic declarations
+with explicit partition counts, the tick timer. The two stages consume with aiokafka
+`getmany` in batches (streams.stages), not through Faust agents: measured on this
+machine, Faust's per-message stream machinery (event objects, acks, a consumer thread
+hop) held the lead stage to ~3,100 events/s and the worker to ~1,900 events/s end to end
+(docs/benchmarks.md). Messages are raw bytes on every topic: input is parsed by the core's
+pydantic models (`routing.events.parse_event`); decisions are written with orjson.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import faust
-import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from faust.types import TP, EventT
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from routing.engine import Engine
 from routing.errors import EventError
-from routing.events import parse_event
-from routing.outputs import Output
 from routing.policy.loader import LoadedPolicy
 from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
-from streams.records import (
-    ASSIGNMENT_TYPES,
-    EVENT,
-    REJECTED,
-    decision_key,
-    event_record,
-    split_event,
-    tick_record,
-)
+from streams.records import tick_record
 from streams.settings import StreamSettings
+from streams.stages import POOL_KEY, POOL_PARTITION, Names, PoolStages, Publisher, run_lead_stage
 
 Clock = Literal["wall", "event"]
-POOL_KEY = b"pools"  # the routing domain's key (one domain: see docs/worker.md)
-POOL_PARTITION = 0
 
 
 @dataclass(frozen=True)
 class WorkerOptions:
     clock: Clock = "wall"
     snapshot_every_s: float = 5.0
-    batch: int = 2000  # records per take_events batch
-    within_s: float = 0.002  # ... or what arrived within this time
-    tick_every_s: float = 0.1  # how often the tick task looks at the next deadline
+    batch: int = 5000  # records per getmany
+    within_s: float = 0.005  # ... or what arrived within this time
+    tick_every_s: float = 0.1  # how often the tick timer looks at the next deadline
     idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
     fork_snapshots: bool = True
     session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
     wall: Callable[[], float] = time.time  # the clock adapter (tests may pass their own)
 
 
-@dataclass(frozen=True)
-class Topics:
-    events: str
-    assignments: str
-    alerts: str
-    deadletter: str
-    routing: str
-
-    @classmethod
-    def of(cls, settings: StreamSettings) -> Topics:
-        return cls(
-            events=settings.topic_events,
-            assignments=settings.topic_assignments,
-            alerts=settings.topic_alerts,
-            deadletter=settings.topic_deadletter,
-            routing=f"{settings.app_id}-routing",
-        )
-
-    def all(self) -> tuple[str, ...]:
-        return (self.events, self.assignments, self.alerts, self.deadletter, self.routing)
-
-
-def deadletter_headers(
-    reason: str, topic: str, partition: int, offset: int, stage: str, event_id: str = ""
-) -> list[tuple[str, bytes]]:
-    headers = [
-        ("leadflow.reason", reason.encode()),
-        ("leadflow.topic", topic.encode()),
-        ("leadflow.partition", str(partition).encode()),
-        ("leadflow.offset", str(offset).encode()),
-        ("leadflow.stage", stage.encode()),
-    ]
-    if event_id:
-        headers.append(("leadflow.event_id", event_id.encode()))
-    return headers
-
-
-def _source_parts(source: str) -> tuple[str, int, int]:
-    topic, _, rest = source.rpartition(":")
-    topic, _, part = topic.rpartition(":")
-    try:
-        return topic, int(part), int(rest)
-    except ValueError:
-        return source, -1, -1
+def topic_names(settings: StreamSettings) -> Names:
+    return Names(
+        events=settings.topic_events,
+        assignments=settings.topic_assignments,
+        alerts=settings.topic_alerts,
+        deadletter=settings.topic_deadletter,
+        routing=f"{settings.app_id}-routing",
+    )
 
 
 class Worker:
-    """Everything one app holds: its topics, the pool stage, metrics. Built by `build_app`."""
+    """Everything one app holds: its topics, the stages, metrics. Built by `build_app`."""
 
     def __init__(
         self, settings: StreamSettings, loaded: LoadedPolicy, options: WorkerOptions
@@ -124,11 +83,13 @@ class Worker:
         self.settings = settings
         self.loaded = loaded
         self.options = options
-        self.names = Topics.of(settings)
+        self.names = topic_names(settings)
         self.state_dir = settings.state_dir / settings.app_id
         (self.state_dir / "faust").mkdir(parents=True, exist_ok=True)
-        self.stages: dict[int, PoolStage] = {}
         self.metrics = WorkerMetrics(self.engine)
+        self.pools: PoolStages | None = None
+        self.out: Publisher | None = None
+        self.pool_consumer: AIOKafkaConsumer | None = None
         self.last_tick_sent = 0.0
         self.event_tick_now = float("-inf")  # engine time of the last event-clock tick
         self.app = self._build()
@@ -142,15 +103,8 @@ class Worker:
             autodiscover=False,
             store="memory://",
             datadir=str(self.state_dir / "faust"),
-            processing_guarantee="at_least_once",
-            consumer_auto_offset_reset="earliest",
             topic_partitions=s.partitions,
             topic_replication_factor=1,
-            broker_commit_interval=1.0,
-            broker_session_timeout=o.session_timeout_s,
-            broker_heartbeat_interval=max(1.0, o.session_timeout_s / 4),
-            producer_linger=0.002,
-            stream_wait_empty=False,
             web_enabled=True,
             web_bind=s.web_host,
             web_port=s.web_port,
@@ -162,25 +116,27 @@ class Worker:
             "partitions": s.partitions,
             "internal": True,  # declared (created) by the worker with these partitions
         }
-        self.events = app.topic(self.names.events, **raw)
-        self.assignments = app.topic(self.names.assignments, **raw)
-        self.alerts = app.topic(self.names.alerts, **raw)
-        self.deadletter = app.topic(self.names.deadletter, **raw)
-        # The routing topic is the pool stage's input log: kept until deleted by hand.
-        self.routing = app.topic(self.names.routing, config={"retention.ms": "-1"}, **raw)
-        app.agent(self.events, name="lead-stage", concurrency=1)(self._lead_stage)
-        app.agent(self.routing, name="pool-stage", concurrency=1)(self._pool_stage)
+        self.topics = [
+            app.topic(self.names.events, **raw),
+            app.topic(self.names.assignments, **raw),
+            app.topic(self.names.alerts, **raw),
+            app.topic(self.names.deadletter, **raw),
+            # The pool stage's input log: kept until deleted by hand (docs/crash-safety.md).
+            app.topic(self.names.routing, config={"retention.ms": "-1"}, **raw),
+        ]
+        app.task(self._run_stages)
         app.timer(o.tick_every_s, name="ticker")(self._tick)
-        app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
-        app.task(self._declare_outputs)
         self.app = app
         from streams.web import add_views
 
         add_views(self)
         return app
 
-    def engine(self) -> Any:
-        stage = self.stages.get(POOL_PARTITION)
+    def stage(self) -> PoolStage | None:
+        return self.pools.stages.get(POOL_PARTITION) if self.pools is not None else None
+
+    def engine(self) -> Engine | None:
+        stage = self.stage()
         return stage.engine if stage is not None else None
 
     def pool_now(self) -> float:
@@ -190,88 +146,46 @@ class Worker:
             return float(engine.now)
         return self.options.wall()
 
-    async def _declare_outputs(self) -> None:
-        """Create the output topics (the agents' sources are created by Faust itself)."""
-        for topic in (self.assignments, self.alerts, self.deadletter):
+    # --- the stages ---------------------------------------------------------------------
+    def _make_stage(self, partition: int) -> PoolStage:
+        path = self.state_dir / f"pool-{partition}.snapshot"
+        return PoolStage(self.loaded, path, fork_snapshots=self.options.fork_snapshots)
+
+    async def _run_stages(self) -> None:
+        """Declare the topics, then run both stages until the app stops."""
+        for topic in self.topics:
             await topic.maybe_declare()
-
-    def _batches(self, stream: faust.StreamT[Any]) -> AsyncIterator[Sequence[EventT[Any]]]:
-        """What arrived, `batch` events at most or whatever came within `within_s`."""
-        o = self.options
-        return cast(faust.Stream[Any], stream).take_events(o.batch, within=o.within_s)
-
-    # --- lead stage ---------------------------------------------------------------------
-    async def _lead_stage(self, stream: faust.StreamT[Any]) -> None:
-        producer = self.app.producer
-        routing = self.names.routing
-        events_in = self.metrics.events_in.labels("lead")
-        dead = self.metrics.deadlettered.labels("lead")
-        async for batch in self._batches(stream):
-            events_in.inc(len(batch))
-            for event in batch:
-                msg = event.message
-                raw = msg.value
-                source = f"{msg.topic}:{msg.partition}:{msg.offset}"
-                try:
-                    if not raw:
-                        raise EventError("empty message: no value")
-                    parse_event(raw)
-                except EventError as exc:
-                    dead.inc()
-                    await producer.send(
-                        self.names.deadletter,
-                        key=msg.key,
-                        value=raw or b"",
-                        partition=None,
-                        timestamp=None,
-                        headers=deadletter_headers(
-                            str(exc), msg.topic, msg.partition, msg.offset, "lead"
-                        ),
-                    )
-                    continue
-                await producer.send(
-                    routing,
-                    key=POOL_KEY,
-                    value=event_record(source, raw),
-                    partition=POOL_PARTITION,
-                    timestamp=msg.timestamp,
-                    headers=None,
-                )
-
-    # --- pool stage ---------------------------------------------------------------------
-    def _stage(self, partition: int) -> PoolStage:
-        stage = self.stages.get(partition)
-        if stage is None:
-            path = self.state_dir / f"pool-{partition}.snapshot"
-            stage = self.stages[partition] = PoolStage(
-                self.loaded, path, fork_snapshots=self.options.fork_snapshots
+        # aiokafka logs each send at debug level; formatting those cost ~8% of the worker.
+        logging.getLogger("aiokafka").setLevel(logging.WARNING)
+        s, o = self.settings, self.options
+        kwargs = s.aiokafka_kwargs()
+        producer = AIOKafkaProducer(**kwargs, acks="all", linger_ms=2)
+        common: dict[str, Any] = {
+            **kwargs,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "session_timeout_ms": int(o.session_timeout_s * 1000),
+            "heartbeat_interval_ms": int(max(1.0, o.session_timeout_s / 4) * 1000),
+            "max_partition_fetch_bytes": 4 * 1024 * 1024,
+        }
+        lead = AIOKafkaConsumer(self.names.events, group_id=f"{s.app_id}-lead", **common)
+        pool = AIOKafkaConsumer(group_id=f"{s.app_id}-pool", **common)
+        out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
+        self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
+        pool.subscribe([self.names.routing], listener=self.pools)
+        self.pool_consumer = pool
+        try:
+            await producer.start()
+            await lead.start()
+            await pool.start()
+            within_ms = max(1, int(o.within_s * 1000))
+            await asyncio.gather(
+                run_lead_stage(lead, out, o.batch, within_ms),
+                self.pools.run(pool, self._reader, o.batch, within_ms),
             )
-        return stage
-
-    async def _pool_stage(self, stream: faust.StreamT[Any]) -> None:
-        events_in = self.metrics.events_in.labels("pool")
-        wall = self.options.wall
-        async for batch in self._batches(stream):
-            events_in.inc(len(batch))
-            touched: set[PoolStage] = set()
-            for event in batch:
-                msg = event.message
-                stage = self._stage(msg.partition)
-                if stage.engine is None:
-                    outputs = await stage.recover(msg.offset, self._reader(msg.partition))
-                    self.metrics.recovered.inc(stage.recovered)
-                    await self._publish(outputs, None, None)
-                outputs = stage.apply(msg.offset, msg.value or b"")
-                if outputs:
-                    await self._publish(outputs, msg.value, msg.timestamp)
-                touched.add(stage)
-            now = wall()
-            for stage in touched:
-                stage.last_applied_at = now
-                if stage.due_snapshot(now, self.options.snapshot_every_s):
-                    await self.app.producer.flush()  # outputs up to the offset are delivered
-                    stage.snapshot(now)
-                    self.metrics.snapshots.inc()
+        finally:
+            for client in (lead, pool, producer):
+                await client.stop()
 
     def _reader(self, partition: int) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
         async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
@@ -303,72 +217,26 @@ class Worker:
 
         return read_range
 
-    async def _publish(
-        self, outputs: Iterable[Output], record: bytes | None, input_ts: float | None
-    ) -> None:
-        producer = self.app.producer
-        out = self.metrics.decisions_out
-        for decision in outputs:
-            kind = decision["type"]
-            if kind == REJECTED:
-                await self._dead_decision(decision, record)
-                continue
-            topic = self.names.assignments if kind in ASSIGNMENT_TYPES else self.names.alerts
-            await producer.send(
-                topic,
-                key=decision_key(decision),
-                value=orjson.dumps(decision),
-                partition=None,
-                timestamp=None,
-                headers=None,
-            )
-            out.labels(topic).inc()
-        if input_ts is not None:
-            self.metrics.latency.observe(max(0.0, self.options.wall() - input_ts))
-
-    async def _dead_decision(self, decision: Output, record: bytes | None) -> None:
-        """An input refused by a rule (e.g. a rejection without a listed reason)."""
-        source = str(decision.get("source", ""))
-        if record is not None and record[0] == EVENT:
-            raw = split_event(record)[1]
-        else:
-            raw = str(decision.get("raw", "")).encode()
-        topic, partition, offset = _source_parts(source)
-        self.metrics.deadlettered.labels("pool").inc()
-        await self.app.producer.send(
-            self.names.deadletter,
-            key=decision_key(decision),
-            value=raw,
-            partition=None,
-            timestamp=None,
-            headers=deadletter_headers(
-                str(decision.get("reason", "")),
-                topic,
-                partition,
-                offset,
-                "pool",
-                str(decision["event_id"]),
-            ),
+    # --- ticks ----------------------------------------------------------------------------
+    def owns_pool_stage(self) -> bool:
+        pool = self.pool_consumer
+        return pool is not None and (
+            TopicPartition(self.names.routing, POOL_PARTITION) in pool.assignment()
         )
 
-    # --- ticks and rebalances -------------------------------------------------------------
-    def owns_pool_stage(self) -> bool:
-        return TP(self.names.routing, POOL_PARTITION) in self.app.consumer.assignment()
-
     async def _tick(self) -> None:
-        if not self.owns_pool_stage():
+        if self.out is None or not self.owns_pool_stage():
             return
         now = self.options.wall()
-        stage = self.stages.get(POOL_PARTITION)
+        stage = self.stage()
         engine = stage.engine if stage is not None else None
         wall_clock = self.options.clock == "wall"
-        if engine is None:  # not recovered yet: a record makes the agent recover
+        if stage is None or engine is None:  # not recovered: a record makes it recover
             send = now - self.last_tick_sent >= 1.0
         elif wall_clock:
             due = engine.next_deadline()
             send = due is not None and due <= now
         else:
-            assert stage is not None
             send = (
                 engine.now > self.event_tick_now
                 and now - stage.last_applied_at >= self.options.idle_tick_s
@@ -377,22 +245,8 @@ class Worker:
                 self.event_tick_now = engine.now
         if send:
             self.last_tick_sent = now
-            await self.app.producer.send(
-                self.names.routing,
-                key=POOL_KEY,
-                value=tick_record(now if wall_clock else None),
-                partition=POOL_PARTITION,
-                timestamp=now,
-                headers=None,
-            )
-
-    async def _on_revoked(self, sender: Any, revoked: set[TP], **_: Any) -> None:
-        for tp in revoked:
-            stage = self.stages.pop(tp.partition, None) if tp.topic == self.names.routing else None
-            if stage is not None and stage.engine is not None:
-                await self.app.producer.flush()
-                stage.snapshot(self.options.wall())
-                stage.release()
+            record = tick_record(now if wall_clock else None)
+            await self.out.send(self.names.routing, record, POOL_KEY, partition=POOL_PARTITION)
 
 
 def build_app(

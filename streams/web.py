@@ -19,7 +19,7 @@ def add_views(worker: Worker) -> None:
     async def health(web: View, request: Request) -> Response:
         """200 while the worker runs; says whether it holds the pool stage and where it is."""
         engine = worker.engine()
-        stage = worker.stages.get(0)
+        stage = worker.stage()
         body: dict[str, Any] = {
             "status": "ok",
             "app_id": worker.settings.app_id,
