@@ -167,6 +167,7 @@ class Worker:
             "session_timeout_ms": int(o.session_timeout_s * 1000),
             "heartbeat_interval_ms": int(max(1.0, o.session_timeout_s / 4) * 1000),
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
+            "fetch_max_wait_ms": 50,  # a quiet partition must not hold a busy one's records
         }
         lead = AIOKafkaConsumer(self.names.events, group_id=f"{s.app_id}-lead", **common)
         pool = AIOKafkaConsumer(group_id=f"{s.app_id}-pool", **common)

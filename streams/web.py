@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from faust.web import Request, Response, View
 
+from routing.scorecard import render_scorecard
+
 if TYPE_CHECKING:
     from streams.app import Worker
 
@@ -38,10 +40,14 @@ def add_views(worker: Worker) -> None:
 
     @app.page("/sla", name="sla")
     async def sla(web: View, request: Request) -> Response:
-        """This week's scorecard (and the weeks before it), from the pool stage's engine."""
+        """This week's scorecard (and the weeks before it), from the pool stage's engine;
+        JSON, or the `leadflow scorecard` text with `?format=text`."""
         engine = worker.engine()
         if engine is None:
             return web.json(
                 {"error": "the pool stage (and its scorecard) is on another worker"}, status=503
             )
-        return web.json(engine.commitments.to_json(worker.pool_now()))
+        now = worker.pool_now()
+        if request.query.get("format") == "text":
+            return web.text(render_scorecard(engine.commitments.scorecard(now)))
+        return web.json(engine.commitments.to_json(now))
