@@ -40,9 +40,9 @@ def register(sub: Any) -> None:
         help="campaign spikes: the rate times --burst-x for --burst-for seconds, about every "
         "--burst-every seconds (default: on)",
     )  # fmt: skip
-    live.add_argument("--burst-every", type=float, default=30.0)
-    live.add_argument("--burst-for", type=float, default=3.0)
-    live.add_argument("--burst-x", type=float, default=4.0)
+    live.add_argument("--burst-every", type=float, default=30.0, metavar="S", help="(30)")
+    live.add_argument("--burst-for", type=float, default=3.0, metavar="S", help="(3)")
+    live.add_argument("--burst-x", type=float, default=4.0, metavar="X", help="(4)")
     rep = p.add_argument_group("replay mode")
     rep.add_argument("--replay", metavar="FILE", help="a .jsonl stream to replay")
     rep.add_argument(
