@@ -95,11 +95,14 @@ def run(args: argparse.Namespace) -> int:
         if policy is None:
             raise LeadflowError("loadgen: --policy (or LEADFLOW_POLICY) names the team to use")
         team = args.team or (str(settings.team) if settings.team else None)
-        bursts = (
-            Bursts(args.burst_every, args.burst_for, args.burst_x, args.seed)
-            if args.bursts
-            else None
-        )
+        try:
+            bursts = (
+                Bursts(args.burst_every, args.burst_for, args.burst_x, args.seed)
+                if args.bursts
+                else None
+            )
+        except ValueError as exc:
+            raise LeadflowError(f"loadgen: {exc}") from None
         report = asyncio.run(
             produce_mix(
                 settings, load_policy(policy, team), rate=args.rate, count=args.count,

@@ -45,6 +45,13 @@ class Bursts:
     factor: float = 4.0
     seed: int = 7
 
+    def __post_init__(self) -> None:
+        if not (self.every_s > 0 and self.for_s > 0 and self.factor >= 1):
+            raise ValueError(
+                "bursts need a positive period and length and a factor of at least 1; got "
+                f"every {self.every_s} s, for {self.for_s} s, x{self.factor}"
+            )
+
     def windows(self, horizon_s: float) -> list[tuple[float, float]]:
         """[start, end) seconds after the run's start, up to `horizon_s`."""
         rng = np.random.default_rng([self.seed, 0xB0057])

@@ -103,3 +103,11 @@ def test_planned_rate_counts_the_burst_seconds() -> None:
     assert RatePacer(200.0, 0.0).planned_rate(20.0) == 200.0
     times = send_greedily(pacer, 20.0)
     assert len(times) / 20.0 == pytest.approx(pacer.planned_rate(20.0), rel=0.05)
+
+
+@pytest.mark.parametrize(("every", "length", "factor"), [(0, 1, 2), (5, 0, 2), (5, 1, 0.5)])
+def test_bursts_refuse_a_plan_that_makes_no_sense(
+    every: float, length: float, factor: float
+) -> None:
+    with pytest.raises(ValueError, match="bursts need"):
+        Bursts(every_s=every, for_s=length, factor=factor)
