@@ -179,6 +179,7 @@ class Worker:
             await producer.start()
             await lead.start()
             await pool.start()
+            await out.prepare()
             within_ms = max(1, int(o.within_s * 1000))
             await asyncio.gather(
                 run_lead_stage(lead, out, o.batch, within_ms),
@@ -247,7 +248,11 @@ class Worker:
         if send:
             self.last_tick_sent = now
             record = tick_record(now if wall_clock else None)
-            await self.out.send(self.names.routing, record, POOL_KEY, partition=POOL_PARTITION)
+            # Straight to the producer, not into the stages' batches (they commit input
+            # offsets after their own batches are acknowledged); a lost tick is re-sent.
+            await self.out.producer.send(
+                self.names.routing, record, key=POOL_KEY, partition=POOL_PARTITION
+            )
 
 
 def build_app(
