@@ -171,7 +171,9 @@ class Worker:
         }
         lead = AIOKafkaConsumer(self.names.events, group_id=f"{s.app_id}-lead", **common)
         pool = AIOKafkaConsumer(group_id=f"{s.app_id}-pool", **common)
+        # One publisher per stage: each commits after its *own* messages are acknowledged.
         out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
+        lead_out = Publisher(producer, self.names, self.metrics, o.wall)
         self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
         pool.subscribe([self.names.routing], listener=self.pools)
         self.pool_consumer = pool
@@ -180,9 +182,10 @@ class Worker:
             await lead.start()
             await pool.start()
             await out.prepare()
+            await lead_out.prepare()
             within_ms = max(1, int(o.within_s * 1000))
             await asyncio.gather(
-                run_lead_stage(lead, out, o.batch, within_ms),
+                run_lead_stage(lead, lead_out, o.batch, within_ms),
                 self.pools.run(pool, self._reader, o.batch, within_ms),
             )
         finally:

@@ -34,6 +34,7 @@ from streams.records import (
 )
 
 _PARTITIONER = DefaultPartitioner()
+COMMIT_EVERY_S = 0.2
 POOL_KEY = b"pools"  # the routing domain's key (one domain: see docs/worker.md)
 POOL_PARTITION = 0
 
@@ -150,9 +151,13 @@ class Publisher:
             self._partitions[topic, key] = cached
         return cached
 
-    async def settle(self) -> None:
+    async def submit(self) -> None:
+        """Hand every open batch to the producer (it sends them after `linger_ms`)."""
         for topic, partition in list(self._open):
             await self._submit(topic, partition)
+
+    async def settle(self) -> None:
+        await self.submit()
         if self.pending:
             pending, self.pending = self.pending, []
             await asyncio.gather(*pending)  # raises if a delivery failed: nothing is committed
@@ -196,6 +201,7 @@ async def run_lead_stage(
 ) -> None:
     """Validate every input; dead-letter what is not an event, forward the rest."""
     names, metrics = out.names, out.metrics
+    checkpoint = Checkpoint(consumer, out, COMMIT_EVERY_S)
     events_in = metrics.events_in.labels("lead")
     dead = metrics.deadlettered.labels("lead")
     while True:
@@ -225,9 +231,33 @@ async def run_lead_stage(
                 partition=POOL_PARTITION,
                 timestamp_ms=msg.timestamp,
             )
-        if got:
-            await out.settle()
-            await consumer.commit()
+        await checkpoint.after(bool(got))
+
+
+class Checkpoint:
+    """Commit a consumer's offsets at most every `every_s` (and when input pauses), each
+    time once every message produced so far is acknowledged: at-least-once without a
+    round trip to the broker per batch."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, out: Publisher, every_s: float) -> None:
+        self.consumer = consumer
+        self.out = out
+        self.every_s = every_s
+        self.dirty = False
+        self.last = 0.0
+
+    async def after(self, worked: bool) -> bool:
+        """Call after each poll; True when it committed (everything is acknowledged)."""
+        if worked:
+            self.dirty = True
+            await self.out.submit()
+        now = self.out.wall()
+        if self.dirty and (not worked or now - self.last >= self.every_s):
+            await self.out.settle()
+            await self.consumer.commit()
+            self.dirty, self.last = False, now
+            return True
+        return False
 
 
 class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -261,6 +291,7 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
         self, consumer: AIOKafkaConsumer, reader: Callable[[int], Any], batch: int, within_ms: int
     ) -> None:
         out = self.out
+        checkpoint = Checkpoint(consumer, out, COMMIT_EVERY_S)
         events_in = out.metrics.events_in.labels("pool")
         while True:
             got = await consumer.getmany(timeout_ms=within_ms, max_records=batch)
@@ -277,10 +308,8 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
                     if outputs:
                         await out.decisions(outputs, msg.value, msg.timestamp)
                 stage.last_applied_at = now
-            if got:
-                await out.settle()
-                await consumer.commit()
-                for stage in self.stages.values():
+            if await checkpoint.after(bool(got)):
+                for stage in self.stages.values():  # outputs up to here are acknowledged
                     if stage.due_snapshot(now, self.snapshot_every_s):
                         stage.snapshot(now)
                         out.metrics.snapshots.inc()
