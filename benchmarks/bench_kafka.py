@@ -10,7 +10,7 @@ One command: starts its own broker (streams.broker, jars cached in .kafka/jars),
        events/s from the first fetch to the last acknowledged send;
    (b) the worker (`leadflow worker --clock event`, a fresh app id each run): events/s from
        its first published decision to its last (the backlog is there before it starts);
-   one worker run is profiled with py-spy when it is installed;
+   one more worker run is profiled with py-spy when it is installed (not counted);
 2. runs a worker on the wall clock with a 24/7 policy of short SLA windows and sends the
    live mix (streams.loadgen) at `--rate` events/s for `--duration` seconds, `at` = now:
    produce -> decision latency (Kafka timestamps of the input and of the first decision it
@@ -198,13 +198,14 @@ async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[
     floor: list[float] = []
     worker: list[float] = []
     profile = ""
-    for run in range(runs):
-        sink = f"bench.passthrough{run}"
-        await ensure_topics({"bootstrap_servers": bootstrap}, {sink: 1})
-        floor.append(await passthrough(bootstrap, "bench.events", sink, count))
+    for run in range(runs + 1):  # the last, extra run is profiled and not counted
+        if run < runs:
+            sink = f"bench.passthrough{run}"
+            await ensure_topics({"bootstrap_servers": bootstrap}, {sink: 1})
+            floor.append(await passthrough(bootstrap, "bench.events", sink, count))
         w = Worker(bootstrap, f"bench-tput{run}", "bench.events", work, 1)
         w.start(policy, "event")
-        prof = start_profile(w, work / f"profile{run}.txt") if run == 0 else None
+        prof = start_profile(w, work / "profile.txt") if run == runs else None
         try:
             await w.wait(lambda h: _accounted(h) >= count - report.counts["invalid (sent as is)"],
                          600, "draining the backlog")  # fmt: skip
@@ -212,7 +213,8 @@ async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[
             w.stop()
         if prof is not None:
             prof.wait()
-            profile = summarize_profile(work / "profile0.txt")
+            profile = summarize_profile(work / "profile.txt")
+            continue
         decisions = await read_all(bootstrap, w.outputs)
         worker.append(count / decision_span(decisions))
         say(f"  run {run + 1}: floor {floor[-1]:,.0f}/s, worker {worker[-1]:,.0f}/s")
@@ -365,7 +367,7 @@ At {args.rate:g} events/s for {args.duration:g} s (wall clock, {live['sent']:,} 
 | sla.breached published - due | {live['late_p50_s']:.3f} s | {live['late_p99_s']:.3f} s | \
 {live['late_max_s']:.3f} s | {live['breaches']:,} |
 
-Profile of one worker run (py-spy, 12 s, inclusive shares):
+Profile of an extra worker run (py-spy, 12 s, inclusive shares; not in the medians):
 
 {tput['profile']}
 """)  # fmt: skip
