@@ -34,7 +34,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -379,12 +379,20 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--duration", type=float, default=30.0)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
+    with_broker(run, parser.parse_args(), "leadflow-bench-")
+    return 0
+
+
+def with_broker(
+    main: Callable[[argparse.Namespace, str, Path], Coroutine[Any, Any, None]],
+    args: argparse.Namespace,
+    prefix: str,
+) -> None:
+    """Run `main(args, bootstrap, work)` against a broker of its own in a temporary dir."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         work = Path(tmp)
         with broker(work / "kafka") as bootstrap:
-            asyncio.run(run(args, bootstrap, work))
-    return 0
+            asyncio.run(main(args, bootstrap, work))
 
 
 if __name__ == "__main__":

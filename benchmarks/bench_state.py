@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import pickle
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
-from benchmarks.bench_kafka import broker
+from benchmarks.bench_kafka import with_broker
 from benchmarks.generate import generate
 from routing.engine import Engine
 from routing.policy.loader import load_policy
@@ -140,12 +138,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_state")
     parser.add_argument("--leads", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="leadflow-state-") as tmp:
-        work = Path(tmp)
-        with broker(work / "kafka") as bootstrap:
-            asyncio.run(run(args, bootstrap, work))
-    os.sync()
+    with_broker(run, parser.parse_args(), "leadflow-state-")
     return 0
 
 

@@ -20,7 +20,7 @@ from streams.records import ASSIGNMENT_TYPES
 from tests.worker_process import (  # noqa: F401
     POLICY,
     WorkerRig,
-    sample_lines,
+    start_and_send_sample,
     worker_rig_fixture,
 )
 
@@ -50,11 +50,7 @@ def _by_topic(rig: WorkerRig, records: list[ConsumerRecord[bytes, bytes]]) -> di
 
 async def test_sample_stream_gives_the_replay_decisions(worker_rig: WorkerRig) -> None:
     rig = worker_rig
-    await rig.create_input()
-    rig.start("--clock", "event")
-    await rig.ready()
-    lines = sample_lines()
-    sent = await rig.produce(lines)
+    lines, sent = await start_and_send_sample(rig)
 
     oracle = Engine(load_policy(POLICY))
     expected, rejected = _split(list(replay(oracle, lines)))

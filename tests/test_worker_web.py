@@ -11,7 +11,12 @@ from aiokafka.structs import ConsumerRecord
 from routing.engine import Engine
 from routing.policy.loader import load_policy
 from routing.replay import replay
-from tests.worker_process import POLICY, WorkerRig, sample_lines, worker_rig_fixture  # noqa: F401
+from tests.worker_process import (  # noqa: F401
+    POLICY,
+    WorkerRig,
+    start_and_send_sample,
+    worker_rig_fixture,
+)
 
 
 def _metric(body: str, name: str, labels: str = "") -> float:
@@ -22,11 +27,7 @@ def _metric(body: str, name: str, labels: str = "") -> float:
 
 async def test_health_metrics_and_sla(worker_rig: WorkerRig) -> None:
     rig = worker_rig
-    await rig.create_input()
-    rig.start("--clock", "event")
-    await rig.ready()
-    lines = sample_lines()
-    await rig.produce(lines)
+    lines, _ = await start_and_send_sample(rig)
     oracle = Engine(load_policy(POLICY))
     expected = [d for d in replay(oracle, lines) if d["type"] != "event.rejected"]
 

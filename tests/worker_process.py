@@ -210,6 +210,15 @@ def worker_rig_fixture(kafka_bootstrap: str, tmp_path: Path) -> Iterator[WorkerR
         rig.stop_all()
 
 
+async def start_and_send_sample(rig: WorkerRig) -> tuple[list[bytes], list[RecordMetadata]]:
+    """An event-clock worker on a new input topic, ready, then the reference sample sent."""
+    await rig.create_input()
+    rig.start("--clock", "event")
+    await rig.ready()
+    lines = sample_lines()
+    return lines, await rig.produce(lines)
+
+
 def sample_lines() -> list[bytes]:
     return [line.strip() for line in SAMPLE.read_bytes().splitlines() if line.strip()]
 
