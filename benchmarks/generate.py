@@ -16,20 +16,18 @@ import json
 import re
 import sys
 import time
-from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
-from benchmarks._batch import Batch
-from benchmarks._leads import make_leads
 from benchmarks._meta import GENERATOR_VERSION, meta_path
-from benchmarks._reps import make_rep_events
-from benchmarks._team import make_team
-from benchmarks._timekit import NY, Clock, rng_for
+from streams.loadmix.leads import make_leads
+from streams.loadmix.reps import make_rep_events
+from streams.loadmix.stream import assemble
+from streams.loadmix.team import make_team
+from streams.loadmix.timekit import NY, Clock, rng_for
 
 START = date(2026, 1, 5)
 WEEKS = 13
@@ -37,9 +35,6 @@ TAIL_DAYS = 120  # touches and dispositions run past the last arrival
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_POLICY = REPO / "examples" / "policy.yaml"
 DEFAULT_OUT = REPO / "benchmarks" / "data" / "stream.jsonl"
-DUPLICATE_SHARE = 0.005
-MALFORMED_SHARE = 0.0005
-LATE_SHARE = 0.003
 
 
 def policy_text() -> str:
@@ -72,7 +67,8 @@ def generate(
 
     leads, batches = make_leads(n_leads, team, clock, start_idx, n_days, seed)
     batches += make_rep_events(team, clock, start_idx, n_days, seed)
-    lines, counts = _assemble(batches, clock, seed)
+    mixed = assemble(batches, clock, seed)
+    lines, counts = mixed.lines, mixed.counts
     with out.open("w", encoding="utf-8", newline="\n") as fh:
         for i in range(0, len(lines), 100_000):
             fh.write("\n".join(lines[i : i + 100_000]))
@@ -97,62 +93,6 @@ def generate(
     }
     meta_path(out).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
-
-
-def _assemble(batches: list[Batch], clock: Clock, seed: int) -> tuple[list[str], dict[str, int]]:
-    """Order by arrival (event time, a few late), assign ids, add duplicates and bad lines.
-    The counts add up to the number of lines, except `late`, which is a part of the others."""
-    rng = rng_for(seed, "noise")
-    t = np.concatenate([b.t for b in batches])
-    late_ok = np.concatenate([np.full(b.t.shape[0], b.may_arrive_late) for b in batches])
-    types = [b.type for b in batches for _ in range(b.t.shape[0])]
-    bodies = [s for b in batches for s in b.bodies]
-    at = [s for b in batches for s in clock.format(b.t, b.tz)]
-    late = late_ok & (rng.random(t.shape[0]) < LATE_SHARE)
-    key = t + np.where(late, rng.integers(30, 900, t.shape[0]), 0)
-    order = np.argsort(key, kind="stable")
-    width = len(str(len(order)))
-    lines = [
-        f'{{"event_id":"ev-{pos:0{width}d}","type":"{types[i]}","at":"{at[i]}",{bodies[i]}'
-        for pos, i in enumerate(order.tolist())
-    ]
-    counts = dict(sorted(Counter(types).items()))
-    keys = key[order]
-    n = len(lines)
-    dup_pos = np.sort(rng.choice(n, size=round(n * DUPLICATE_SHARE), replace=False))
-    dup_keys = keys[dup_pos] + rng.integers(1, 600, dup_pos.shape[0])
-    dup_lines = [lines[p] for p in dup_pos.tolist()]
-    bad_pos = np.sort(rng.choice(n, size=max(1, round(n * MALFORMED_SHARE)), replace=False))
-    bad_lines = [_malformed(lines[p], k) for k, p in enumerate(bad_pos.tolist())]
-    counts["duplicate (same event_id re-sent)"] = len(dup_lines)
-    counts["malformed"] = len(bad_lines)
-    counts["late"] = int(late.sum())
-    all_keys = np.concatenate([keys, dup_keys, keys[bad_pos]])
-    all_lines = lines + dup_lines + bad_lines
-    final = np.argsort(all_keys, kind="stable")
-    return [all_lines[i] for i in final.tolist()], counts
-
-
-def _malformed(line: str, k: int) -> str:
-    """A broken variant of LINE: not JSON, a bad field, or not an event at all."""
-    rec = json.loads(line)
-    rec["event_id"] = f"bad-{k:06d}"
-    kind = k % 6
-    if kind == 0:  # cut off mid-write
-        return line[: len(line) // 2]
-    if kind == 1:
-        rec["at"] = "not-a-time"
-    elif kind == 2:
-        rec = {"event_id": rec["event_id"], "type": "lead.upserted", "at": rec["at"],
-               "lead_id": rec.get("lead_id", "L-unknown"), "score": "high"}
-    elif kind == 3:
-        rec.pop("lead_id", None)
-        rec.pop("rep_id", None)
-    elif kind == 4:
-        rec["type"] = "lead.merged"
-    else:
-        return json.dumps(list(rec.values()), separators=(",", ":"))
-    return json.dumps(rec, separators=(",", ":"))
 
 
 def main(argv: list[str] | None = None) -> int:

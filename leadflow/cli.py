@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
+from leadflow import cmd_kafka, cmd_loadgen, cmd_worker
 from leadflow.cmd_sim import add_sim_commands
 from routing.engine import Engine
 from routing.errors import LeadflowError
@@ -75,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(run=_scorecard)
+    cmd_worker.register(sub)
+    cmd_kafka.register(sub)
+    cmd_loadgen.register(sub)
     add_sim_commands(sub)
     return parser
 

@@ -150,6 +150,11 @@ class Engine(Lifecycle):
             nxt = periods
         return nxt
 
+    @property
+    def timers_pending(self) -> int:
+        """Timers scheduled and not yet fired (for monitoring; some may be superseded)."""
+        return len(self._timers)
+
     # --- timers -----------------------------------------------------------------------
     def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
         self._tseq += 1

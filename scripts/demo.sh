@@ -17,3 +17,36 @@ echo "   (the same decisions as JSON lines: out/sample.decisions.jsonl)"
 echo
 echo "== leadflow scorecard"
 leadflow scorecard --policy examples/policy.yaml examples/events.sample.jsonl
+
+# --- live: the same core on Kafka ---------------------------------------------------------
+echo
+echo "== live routing on Kafka: a local broker, the worker, a generated week of leads"
+DEMO=out/demo
+PORT=${LEADFLOW_DEMO_PORT:-29092}
+WEB=${LEADFLOW_DEMO_WEB_PORT:-16066}
+mkdir -p "$DEMO"
+python -m benchmarks.generate --leads 300 --reps 12 --weeks 1 --seed 3 --out "$DEMO/week.jsonl" \
+  > "$DEMO/generate.txt"
+head -1 "$DEMO/generate.txt"
+leadflow kafka start --dir "$DEMO/kafka" --jars .kafka/jars --port "$PORT"
+export LEADFLOW_BROKER="kafka://127.0.0.1:$PORT" LEADFLOW_APP_ID="demo-$(date +%s)" \
+  LEADFLOW_PARTITIONS=1 LEADFLOW_STATE_DIR="$DEMO/state" LEADFLOW_WEB_PORT="$WEB"
+export LEADFLOW_TOPIC_EVENTS="$LEADFLOW_APP_ID.events" \
+  LEADFLOW_TOPIC_ASSIGNMENTS="$LEADFLOW_APP_ID.assignments" \
+  LEADFLOW_TOPIC_ALERTS="$LEADFLOW_APP_ID.alerts" \
+  LEADFLOW_TOPIC_DEADLETTER="$LEADFLOW_APP_ID.deadletter"
+leadflow worker --policy "$DEMO/policy.yaml" --clock event > "$DEMO/worker.log" 2>&1 &
+WORKER=$!
+cleanup() {
+  kill "$WORKER" 2>/dev/null || true
+  wait "$WORKER" 2>/dev/null || true
+  leadflow kafka stop --dir "$DEMO/kafka" || true
+}
+trap cleanup EXIT
+echo "   worker pid $WORKER (log: $DEMO/worker.log), web views on http://127.0.0.1:$WEB"
+leadflow loadgen --replay "$DEMO/week.jsonl" --speed 0 --include-invalid --no-progress
+python scripts/demo_wait.py "http://127.0.0.1:$WEB" "$DEMO/week.jsonl"
+echo
+echo "== the SLA scorecard, live from the worker (GET /sla?format=text)"
+python -c "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())" \
+  "http://127.0.0.1:$WEB/sla?format=text"

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks._batch import Batch, body
-from benchmarks._team import GenTeam
-from benchmarks._timekit import DAY_S, HOUR_S, MIN_S, Clock, rng_for
+from streams.loadmix.batch import Batch, body
+from streams.loadmix.team import GenTeam
+from streams.loadmix.timekit import DAY_S, HOUR_S, MIN_S, Clock, rng_for
 
 SEGMENTS = ("enterprise", "mid_market", "smb")
 SEGMENT_P = (0.25, 0.35, 0.40)
@@ -68,6 +68,18 @@ WEEKDAY_HOURS = np.array([0.2, 0.15, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.6, 2.6, 3.0
                           2.4, 2.7, 2.9, 2.6, 2.1, 1.4, 1.0, 0.8, 0.7, 0.6, 0.45, 0.3])
 
 
+@dataclass(frozen=True)
+class Taxonomy:
+    """The reason codes dispositions give (a policy's `sales_commits.disposition.reasons`):
+    `rejected` drawn with `weights` (uniform when None); a lead closed after the whole
+    cadence gets `unresponsive` (or a rejected reason when the policy has no such code)."""
+
+    accepted: str = "accepted"
+    rejected: tuple[str, ...] = REJECT_REASONS
+    weights: tuple[float, ...] | None = REJECT_P
+    unresponsive: str | None = "unresponsive"
+
+
 @dataclass
 class Leads:
     """Per-lead attributes the later stages need."""
@@ -97,7 +109,8 @@ def _arrivals(n: int, clock: Clock, start_idx: int, n_days: int, seed: int) -> n
     w = np.where(clock.is_bday[table_days], 1.0, np.where(weekday < 5, 0.35, 0.0))
     w = np.where(weekday == 5, 0.12, np.where(weekday == 6, 0.10, w))
     w = w * (0.9 + 0.2 * days / max(1, n_days - 1))  # growth over the quarter
-    campaign = rng.choice(np.flatnonzero(clock.is_bday[table_days]), size=3, replace=False)
+    open_days = np.flatnonzero(clock.is_bday[table_days])
+    campaign = rng.choice(open_days, size=min(3, open_days.shape[0]), replace=False)
     w[campaign] *= 3.5  # campaign launches: surge days
     day = rng.choice(n_days, size=n, p=w / w.sum())
     weekend = clock.weekday[start_idx + day] >= 5
@@ -112,11 +125,19 @@ def _arrivals(n: int, clock: Clock, start_idx: int, n_days: int, seed: int) -> n
 
 
 def make_leads(
-    n: int, team: GenTeam, clock: Clock, start_idx: int, n_days: int, seed: int
+    n: int,
+    team: GenTeam,
+    clock: Clock,
+    start_idx: int,
+    n_days: int,
+    seed: int,
+    *,
+    id_prefix: str = "L-",
+    taxonomy: Taxonomy = Taxonomy(),
 ) -> tuple[Leads, list[Batch]]:
     t0 = _arrivals(n, clock, start_idx, n_days, seed)
     width = max(6, len(str(n)))
-    ids = [f"L-{i + 1:0{width}d}" for i in range(n)]
+    ids = [f"{id_prefix}{i + 1:0{width}d}" for i in range(n)]
     rng = rng_for(seed, "lead-attributes")
     segment = rng.choice(3, size=n, p=SEGMENT_P)
     demo = rng.random(n) < 0.08
@@ -246,11 +267,13 @@ def make_leads(
     t_mql = np.maximum(t_score, t_first_eng)
 
     leads = Leads(ids, t0, segment, mql, disq_kind >= 0, demo, t_mql)
-    batches += _work(leads, team, clock, seed)
+    batches += _work(leads, team, clock, seed, taxonomy)
     return leads, batches
 
 
-def _work(leads: Leads, team: GenTeam, clock: Clock, seed: int) -> list[Batch]:
+def _work(
+    leads: Leads, team: GenTeam, clock: Clock, seed: int, taxonomy: Taxonomy
+) -> list[Batch]:
     """Touches and dispositions of routed MQLs, by a rep of the lead's pool, in business hours."""
     rng = rng_for(seed, "touches")
     routed = np.flatnonzero(leads.mql & ~leads.disqualified)
@@ -271,9 +294,10 @@ def _work(leads: Leads, team: GenTeam, clock: Clock, seed: int) -> list[Batch]:
     # a random channel set per lead (Gumbel top-k: weighted sampling without replacement)
     keys = np.log(np.array(CHANNEL_P)) - np.log(-np.log(rng.random((m, len(CHANNELS)))))
     ch_set = np.argsort(-keys, axis=1)
-    pools = [
-        [r.id for r in team.by_pool("enterprise")],
-        [r.id for r in team.by_pool("commercial")],
+    everyone = [r.id for r in team.reps]
+    pools = [  # a roster without these pools: any rep touches
+        [r.id for r in team.by_pool("enterprise")] or everyone,
+        [r.id for r in team.by_pool("commercial")] or everyone,
     ]
     pool_of = np.where(leads.segment[routed] == 0, 0, 1)
     rep_pick = rng.random(m)
@@ -328,7 +352,8 @@ def _work(leads: Leads, team: GenTeam, clock: Clock, seed: int) -> list[Batch]:
     t_disp = clock.snap_business(
         last_touch[sel] + rng.lognormal(np.log(median), 0.9).astype(np.int64) + 1, rng
     )
-    reasons = rng.choice(len(REJECT_REASONS), size=sel.shape[0], p=REJECT_P).tolist()
+    rejected = taxonomy.rejected
+    reasons = rng.choice(len(rejected), size=sel.shape[0], p=taxonomy.weights).tolist()
     defer_days = rng.integers(14, 61, sel.shape[0])
     defer_local = clock.day_start_local(
         np.clip((clock.local(t_disp) - clock.epoch0) // DAY_S + defer_days, 0, None)
@@ -339,11 +364,13 @@ def _work(leads: Leads, team: GenTeam, clock: Clock, seed: int) -> list[Batch]:
         head = f'"lead_id":"{ids[routed[j]]}","rep_id":"{rep_l[j]}"'
         plan_name = name_l[j]
         if plan_name == "accepted":
-            tail = '"outcome":"accepted","reason":"accepted"}'
-        elif plan_name == "rejected":
-            tail = f'"outcome":"rejected","reason":"{REJECT_REASONS[reasons[n_i]]}"}}'
+            tail = f'"outcome":"accepted","reason":"{taxonomy.accepted}"}}'
+        elif plan_name == "rejected" or (
+            plan_name == "unresponsive" and taxonomy.unresponsive is None
+        ):
+            tail = f'"outcome":"rejected","reason":"{rejected[reasons[n_i]]}"}}'
         elif plan_name == "unresponsive":
-            tail = '"outcome":"rejected","reason":"unresponsive"}'
+            tail = f'"outcome":"rejected","reason":"{taxonomy.unresponsive}"}}'
         elif plan_name == "deferred":
             tail = f'"outcome":"deferred","defer_until":"{defer_text[n_i]}"}}'
         else:  # no_reason: refused by the policy

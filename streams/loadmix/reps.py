@@ -11,9 +11,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from benchmarks._batch import Batch, body
-from benchmarks._team import GenTeam
-from benchmarks._timekit import HOUR_S, MIN_S, NY, Clock, rng_for
+from streams.loadmix.batch import Batch, body
+from streams.loadmix.team import GenTeam
+from streams.loadmix.timekit import HOUR_S, MIN_S, NY, Clock, rng_for
 
 # (local seconds, rep id, status, local seconds of `until` or -1), grouped by zone
 _Row = tuple[int, str, str, int]
@@ -98,6 +98,8 @@ def _roster_changes(team: GenTeam, clock: Clock, start_idx: int, n_days: int, se
     rng = rng_for(seed, "rep-upserts")
     n = max(4, len(team.reps) // 100)
     bdays = [d for d in range(start_idx + 14, start_idx + n_days) if clock.is_bday[d]]
+    if not bdays:  # a span of two weeks or less: changes from its first business day on
+        bdays = [d for d in range(start_idx, start_idx + n_days) if clock.is_bday[d]] or [start_idx]
     when = np.sort(rng.choice(bdays, size=n, replace=True))
     width = max(4, len(str(len(team.reps))))
     local = clock.day_start_local(when) + 8 * HOUR_S + rng.integers(0, HOUR_S, n)

@@ -1,0 +1,399 @@
+"""The worker on a real broker, against a plain aiokafka pass-through of the same messages.
+
+    python -m benchmarks.bench_kafka [--leads 5000] [--runs 3] [--rate 2000] [--duration 30]
+
+One command: starts its own broker (streams.broker, jars cached in .kafka/jars), then
+
+1. fills an input topic with a generated stream (benchmarks.generate: --leads leads, a
+   quarter of events) and measures, `--runs` times each, alternating:
+   (a) the floor: an aiokafka consumer (getmany) producing every message to another topic,
+       events/s from the first fetch to the last acknowledged send;
+   (b) the worker (`leadflow worker --clock event`, a fresh app id each run): events/s from
+       its first published decision to its last (the backlog is there before it starts);
+   one more worker run is profiled with py-spy when it is installed (not counted);
+2. runs a worker on the wall clock with a 24/7 policy of short SLA windows and sends the
+   live mix (streams.loadgen) at `--rate` events/s for `--duration` seconds, `at` = now:
+   produce -> decision latency (Kafka timestamps of the input and of the first decision it
+   caused), and timer accuracy (each `sla.breached` published vs its `due`).
+
+Prints a Markdown report (medians, ratios) for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from benchmarks.generate import generate
+from routing.policy.loader import load_policy
+from streams.admin import ensure_topics
+from streams.broker.jars import fetch_jars
+from streams.broker.node import LocalBroker, free_ports
+from streams.loadgen import produce_mix, produce_replay
+from streams.settings import StreamSettings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+PARTITIONS = 4
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+@contextmanager
+def broker(home: Path) -> Iterator[str]:
+    fetch_jars(REPO / ".kafka" / "jars")
+    port, controller = free_ports(2)
+    node = LocalBroker(home, port=port, controller_port=controller, jars=REPO / ".kafka" / "jars")
+    say(f"kafka: started in {node.start(tie_to_parent=True):.1f}s at {node.bootstrap}")
+    try:
+        yield node.bootstrap
+    finally:
+        node.stop()
+
+
+class Worker:
+    """`leadflow worker` in a subprocess with its own app id and output topics."""
+
+    def __init__(
+        self, bootstrap: str, app_id: str, events: str, state: Path, partitions: int
+    ) -> None:
+        (self.port,) = free_ports(1)
+        self.app_id = app_id
+        self.env = dict(os.environ)
+        self.env.update(
+            LEADFLOW_BROKER=f"kafka://{bootstrap}",
+            LEADFLOW_APP_ID=app_id,
+            LEADFLOW_TOPIC_EVENTS=events,
+            LEADFLOW_TOPIC_ASSIGNMENTS=f"{app_id}.assignments",
+            LEADFLOW_TOPIC_ALERTS=f"{app_id}.alerts",
+            LEADFLOW_TOPIC_DEADLETTER=f"{app_id}.deadletter",
+            LEADFLOW_PARTITIONS=str(partitions),
+            LEADFLOW_STATE_DIR=str(state),
+            LEADFLOW_WEB_PORT=str(self.port),
+        )
+        self.outputs = [f"{app_id}.assignments", f"{app_id}.alerts"]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = state / f"{app_id}.log"
+
+    def start(self, policy: Path, clock: str) -> None:
+        cmd = [sys.executable, "-m", "leadflow", "worker", "--policy", str(policy)]
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [*cmd, "--clock", clock], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def health(self) -> dict[str, Any]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
+                body: dict[str, Any] = json.loads(r.read())
+                return body
+        except OSError:
+            return {}
+
+    async def wait(self, done: Any, deadline_s: float, what: str) -> dict[str, Any]:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise SystemExit(f"worker exited ({self.proc.returncode}); see {self.log}")
+            health = self.health()
+            if done(health):
+                return health
+            await asyncio.sleep(0.1)
+        raise SystemExit(f"worker: {what} did not happen within {deadline_s}s; see {self.log}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on `topics` up to their current end."""
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    got: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        tps = list(consumer.assignment())
+        ends = await consumer.end_offsets(tps)
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
+                got.extend(records)
+        return got
+    finally:
+        await consumer.stop()
+
+
+async def passthrough(bootstrap: str, source: str, sink: str, count: int) -> float:
+    """The floor: consume `count` messages and produce each to `sink`; events/s."""
+    consumer = AIOKafkaConsumer(
+        source, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2, acks="all")
+    await consumer.start()
+    await producer.start()
+    try:
+        seen = 0
+        started = time.perf_counter()
+        pending = []
+        while seen < count:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                for r in records:
+                    pending.append(await producer.send(sink, r.value, key=r.key))
+                seen += len(records)
+        await asyncio.gather(*pending)
+        return count / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def decision_span(records: list[ConsumerRecord[bytes, bytes]]) -> float:
+    stamps: list[int] = [r.timestamp for r in records]
+    return (max(stamps) - min(stamps)) / 1000.0
+
+
+async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[str, Any]:
+    stream = work / "data" / "stream.jsonl"
+    generate(leads, 100, stream, seed=7)
+    policy = stream.parent / "policy.yaml"
+    # One input partition: the backlog is read in file order (a replay); see docs/worker.md.
+    settings = load_settings(broker=bootstrap, topic_events="bench.events", partitions=1)
+    report = await produce_replay(settings, stream, speed=0.0, include_invalid=True)
+    count = report.sent
+    say(f"throughput: {count:,} events in bench.events")
+    floor: list[float] = []
+    worker: list[float] = []
+    profile = ""
+    for run in range(runs + 1):  # the last, extra run is profiled and not counted
+        if run < runs:
+            sink = f"bench.passthrough{run}"
+            await ensure_topics({"bootstrap_servers": bootstrap}, {sink: 1})
+            floor.append(await passthrough(bootstrap, "bench.events", sink, count))
+        w = Worker(bootstrap, f"bench-tput{run}", "bench.events", work, 1)
+        w.start(policy, "event")
+        prof = start_profile(w, work / "profile.txt") if run == runs else None
+        try:
+            await w.wait(lambda h: _accounted(h) >= count - report.counts["invalid (sent as is)"],
+                         600, "draining the backlog")  # fmt: skip
+        finally:
+            w.stop()
+        if prof is not None:
+            prof.wait()
+            profile = summarize_profile(work / "profile.txt")
+            continue
+        decisions = await read_all(bootstrap, w.outputs)
+        worker.append(count / decision_span(decisions))
+        say(f"  run {run + 1}: floor {floor[-1]:,.0f}/s, worker {worker[-1]:,.0f}/s")
+    return {"events": count, "floor": floor, "worker": worker, "profile": profile}
+
+
+def _accounted(health: dict[str, Any]) -> int:
+    stats = health.get("engine", {})
+    return int(sum(stats.get(k, 0) for k in ("applied", "duplicate", "refused")))
+
+
+def start_profile(w: Worker, out: Path) -> subprocess.Popen[bytes] | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists() or w.proc is None:
+        return None
+    cmd = [spy, "record", "-p", str(w.proc.pid), "-d", "12", "-r", "100", "-f", "raw"]
+    return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+GROUPS = {
+    "routing core (Engine.apply/advance)": ("apply (routing/engine.py", "advance (routing/engine"),
+    "event parsing (parse_event, twice)": ("parse_event (routing/events.py",),
+    "lead stage (validate, forward)": ("run_lead_stage (streams/stages.py",),
+    "pool stage (apply, publish)": ("PoolStages.run (streams/stages.py",),
+    "publishing (aiokafka producer.send)": ("Publisher.send (streams/stages.py",),
+    "aiokafka consumer (getmany)": ("getmany (aiokafka/",),
+    "Faust/mode (timers, web, service loop)": ("/faust/", "/mode/"),
+    "snapshots (fork)": ("snapshot (streams/",),
+}
+
+
+def summarize_profile(path: Path) -> str:
+    """Share of samples whose stack passes through each group (inclusive)."""
+    if not path.exists():
+        return "(py-spy not available)"
+    total = 0
+    hits: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        for name, needles in GROUPS.items():
+            if any(needle in stack for needle in needles):
+                hits[name] += int(n)
+    if total == 0:
+        return "(no samples)"
+    rows = [f"| {name} | {100 * hits[name] / total:.0f}% |" for name in GROUPS]
+    return "| where (inclusive) | share of samples |\n|---|---|\n" + "\n".join(rows)
+
+
+def fast_policy(work: Path) -> Path:
+    """The example policy on a 24/7 calendar with SLA windows of seconds, so timers fire
+    during a short run; capacity raised so leads are assigned rather than queued."""
+    raw = yaml.safe_load((REPO / "examples" / "policy.yaml").read_text())
+    raw["calendar"]["hours"] = {d: "00:00-24:00" for d in
+                                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}  # fmt: skip
+    raw["calendar"]["holidays"] = []
+    windows = {"demo_request": "10s", "tier1": "15s", "tier2": "20s", "tier3": "30s"}
+    for tier in raw["tiers"]:
+        tier["first_touch"] = {"within": windows[tier["name"]], "clock": "calendar"}
+    raw["surge"]["actions"]["relax_first_touch"] = {"tier2": "40s", "tier3": "60s"}
+    raw["marketing_commits"]["handoff"] = {"within": "5s", "clock": "calendar"}
+    raw["routing"]["capacity"] = {"max_open": 100000, "max_new_per_day": 100000}
+    raw["team"] = str(REPO / "examples" / "team.yaml")
+    team = yaml.safe_load((REPO / "examples" / "team.yaml").read_text())
+    for rep in team["reps"]:
+        rep.pop("hours", None)
+        rep.pop("capacity", None)
+    (work / "fast-team.yaml").write_text(yaml.safe_dump(team))
+    raw["team"] = "fast-team.yaml"
+    path = work / "fast-policy.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+async def latency(bootstrap: str, work: Path, rate: float, duration: float) -> dict[str, Any]:
+    policy = fast_policy(work)
+    loaded = load_policy(policy)
+    w = Worker(bootstrap, "bench-live", "bench-live.events", work, PARTITIONS)
+    await ensure_topics({"bootstrap_servers": bootstrap}, {"bench-live.events": PARTITIONS})
+    w.start(policy, "wall")
+    try:
+        await w.wait(lambda h: h.get("pool_stage") == "here", 120, "start")
+        settings: StreamSettings = load_settings(
+            broker=bootstrap, topic_events="bench-live.events", partitions=PARTITIONS
+        )
+        report = await produce_mix(settings, loaded, rate=rate, duration_s=duration, record=True)
+        ended = time.time()
+        say(f"latency: sent {report.sent:,} at {report.achieved_rate:,.0f}/s; "
+            "waiting 35 s for the SLA windows of the last leads")  # fmt: skip
+        await asyncio.sleep(35)  # let the windows of the last leads run out (timers on the wall)
+        health = w.health()
+    finally:
+        w.stop()
+    records = await read_all(bootstrap, w.outputs)
+    sent = {s.event_id: s.sent_at for s in report.records if s.event_id}
+    first: dict[str, float] = {}
+    lateness: list[float] = []
+    for r in records:
+        d = json.loads(r.value or b"")
+        cause = d["event_id"].split(":", 1)[0]
+        if cause in sent and cause not in first:
+            first[cause] = r.timestamp / 1000.0 - sent[cause]
+        if d["type"] == "sla.breached":
+            due = datetime.fromisoformat(d["due"]).timestamp()
+            if due <= ended + 30:
+                lateness.append(r.timestamp / 1000.0 - due)
+    lat = list(first.values())
+    return {
+        "sent": report.sent,
+        "achieved_rate": report.achieved_rate,
+        "latency_p50_ms": 1000 * pct(lat, 0.5),
+        "latency_p99_ms": 1000 * pct(lat, 0.99),
+        "latency_n": len(lat),
+        "breaches": len(lateness),
+        "late_p50_s": pct(lateness, 0.5),
+        "late_p99_s": pct(lateness, 0.99),
+        "late_max_s": max(lateness) if lateness else float("nan"),
+        "engine": health.get("engine", {}),
+    }
+
+
+async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
+    tput = await throughput(bootstrap, work, args.leads, args.runs)
+    live = await latency(bootstrap, work, args.rate, args.duration)
+    floor, worker = statistics.median(tput["floor"]), statistics.median(tput["worker"])
+    print(f"""
+### Kafka worker ({datetime.now().date()}, {platform.machine()}, {os.cpu_count()} cores)
+
+`python -m benchmarks.bench_kafka --leads {args.leads} --runs {args.runs} --rate {args.rate:g} \
+--duration {args.duration:g}`
+
+| measure | median | runs |
+|---|---|---|
+| (a) aiokafka pass-through, {tput['events']:,} messages | {floor:,.0f} events/s | \
+{', '.join(f'{x:,.0f}' for x in tput['floor'])} |
+| (b) worker, same messages (event clock) | {worker:,.0f} events/s | \
+{', '.join(f'{x:,.0f}' for x in tput['worker'])} |
+| worker / pass-through | {worker / floor:.2f} | |
+
+At {args.rate:g} events/s for {args.duration:g} s (wall clock, {live['sent']:,} events sent at \
+{live['achieved_rate']:,.0f}/s):
+
+| measure | p50 | p99 | max | n |
+|---|---|---|---|---|
+| produce -> first decision | {live['latency_p50_ms']:.0f} ms | {live['latency_p99_ms']:.0f} ms \
+| | {live['latency_n']:,} |
+| sla.breached published - due | {live['late_p50_s']:.3f} s | {live['late_p99_s']:.3f} s | \
+{live['late_max_s']:.3f} s | {live['breaches']:,} |
+
+Profile of an extra worker run (py-spy, 12 s, inclusive shares; not in the medians):
+
+{tput['profile']}
+""")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_kafka")
+    parser.add_argument("--leads", type=int, default=5000, help="leads of the generated stream")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--duration", type=float, default=30.0)
+    with_broker(run, parser.parse_args(), "leadflow-bench-")
+    return 0
+
+
+def with_broker(
+    main: Callable[[argparse.Namespace, str, Path], Coroutine[Any, Any, None]],
+    args: argparse.Namespace,
+    prefix: str,
+) -> None:
+    """Run `main(args, bootstrap, work)` against a broker of its own in a temporary dir."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        work = Path(tmp)
+        with broker(work / "kafka") as bootstrap:
+            asyncio.run(main(args, bootstrap, work))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

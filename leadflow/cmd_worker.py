@@ -1,0 +1,63 @@
+"""`leadflow worker`: run the Kafka worker (see docs/worker.md)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    """Register `worker` on the CLI's subparsers (called once from `leadflow.cli._parser`)."""
+    p = sub.add_parser(
+        "worker",
+        help="route live: read leads.events from Kafka, publish decisions (Faust worker)",
+    )
+    p.add_argument("--policy", help="policy file (or LEADFLOW_POLICY)")
+    p.add_argument("--team", help="team file, overriding the policy's `team` (or LEADFLOW_TEAM)")
+    p.add_argument("--broker", help="kafka://host:port (or LEADFLOW_BROKER)")
+    p.add_argument(
+        "--clock",
+        choices=["wall", "event"],
+        default="wall",
+        help="wall: SLA timers fire on the wall clock, also when no events come (production); "
+        "event: time follows the events' own `at`, as in `leadflow replay` (backfills, tests)",
+    )
+    p.add_argument(
+        "--snapshot-every",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="snapshot the pool stage this often (default 5); see docs/crash-safety.md",
+    )
+    p.add_argument(
+        "--session-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="Kafka group session timeout: how soon a dead worker's partitions move (default 10)",
+    )
+    p.add_argument("--loglevel", default="warning", help="Faust log level (default warning)")
+    p.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import faust
+
+    from routing.errors import LeadflowError
+    from routing.policy.loader import load_policy
+    from streams.app import WorkerOptions, build_app
+    from streams.settings import load_settings
+
+    settings = load_settings(broker=args.broker, policy=args.policy, team=args.team)
+    if settings.policy is None:
+        raise LeadflowError("worker: name a policy with --policy or LEADFLOW_POLICY")
+    loaded = load_policy(settings.policy, settings.team)
+    options = WorkerOptions(
+        clock=args.clock,
+        snapshot_every_s=args.snapshot_every,
+        session_timeout_s=args.session_timeout,
+    )
+    app = build_app(settings, loaded, options)
+    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    worker.execute_from_commandline()  # runs until SIGTERM/SIGINT; exits the process
+    return 0

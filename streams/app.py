@@ -1,0 +1,271 @@
+"""The worker: a Faust app built in a factory, `build_app(settings, loaded, options)`.
+
+Topology (docs/worker.md):
+
+    leads.events --lead stage--> <app>-routing --pool stage--> leads.assignments
+         (keyed by lead_id)  |   (one record log)   (Engine)   sla.alerts
+                             +--> leads.deadletter <-----------+ (refused by a rule)
+                                  (not a valid event)
+
+- The lead stage (parallel over the input's partitions) validates each message with the
+  core's `parse_event`; what fails goes to `leads.deadletter` with the raw bytes, the
+  source topic/partition/offset and the reason; the rest is forwarded as a record.
+- The pool stage owns the routing domain: one `Engine` on one partition of the routing
+  topic, so a rep's capacity is booked in exactly one place. It applies records in offset
+  order and publishes the decisions; its state is snapshotted and recovered as described
+  in `streams.pool_stage`.
+- The tick timer of the worker that holds the pool stage appends tick records: on the wall
+  clock when a timer is due (`clock="wall"`), or when input pauses (`clock="event"`: time
+  follows the events, as in `leadflow replay`).
+
+Faust runs the worker: service lifecycle and signals, the web views, topic declarations
+with explicit partition counts, the tick timer. The two stages consume with aiokafka
+`getmany` in batches (streams.stages), not through Faust agents: measured on this
+machine, Faust's per-message stream machinery (event objects, acks, a consumer thread
+hop) held the lead stage to ~3,100 events/s and the worker to ~1,900 events/s end to end
+(docs/benchmarks.md). Messages are raw bytes on every topic: input is parsed by the core's
+pydantic models (`routing.events.parse_event`); decisions are written with orjson.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import faust
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from routing.engine import Engine
+from routing.errors import EventError
+from routing.policy.loader import LoadedPolicy
+from streams.metrics import WorkerMetrics
+from streams.pool_stage import PoolStage
+from streams.records import tick_record
+from streams.settings import StreamSettings
+from streams.stages import POOL_KEY, POOL_PARTITION, Names, PoolStages, Publisher, run_lead_stage
+
+Clock = Literal["wall", "event"]
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    clock: Clock = "wall"
+    snapshot_every_s: float = 5.0
+    batch: int = 5000  # records per getmany
+    within_s: float = 0.005  # ... or what arrived within this time
+    tick_every_s: float = 0.1  # how often the tick timer looks at the next deadline
+    idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
+    fork_snapshots: bool = True
+    session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
+    wall: Callable[[], float] = time.time  # the clock adapter (tests may pass their own)
+
+
+def topic_names(settings: StreamSettings) -> Names:
+    return Names(
+        events=settings.topic_events,
+        assignments=settings.topic_assignments,
+        alerts=settings.topic_alerts,
+        deadletter=settings.topic_deadletter,
+        routing=f"{settings.app_id}-routing",
+    )
+
+
+class Worker:
+    """Everything one app holds: its topics, the stages, metrics. Built by `build_app`."""
+
+    def __init__(
+        self, settings: StreamSettings, loaded: LoadedPolicy, options: WorkerOptions
+    ) -> None:
+        self.settings = settings
+        self.loaded = loaded
+        self.options = options
+        self.names = topic_names(settings)
+        self.state_dir = settings.state_dir / settings.app_id
+        (self.state_dir / "faust").mkdir(parents=True, exist_ok=True)
+        self.metrics = WorkerMetrics(self.engine)
+        self.pools: PoolStages | None = None
+        self.out: Publisher | None = None
+        self.pool_consumer: AIOKafkaConsumer | None = None
+        self.last_tick_sent = 0.0
+        self.event_tick_now = float("-inf")  # engine time of the last event-clock tick
+        self.app = self._build()
+
+    # --- the app ------------------------------------------------------------------------
+    def _build(self) -> faust.App:
+        s, o = self.settings, self.options
+        app = faust.App(
+            s.app_id,
+            **s.faust_kwargs(),
+            autodiscover=False,
+            store="memory://",
+            datadir=str(self.state_dir / "faust"),
+            topic_partitions=s.partitions,
+            topic_replication_factor=1,
+            web_enabled=True,
+            web_bind=s.web_host,
+            web_port=s.web_port,
+            web_host=s.web_host,
+        )
+        raw: dict[str, Any] = {
+            "key_serializer": "raw",
+            "value_serializer": "raw",
+            "partitions": s.partitions,
+            "internal": True,  # declared (created) by the worker with these partitions
+        }
+        self.topics = [
+            app.topic(self.names.events, **raw),
+            app.topic(self.names.assignments, **raw),
+            app.topic(self.names.alerts, **raw),
+            app.topic(self.names.deadletter, **raw),
+            # The pool stage's input log: kept until deleted by hand (docs/crash-safety.md).
+            app.topic(self.names.routing, config={"retention.ms": "-1"}, **raw),
+        ]
+        app.task(self._run_stages)
+        app.timer(o.tick_every_s, name="ticker")(self._tick)
+        self.app = app
+        from streams.web import add_views
+
+        add_views(self)
+        return app
+
+    def stage(self) -> PoolStage | None:
+        return self.pools.stages.get(POOL_PARTITION) if self.pools is not None else None
+
+    def engine(self) -> Engine | None:
+        stage = self.stage()
+        return stage.engine if stage is not None else None
+
+    def pool_now(self) -> float:
+        """The instant the worker's state is at: wall clock, or engine time (event clock)."""
+        engine = self.engine()
+        if self.options.clock == "event" and engine is not None:
+            return float(engine.now)
+        return self.options.wall()
+
+    # --- the stages ---------------------------------------------------------------------
+    def _make_stage(self, partition: int) -> PoolStage:
+        path = self.state_dir / f"pool-{partition}.snapshot"
+        return PoolStage(self.loaded, path, fork_snapshots=self.options.fork_snapshots)
+
+    async def _run_stages(self) -> None:
+        """Declare the topics, then run both stages until the app stops."""
+        for topic in self.topics:
+            await topic.maybe_declare()
+        # aiokafka logs each send at debug level; formatting those cost ~8% of the worker.
+        logging.getLogger("aiokafka").setLevel(logging.WARNING)
+        s, o = self.settings, self.options
+        kwargs = s.aiokafka_kwargs()
+        producer = AIOKafkaProducer(**kwargs, acks="all", linger_ms=2)
+        common: dict[str, Any] = {
+            **kwargs,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "session_timeout_ms": int(o.session_timeout_s * 1000),
+            "heartbeat_interval_ms": int(max(1.0, o.session_timeout_s / 4) * 1000),
+            "max_partition_fetch_bytes": 4 * 1024 * 1024,
+            "fetch_max_wait_ms": 50,  # a quiet partition must not hold a busy one's records
+        }
+        lead = AIOKafkaConsumer(self.names.events, group_id=f"{s.app_id}-lead", **common)
+        pool = AIOKafkaConsumer(group_id=f"{s.app_id}-pool", **common)
+        # One publisher per stage: each commits after its *own* messages are acknowledged.
+        out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
+        lead_out = Publisher(producer, self.names, self.metrics, o.wall)
+        self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
+        pool.subscribe([self.names.routing], listener=self.pools)
+        self.pool_consumer = pool
+        try:
+            await producer.start()
+            await lead.start()
+            await pool.start()
+            await out.prepare()
+            await lead_out.prepare()
+            within_ms = max(1, int(o.within_s * 1000))
+            await asyncio.gather(
+                run_lead_stage(lead, lead_out, o.batch, within_ms),
+                self.pools.run(pool, self._reader, o.batch, within_ms),
+            )
+        finally:
+            for client in (lead, pool, producer):
+                await client.stop()
+
+    def _reader(self, partition: int) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
+        async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+            """Routing records at offsets [start, end), read with a consumer of its own."""
+            consumer = AIOKafkaConsumer(
+                **self.settings.aiokafka_kwargs(), enable_auto_commit=False, group_id=None
+            )
+            await consumer.start()
+            try:
+                tp = TopicPartition(self.names.routing, partition)
+                consumer.assign([tp])
+                first = (await consumer.beginning_offsets([tp]))[tp]
+                if first > start:
+                    raise EventError(
+                        f"routing records {start}..{first - 1} were deleted: "
+                        "the pool stage cannot be rebuilt (see docs/crash-safety.md)"
+                    )
+                consumer.seek(tp, start)
+                position = start
+                while position < end:
+                    got = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
+                    for record in got.get(tp, []):
+                        if record.offset >= end:
+                            return
+                        position = record.offset + 1
+                        yield record.offset, record.value or b""
+            finally:
+                await consumer.stop()
+
+        return read_range
+
+    # --- ticks ----------------------------------------------------------------------------
+    def owns_pool_stage(self) -> bool:
+        pool = self.pool_consumer
+        return pool is not None and (
+            TopicPartition(self.names.routing, POOL_PARTITION) in pool.assignment()
+        )
+
+    async def _tick(self) -> None:
+        if self.out is None or not self.owns_pool_stage():
+            return
+        now = self.options.wall()
+        stage = self.stage()
+        engine = stage.engine if stage is not None else None
+        wall_clock = self.options.clock == "wall"
+        if stage is None or engine is None:  # not recovered: a record makes it recover
+            send = now - self.last_tick_sent >= 1.0
+        elif wall_clock:
+            due = engine.next_deadline()
+            send = due is not None and due <= now
+        else:
+            send = (
+                engine.now > self.event_tick_now
+                and now - stage.last_applied_at >= self.options.idle_tick_s
+            )
+            if send:
+                self.event_tick_now = engine.now
+        if send:
+            self.last_tick_sent = now
+            record = tick_record(now if wall_clock else None)
+            # Straight to the producer, not into the stages' batches (they commit input
+            # offsets after their own batches are acknowledged); a lost tick is re-sent.
+            await self.out.producer.send(
+                self.names.routing, record, key=POOL_KEY, partition=POOL_PARTITION
+            )
+
+
+def build_app(
+    settings: StreamSettings, loaded: LoadedPolicy, options: WorkerOptions | None = None
+) -> faust.App:
+    """A new worker app (nothing is built at import time)."""
+    return build_worker(settings, loaded, options).app
+
+
+def build_worker(
+    settings: StreamSettings, loaded: LoadedPolicy, options: WorkerOptions | None = None
+) -> Worker:
+    return Worker(settings, loaded, options or WorkerOptions())

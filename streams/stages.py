@@ -1,0 +1,315 @@
+"""The two stages' consume loops (aiokafka `getmany`, one batch at a time) and the
+publisher of decisions and dead letters.
+
+Each stage is a consumer group of its own (`<app>-lead`, `<app>-pool`) with manual
+commits: a batch's offsets are committed only after every message it produced is
+acknowledged (at-least-once). The pool stage's state does not depend on these commits:
+it recovers from its snapshot and the routing log (streams.pool_stage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import TopicPartition
+
+from routing.errors import EventError
+from routing.events import parse_event
+from routing.outputs import Output
+from streams.metrics import WorkerMetrics
+from streams.pool_stage import PoolStage
+from streams.records import (
+    ASSIGNMENT_TYPES,
+    EVENT,
+    REJECTED,
+    decision_key,
+    event_record,
+    split_event,
+)
+
+_PARTITIONER = DefaultPartitioner()
+COMMIT_EVERY_S = 0.2
+POOL_KEY = b"pools"  # the routing domain's key (one domain: see docs/worker.md)
+POOL_PARTITION = 0
+
+
+@dataclass(frozen=True)
+class Names:
+    events: str
+    assignments: str
+    alerts: str
+    deadletter: str
+    routing: str
+
+
+def deadletter_headers(
+    reason: str, topic: str, partition: int, offset: int, stage: str, event_id: str = ""
+) -> list[tuple[str, bytes]]:
+    headers = [
+        ("leadflow.reason", reason.encode()),
+        ("leadflow.topic", topic.encode()),
+        ("leadflow.partition", str(partition).encode()),
+        ("leadflow.offset", str(offset).encode()),
+        ("leadflow.stage", stage.encode()),
+    ]
+    if event_id:
+        headers.append(("leadflow.event_id", event_id.encode()))
+    return headers
+
+
+def _source_parts(source: str) -> tuple[str, int, int]:
+    topic, _, rest = source.rpartition(":")
+    topic, _, part = topic.rpartition(":")
+    try:
+        return topic, int(part), int(rest)
+    except ValueError:
+        return source, -1, -1
+
+
+class Publisher:
+    """Appends messages to one open batch per topic partition (aiokafka `create_batch`:
+    far cheaper per message than `send`); `settle()` submits the batches and waits until
+    the broker has acknowledged all of them."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        names: Names,
+        metrics: WorkerMetrics,
+        wall: Callable[[], float],
+    ) -> None:
+        self.producer = producer
+        self.names = names
+        self.metrics = metrics
+        self.wall = wall
+        self.pending: list[asyncio.Future[Any]] = []
+        self._open: dict[tuple[str, int], Any] = {}
+        self._counts: dict[str, list[int]] = {}  # topic -> sorted partitions
+        self._partitions: dict[tuple[str, bytes], int] = {}
+        self._out = {
+            t: metrics.decisions_out.labels(t) for t in (names.assignments, names.alerts)
+        }
+
+    async def prepare(self) -> None:
+        """Learn every output topic's partitions (the topics are declared by then)."""
+        n = self.names
+        for topic in (n.assignments, n.alerts, n.deadletter, n.routing):
+            self._counts[topic] = sorted(await self.producer.partitions_for(topic))
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None,
+        *,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        if partition is None:
+            partition = self._partition(topic, key)
+        if timestamp_ms is None:
+            timestamp_ms = int(self.wall() * 1000)
+        batch = self._open.get((topic, partition))
+        if batch is None:
+            batch = self._open[topic, partition] = self.producer.create_batch()
+        if batch.append(timestamp=timestamp_ms, key=key, value=value, headers=headers or []):
+            return
+        await self._submit(topic, partition)  # full: send it, start another
+        batch = self._open[topic, partition] = self.producer.create_batch()
+        if batch.append(timestamp=timestamp_ms, key=key, value=value, headers=headers or []):
+            return
+        # One message larger than a batch: let the producer send it on its own.
+        self.pending.append(
+            await self.producer.send(
+                topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms,
+                headers=headers,
+            )
+        )  # fmt: skip
+
+    async def _submit(self, topic: str, partition: int) -> None:
+        batch = self._open.pop((topic, partition))
+        if batch.record_count():
+            self.pending.append(await self.producer.send_batch(batch, topic, partition=partition))
+
+    def _partition(self, topic: str, key: bytes | None) -> int:
+        """The default partitioner's choice (murmur2 of the key), remembered per key."""
+        parts = self._counts[topic]
+        if key is None:
+            return parts[0]
+        cached = self._partitions.get((topic, key))
+        if cached is None:
+            cached = _PARTITIONER(key, parts, parts)
+            if len(self._partitions) > 200_000:
+                self._partitions.clear()
+            self._partitions[topic, key] = cached
+        return cached
+
+    async def submit(self) -> None:
+        """Hand every open batch to the producer (it sends them after `linger_ms`)."""
+        for topic, partition in list(self._open):
+            await self._submit(topic, partition)
+
+    async def settle(self) -> None:
+        await self.submit()
+        if self.pending:
+            pending, self.pending = self.pending, []
+            await asyncio.gather(*pending)  # raises if a delivery failed: nothing is committed
+
+    async def decisions(
+        self, outputs: Iterable[Output], record: bytes | None, input_ts_ms: int | None
+    ) -> None:
+        names = self.names
+        for decision in outputs:
+            kind = decision["type"]
+            if kind == REJECTED:
+                await self._refused(decision, record)
+                continue
+            topic = names.assignments if kind in ASSIGNMENT_TYPES else names.alerts
+            await self.send(topic, orjson.dumps(decision), decision_key(decision))
+            self._out[topic].inc()
+        if input_ts_ms is not None:
+            self.metrics.latency.observe(max(0.0, self.wall() - input_ts_ms / 1000.0))
+
+    async def _refused(self, decision: Output, record: bytes | None) -> None:
+        """An input refused by a rule (e.g. a rejection without a listed reason)."""
+        if record is not None and record[0] == EVENT:
+            raw = split_event(record)[1]
+        else:
+            raw = str(decision.get("raw", "")).encode()
+        topic, partition, offset = _source_parts(str(decision.get("source", "")))
+        self.metrics.deadlettered.labels("pool").inc()
+        reason = str(decision.get("reason", ""))
+        headers = deadletter_headers(
+            reason, topic, partition, offset, "pool", str(decision["event_id"])
+        )
+        await self.send(self.names.deadletter, raw, decision_key(decision), headers=headers)
+
+
+def _produced(msg: Any) -> tuple[int, int, int]:
+    return msg.timestamp, msg.partition, msg.offset
+
+
+async def run_lead_stage(
+    consumer: AIOKafkaConsumer, out: Publisher, batch: int, within_ms: int
+) -> None:
+    """Validate every input; dead-letter what is not an event, forward the rest."""
+    names, metrics = out.names, out.metrics
+    checkpoint = Checkpoint(consumer, out, COMMIT_EVERY_S)
+    events_in = metrics.events_in.labels("lead")
+    dead = metrics.deadlettered.labels("lead")
+    while True:
+        got = await consumer.getmany(timeout_ms=within_ms, max_records=batch)
+        records = [msg for part in got.values() for msg in part]
+        if len(got) > 1:  # several input partitions: forward in the order they were produced
+            records.sort(key=_produced)
+        events_in.inc(len(records))
+        for msg in records:
+            raw = msg.value
+            try:
+                if not raw:
+                    raise EventError("empty message: no value")
+                parse_event(raw)
+            except EventError as exc:
+                dead.inc()
+                headers = deadletter_headers(
+                    str(exc), msg.topic, msg.partition, msg.offset, "lead"
+                )
+                await out.send(names.deadletter, raw or b"", msg.key, headers=headers)
+                continue
+            source = f"{msg.topic}:{msg.partition}:{msg.offset}"
+            await out.send(
+                names.routing,
+                event_record(source, raw),
+                POOL_KEY,
+                partition=POOL_PARTITION,
+                timestamp_ms=msg.timestamp,
+            )
+        await checkpoint.after(bool(got))
+
+
+class Checkpoint:
+    """Commit a consumer's offsets at most every `every_s` (and when input pauses), each
+    time once every message produced so far is acknowledged: at-least-once without a
+    round trip to the broker per batch."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, out: Publisher, every_s: float) -> None:
+        self.consumer = consumer
+        self.out = out
+        self.every_s = every_s
+        self.dirty = False
+        self.last = 0.0
+
+    async def after(self, worked: bool) -> bool:
+        """Call after each poll; True when it committed (everything is acknowledged)."""
+        if worked:
+            self.dirty = True
+            await self.out.submit()
+        now = self.out.wall()
+        if self.dirty and (not worked or now - self.last >= self.every_s):
+            await self.out.settle()
+            await self.consumer.commit()
+            self.dirty, self.last = False, now
+            return True
+        return False
+
+
+class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
+    """The pool stage of each routing partition this worker holds."""
+
+    def __init__(self, make: Callable[[int], PoolStage], out: Publisher, snapshot_every_s: float):
+        self.make = make
+        self.out = out
+        self.snapshot_every_s = snapshot_every_s
+        self.stages: dict[int, PoolStage] = {}
+        self.reader: Callable[[int], Any] | None = None
+
+    def stage(self, partition: int) -> PoolStage:
+        stage = self.stages.get(partition)
+        if stage is None:
+            stage = self.stages[partition] = self.make(partition)
+        return stage
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.out.settle()
+        for tp in revoked:
+            stage = self.stages.pop(tp.partition, None)
+            if stage is not None and stage.engine is not None:
+                stage.snapshot(self.out.wall())
+                stage.release()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
+
+    async def run(
+        self, consumer: AIOKafkaConsumer, reader: Callable[[int], Any], batch: int, within_ms: int
+    ) -> None:
+        out = self.out
+        checkpoint = Checkpoint(consumer, out, COMMIT_EVERY_S)
+        events_in = out.metrics.events_in.labels("pool")
+        while True:
+            got = await consumer.getmany(timeout_ms=within_ms, max_records=batch)
+            now = out.wall()
+            for tp, records in got.items():
+                events_in.inc(len(records))
+                stage = self.stage(tp.partition)
+                if stage.engine is None:
+                    recovered = await stage.recover(records[0].offset, reader(tp.partition))
+                    out.metrics.recovered.inc(stage.recovered)
+                    await out.decisions(recovered, None, None)
+                for msg in records:
+                    outputs = stage.apply(msg.offset, msg.value or b"")
+                    if outputs:
+                        await out.decisions(outputs, msg.value, msg.timestamp)
+                stage.last_applied_at = now
+            if await checkpoint.after(bool(got)):
+                for stage in self.stages.values():  # outputs up to here are acknowledged
+                    if stage.due_snapshot(now, self.snapshot_every_s):
+                        stage.snapshot(now)
+                        out.metrics.snapshots.inc()

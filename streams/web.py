@@ -1,0 +1,53 @@
+"""The worker's web views: `/health`, `/metrics` (Prometheus text), `/sla` (scorecard JSON)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from faust.web import Request, Response, View
+
+from routing.scorecard import render_scorecard
+
+if TYPE_CHECKING:
+    from streams.app import Worker
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # aiohttp adds the charset itself
+
+
+def add_views(worker: Worker) -> None:
+    app = worker.app
+
+    @app.page("/health", name="health")
+    async def health(web: View, request: Request) -> Response:
+        """200 while the worker runs; says whether it holds the pool stage and where it is."""
+        engine = worker.engine()
+        stage = worker.stage()
+        body: dict[str, Any] = {
+            "status": "ok",
+            "app_id": worker.settings.app_id,
+            "clock": worker.options.clock,
+            "pool_stage": "here" if engine is not None else "elsewhere",
+        }
+        if engine is not None and stage is not None:
+            body["routing_offset"] = stage.offset
+            body["recovered_records"] = stage.recovered
+            body["engine"] = dict(engine.stats)
+        return web.json(body)
+
+    @app.page("/metrics", name="metrics")
+    async def metrics(web: View, request: Request) -> Response:
+        return web.bytes(worker.metrics.render(), content_type=PROMETHEUS_TEXT)
+
+    @app.page("/sla", name="sla")
+    async def sla(web: View, request: Request) -> Response:
+        """This week's scorecard (and the weeks before it), from the pool stage's engine;
+        JSON, or the `leadflow scorecard` text with `?format=text`."""
+        engine = worker.engine()
+        if engine is None:
+            return web.json(
+                {"error": "the pool stage (and its scorecard) is on another worker"}, status=503
+            )
+        now = worker.pool_now()
+        if request.query.get("format") == "text":
+            return web.text(render_scorecard(engine.commitments.scorecard(now)))
+        return web.json(engine.commitments.to_json(now))

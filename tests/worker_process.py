@@ -1,0 +1,234 @@
+"""Run `leadflow worker` as a subprocess against the test broker, with a topic set, consumer
+group, state directory and web port of its own; produce input and read its outputs.
+
+`WorkerRig` is the world of one test: names, environment, helpers. The `worker_rig`
+fixture stops (SIGTERM, then SIGKILL) every worker it started, even when the test fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord, RecordMetadata
+
+from streams.broker.node import free_ports
+from tests.kafka_harness import create_topic, poll_until, unique_name
+
+REPO = Path(__file__).resolve().parents[1]
+POLICY = REPO / "examples" / "policy.yaml"
+SAMPLE = REPO / "examples" / "events.sample.jsonl"
+
+
+@dataclass
+class WorkerRig:
+    bootstrap: str
+    state_dir: Path
+    partitions: int = 1
+    app_id: str = field(default_factory=lambda: unique_name("lf"))
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        (self.web_port,) = free_ports(1)
+
+    # names ---------------------------------------------------------------------------
+    @property
+    def events(self) -> str:
+        return f"{self.app_id}.events"
+
+    @property
+    def assignments(self) -> str:
+        return f"{self.app_id}.assignments"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.app_id}.alerts"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.app_id}.deadletter"
+
+    @property
+    def routing(self) -> str:
+        return f"{self.app_id}-routing"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            LEADFLOW_BROKER=f"kafka://{self.bootstrap}",
+            LEADFLOW_APP_ID=self.app_id,
+            LEADFLOW_TOPIC_EVENTS=self.events,
+            LEADFLOW_TOPIC_ASSIGNMENTS=self.assignments,
+            LEADFLOW_TOPIC_ALERTS=self.alerts,
+            LEADFLOW_TOPIC_DEADLETTER=self.deadletter,
+            LEADFLOW_PARTITIONS=str(self.partitions),
+            LEADFLOW_STATE_DIR=str(self.state_dir),
+            LEADFLOW_WEB_PORT=str(self.web_port),
+        )
+        return env
+
+    # the worker ------------------------------------------------------------------------
+    def start(self, *args: str, policy: Path = POLICY) -> subprocess.Popen[bytes]:
+        log = self.state_dir / f"worker-{len(self.procs)}.log"
+        self.logs.append(log)
+        cmd = [sys.executable, "-m", "leadflow", "worker", "--policy", str(policy), *args]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(cmd, env=self.env(), stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.logs:
+            return ""
+        text = self.logs[-1].read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def get(self, path: str) -> tuple[int, str, bytes]:
+        """GET a web view: (status, content type, body); status 0 while nothing listens."""
+        url = f"http://127.0.0.1:{self.web_port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("Content-Type", ""), exc.read()
+        except OSError:
+            return 0, "", b""
+
+    def health(self) -> dict[str, Any]:
+        status, _, body = self.get("/health")
+        return json.loads(body) if status == 200 else {}
+
+    async def ready(self, deadline_s: float = 90.0) -> dict[str, Any]:
+        """Wait until the worker holds the pool stage (it has recovered its state)."""
+
+        def holding() -> dict[str, Any]:
+            for proc in self.procs:
+                if proc.poll() is not None and proc.returncode not in (0, -9):
+                    pytest.fail(f"worker exited with {proc.returncode}:\n{self.log_tail()}")
+            health = self.health()
+            return health if health.get("pool_stage") == "here" else {}
+
+        return await poll_until(holding, deadline_s, interval_s=0.2, what="worker ready")
+
+    # the broker ------------------------------------------------------------------------
+    async def create_input(self) -> None:
+        await create_topic(self.bootstrap, self.events, self.partitions)
+
+    async def produce(
+        self, values: Iterable[bytes], key: bytes | None = b"k"
+    ) -> list[RecordMetadata]:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            futures = [await producer.send(self.events, value, key=key) for value in values]
+            return [await fut for fut in futures]
+        finally:
+            await producer.stop()
+
+    async def produce_keyed(
+        self, values: list[bytes], key: Callable[[bytes], bytes], rate: float
+    ) -> None:
+        """Produce `values` keyed by `key(value)`, about `rate` per second."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            step = max(1, int(rate / 20))
+            started = time.monotonic()
+            for i in range(0, len(values), step):
+                for value in values[i : i + step]:
+                    await producer.send(self.events, value, key=key(value))
+                ahead = started + (i + step) / rate - time.monotonic()
+                if ahead > 0:
+                    await asyncio.sleep(ahead)  # pacing the producer, not waiting for a result
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    async def read(
+        self, topics: Iterable[str], until: Any, deadline_s: float = 60.0
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """Every record on `topics` (from the start) once `until(records)` holds."""
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        await consumer.start()
+        got: list[ConsumerRecord[bytes, bytes]] = []
+        try:
+
+            async def enough() -> bool:
+                batch = await consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    got.extend(records)
+                return bool(until(got))
+
+            await poll_until(enough, deadline_s, interval_s=0.0, what=f"records on {topics}")
+            return got
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture(name="worker_rig")
+def worker_rig_fixture(kafka_bootstrap: str, tmp_path: Path) -> Iterator[WorkerRig]:
+    """A rig whose workers are stopped at the end of the test, pass or fail (import the
+    fixture into the test module: `from tests.worker_process import worker_rig_fixture`)."""
+    rig = WorkerRig(kafka_bootstrap, tmp_path)
+    try:
+        yield rig
+    finally:
+        rig.stop_all()
+
+
+async def start_and_send_sample(rig: WorkerRig) -> tuple[list[bytes], list[RecordMetadata]]:
+    """An event-clock worker on a new input topic, ready, then the reference sample sent."""
+    await rig.create_input()
+    rig.start("--clock", "event")
+    await rig.ready()
+    lines = sample_lines()
+    return lines, await rig.produce(lines)
+
+
+def sample_lines() -> list[bytes]:
+    return [line.strip() for line in SAMPLE.read_bytes().splitlines() if line.strip()]
+
+
+def decisions(records: Iterable[ConsumerRecord[bytes, bytes]]) -> list[dict[str, Any]]:
+    return [json.loads(r.value or b"") for r in records]
+
+
+async def settle(seconds: float) -> None:
+    """Let a worker go on for a while (to show that nothing *more* happens)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        await asyncio.sleep(0.1)
