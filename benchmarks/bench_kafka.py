@@ -211,8 +211,9 @@ async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[
                          600, "draining the backlog")  # fmt: skip
         finally:
             w.stop()
-        if prof is not None:
-            prof.wait()
+        if run == runs:  # the extra run: its profile only, whether or not py-spy ran
+            if prof is not None:
+                prof.wait()
             profile = summarize_profile(work / "profile.txt")
             continue
         decisions = await read_all(bootstrap, w.outputs)
