@@ -40,7 +40,7 @@ WORKER=$!
 cleanup() {
   kill "$WORKER" 2>/dev/null || true
   wait "$WORKER" 2>/dev/null || true
-  leadflow kafka stop --dir "$DEMO/kafka" || true
+  leadflow kafka stop --dir "$DEMO/kafka" --jars .kafka/jars || true
 }
 trap cleanup EXIT
 echo "   worker pid $WORKER (log: $DEMO/worker.log), web views on http://127.0.0.1:$WEB"

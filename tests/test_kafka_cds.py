@@ -41,3 +41,14 @@ def test_only_a_clean_exit_shares_its_archive_and_only_once(tmp_path: Path) -> N
     keep_archive(home, jars, clean_exit=True)
     assert (jars / ARCHIVE).read_bytes() == b"first"
     assert sorted(p.name for p in jars.iterdir()) == [ARCHIVE]  # no partial copies left
+
+
+def test_a_stop_that_does_not_know_the_jars_still_stops(tmp_path: Path) -> None:
+    """`leadflow kafka stop --dir D` without `--jars`: the default jars folder may not exist;
+    the archive is a start-up speed-up only, so the stop goes on and cleans up."""
+    jars, home = tmp_path / "home" / "jars", tmp_path / "home"
+    home.mkdir()
+    (home / ARCHIVE).write_bytes(b"dumped")
+    keep_archive(home, jars, clean_exit=True)
+    assert not jars.exists()
+    assert not (home / ARCHIVE).exists()

@@ -26,8 +26,11 @@ def keep_archive(home: Path, jars: Path, *, clean_exit: bool) -> None:
     if not made.is_file():
         return
     target = jars / ARCHIVE
-    if clean_exit and not target.exists():
+    if clean_exit and jars.is_dir() and not target.exists():
         partial = jars / f".{ARCHIVE}.{os.getpid()}"
-        shutil.copyfile(made, partial)
-        os.replace(partial, target)  # atomic: another process sees all of it or nothing
+        try:
+            shutil.copyfile(made, partial)
+            os.replace(partial, target)  # atomic: another process sees all of it or nothing
+        except OSError:
+            partial.unlink(missing_ok=True)  # only a start-up speed-up: never fail a stop
     made.unlink()
