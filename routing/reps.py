@@ -14,6 +14,9 @@ from routing.policy.models import Capacity, RoutingCapacity
 from routing.policy.team import Rep
 
 ACCEPTING = "available"
+# How long a rep's daily assignment counts are kept: a late event (a backlog read from
+# several partitions can be weeks behind) still counts against its own day within this.
+KEEP_DAYS = 92
 INF = float("inf")
 
 
@@ -53,8 +56,9 @@ class RepState:
             self.day_from = min(self.day_from, t)
         else:
             self.day_from, self.day_end = t, end
-            if len(self.new_by_day) > 8:
-                for old in sorted(self.new_by_day)[:-4]:
+            if len(self.new_by_day) > KEEP_DAYS + 30:  # now and then, forget old days
+                horizon = max(self.new_by_day) - KEEP_DAYS * 86400.0
+                for old in [d for d in self.new_by_day if d < horizon]:
                     del self.new_by_day[old]
         return end
 

@@ -16,21 +16,24 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from benchmarks.generate import generate
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.events import parse_event
 from routing.lead import MQL, Lead
 from routing.outputs import Output
-from routing.policy.loader import LoadedPolicy
+from routing.policy.loader import LoadedPolicy, load_policy
 from routing.replay import dumps, replay, replay_lines
 from routing.reps import ACCEPTING, RepState
 from tests.streams import (
@@ -513,3 +516,36 @@ def test_late_disposition_before_mql_is_refused() -> None:
     assert not [o for o in out if o["type"] == "sla.met" and o["sla"] != "handoff"], out
     assert one_of(out, "event.rejected")["source"] == "line 3"
     assert engine.leads["L-1"].state == MQL and engine.leads["L-1"].owner == "rep-04"
+
+
+def test_a_backlog_read_partition_by_partition_books_capacity_on_its_own_days(
+    tmp_path: Path,
+) -> None:
+    """Kafka hands a backlog over several partitions back batch by batch, so event time
+    jumps back by days. A rep's new leads must still be counted on their own local day
+    (the per-day counts were once kept for only ~4 days: a rep got 16 of 15)."""
+    out = tmp_path / "stream.jsonl"
+    generate(1500, 15, out, 5, 4)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    partitions: list[list[str]] = [[], [], [], []]
+    for line in lines:
+        key = line.split('"lead_id":"', 1)[-1].split('"', 1)[0] if '"lead_id"' in line else line
+        partitions[zlib.crc32(key.encode()) % 4].append(line)
+    backlog = [
+        line
+        for start in range(0, max(len(p) for p in partitions), 1500)
+        for part in partitions
+        for line in part[start : start + 1500]
+    ]
+    days_back = 0.0
+    latest = float("-inf")
+    for line in backlog:
+        try:
+            at = parse_event(line).at.timestamp()
+        except EventError:
+            continue
+        days_back = max(days_back, (latest - at) / 86400)
+        latest = max(latest, at)
+    assert days_back > 5  # the stream really goes back by days
+    out_decisions = check_ownership_and_capacity(load_policy(tmp_path / "policy.yaml"), backlog)
+    assert sum(o["type"] == "lead.assigned" for o in out_decisions) > 500
