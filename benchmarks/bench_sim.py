@@ -7,13 +7,16 @@
    `simulator.run.simulate`, replications spread over the cores, and again on one
    process (the in-run baseline for the parallel speed-up). Target: under 10 s.
 2. The M/M/c case (examples/mmc/scenario.yaml: c = 8, rho = 0.9, 28 weeks, ~203,000 leads)
-   run by leadflow (the routing core on SimPy, one process) and by ciw (the same lambda,
-   mu, c and horizon, one process), alternately for --rounds rounds; plus leadflow with
-   the same leads split into one replication per core. Target: leadflow at least as
-   fast as ciw. Both runs' mean waits are printed next to Erlang C as a check that they
-   simulated the same queue.
+   run by leadflow (the routing core on SimPy) and by ciw (the same lambda, mu, c and
+   horizon) on the same footing: on 1 process, and on one process per core with the
+   horizon split into one independent run per process (leadflow: one replication each;
+   ciw: one simulation each, on the same kind of fork pool). The two of a pair run back
+   to back, who goes first alternating by round. Leads = arrivals, for both. Target:
+   leadflow at least as fast as ciw. Both mean waits are printed next to Erlang C as a
+   check that they simulated the same queue.
 
-Medians over rounds and ratios of medians; the machine is shared and noisy.
+Medians over rounds, ratios of medians, and the ratio in each round (same-run pairs);
+the machine is shared and noisy.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import argparse
 import dataclasses
 import json
 import math
+import multiprocessing
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -76,9 +81,11 @@ def run_leadflow_mmc(weeks: float, workers: int) -> dict[str, Any]:
     return row
 
 
-def run_ciw_mmc(weeks: float, lam: float, mu: float, c: int, seed: int) -> dict[str, Any]:
+def _ciw_job(args: tuple[float, float, float, int, int]) -> tuple[int, float, int]:
+    """One ciw run of WEEKS: (leads arrived, summed wait of the completed, completed)."""
     import ciw
 
+    weeks, lam, mu, c, seed = args
     network = ciw.create_network(
         arrival_distributions=[ciw.dists.Exponential(lam)],
         service_distributions=[ciw.dists.Exponential(mu)],
@@ -86,23 +93,50 @@ def run_ciw_mmc(weeks: float, lam: float, mu: float, c: int, seed: int) -> dict[
     )
     ciw.seed(seed)
     sim = ciw.Simulation(network)
-    started = time.perf_counter()
     sim.simulate_until_max_time(weeks * 7 * 24 * 60)
+    waits = [r.waiting_time for r in sim.get_all_records()]
+    return sim.nodes[0].number_of_individuals, sum(waits), len(waits)
+
+
+def run_ciw_mmc(
+    weeks: float, lam: float, mu: float, c: int, seed: int, workers: int
+) -> dict[str, Any]:
+    """The same case in ciw, on the same footing as `run_leadflow_mmc`: the horizon split
+    into one independent run per worker, on a pool of WORKERS processes (the same fork
+    pool as leadflow's `run_many`) or in this process for one; leads = arrivals."""
+    jobs = [(weeks / workers, lam, mu, c, seed * 1000 + k) for k in range(workers)]
+    started = time.perf_counter()
+    if workers == 1:
+        parts = [_ciw_job(jobs[0])]
+    else:
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ctx.Pool(workers) as pool:
+            parts = pool.map(_ciw_job, jobs)
     seconds = time.perf_counter() - started
-    records = sim.get_all_records()
-    waits = [r.waiting_time for r in records]
+    leads = sum(p[0] for p in parts)
     return {
-        "kind": "ciw",
+        "kind": f"ciw x{workers}",
         "seconds": seconds,
-        "leads": len(records),
-        "per_s": len(records) / seconds,
-        "mean_wait_min": sum(waits) / len(waits),
+        "leads": leads,
+        "per_s": leads / seconds,
+        "mean_wait_min": sum(p[1] for p in parts) / max(1, sum(p[2] for p in parts)),
     }
 
 
 def _median(rows: list[dict[str, Any]], kind: str, key: str) -> float:
     values = [r[key] for r in rows if r["kind"] == kind]
     return statistics.median(values) if values else math.nan
+
+
+def _ratios(rows: list[dict[str, Any]], workers: int) -> list[float]:
+    """leadflow's rate over ciw's, round by round, on WORKERS processes."""
+    rate = {(r["kind"], r["round"]): r["per_s"] for r in rows}
+    rounds = sorted({r["round"] for r in rows})
+    return [
+        rate[(f"leadflow x{workers}", k)] / rate[(f"ciw x{workers}", k)]
+        for k in rounds
+        if (f"leadflow x{workers}", k) in rate and (f"ciw x{workers}", k) in rate
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,14 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     aht = mmc.spec.work.touch_minutes.mean  # type: ignore[union-attr]
     c = len(mmc.loaded.team.reps)
     rows: list[dict[str, Any]] = []
+    counts = sorted({1, cores})
     for r in range(args.rounds):
         jobs: list[Callable[[], dict[str, Any]]] = [
             lambda: run_reference(cores, reps),
             lambda: run_reference(1, reps),
-            partial(run_ciw_mmc, weeks, lam, 1 / aht, c, seed=r),
-            lambda: run_leadflow_mmc(weeks, 1),
-            lambda: run_leadflow_mmc(weeks, cores),
         ]
+        for n in counts:  # the pair back to back, who goes first alternating by round
+            pair = [
+                partial(run_ciw_mmc, weeks, lam, 1 / aht, c, r, n),
+                partial(run_leadflow_mmc, weeks, n),
+            ]
+            jobs += pair if r % 2 == 0 else pair[::-1]
         for job in jobs:
             row = job()
             row["round"] = r
@@ -139,9 +177,6 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     ref_s = _median(rows, f"reference x{cores}", "seconds")
-    ciw_rate = _median(rows, "ciw", "per_s")
-    lf_rate = _median(rows, "leadflow x1", "per_s")
-    lfp_rate = _median(rows, f"leadflow x{cores}", "per_s")
     print()
     print(f"machine: {machine()}")
     print(
@@ -150,15 +185,19 @@ def main(argv: list[str] | None = None) -> int:
         f"on 1 process {_median(rows, 'reference x1', 'seconds'):.2f} s; target "
         f"< {TARGET_REFERENCE_S:.0f} s: {'met' if ref_s < TARGET_REFERENCE_S else 'MISSED'}"
     )
-    print(
-        f"M/M/c c={c} rho={lam * aht / c:.2f}, {weeks:g} weeks: ciw {ciw_rate:,.0f} leads/s, "
-        f"leadflow {lf_rate:,.0f} leads/s (x{lf_rate / ciw_rate:.2f} of ciw), "
-        f"leadflow on {cores} processes {lfp_rate:,.0f} leads/s (x{lfp_rate / ciw_rate:.2f}); "
-        f"target >= ciw: {'met' if lf_rate >= ciw_rate else 'MISSED'}"
-    )
+    print(f"M/M/c c={c} rho={lam * aht / c:.2f}, {weeks:g} weeks, medians of {args.rounds} rounds:")
+    for n in counts:
+        ciw_rate = _median(rows, f"ciw x{n}", "per_s")
+        lf_rate = _median(rows, f"leadflow x{n}", "per_s")
+        per_round = " / ".join(f"{x:.2f}" for x in _ratios(rows, n))
+        print(
+            f"  {n} process(es): ciw {ciw_rate:,.0f} leads/s, leadflow {lf_rate:,.0f} leads/s: "
+            f"x{lf_rate / ciw_rate:.2f} of ciw (per round {per_round}); "
+            f"target >= ciw: {'met' if lf_rate >= ciw_rate else 'MISSED'}"
+        )
     print(
         f"mean wait (min): Erlang C {erlang_c_wait(lam, aht, c):.2f}, ciw "
-        f"{_median(rows, 'ciw', 'mean_wait_min'):.2f}, leadflow "
+        f"{_median(rows, 'ciw x1', 'mean_wait_min'):.2f}, leadflow "
         f"{_median(rows, 'leadflow x1', 'mean_wait_min'):.2f}"
     )
     if args.json:

@@ -119,15 +119,24 @@ def _leads(
         if seg_names and n
         else [None] * n
     )
-    picks = rng.random((n, 2)).tolist()  # where in each range score and fit fall
+    picks = rng.random((n, 2))  # where in each range score and fit fall
+    source = where.rsplit("(", 1)[-1].rstrip(")")
+    kinds = [templates[name] for name in tiers]
+    # The drawn integers of every lead, one column per range of its tier's template.
+    width = max((len(t.ranges) for t in kinds), default=0)
+    drawn = np.zeros((n, width), dtype=np.int64)
+    for ti, template in enumerate(kinds):
+        mask = tier_of == ti
+        for j, (lo, hi) in enumerate(template.ranges.values()):
+            drawn[mask, j] = lo + (picks[mask, j % 2] * (hi - lo + 1)).astype(np.int64)
+    names = [list(t.ranges) for t in kinds]
     out: list[Arrival] = []
-    for k, (t, ti, si, pick) in enumerate(
-        zip(times.tolist(), tier_of.tolist(), seg_of, picks, strict=True)
+    for k, (t, ti, si, row) in enumerate(
+        zip(times.tolist(), tier_of.tolist(), seg_of, drawn.tolist(), strict=True)
     ):
-        template = templates[tiers[ti]]
-        fields: dict[str, Any] = {"source": where.rsplit("(", 1)[-1].rstrip(")")}
-        for j, (name, (lo, hi)) in enumerate(template.ranges.items()):
-            fields[name] = lo + int(pick[j % 2] * (hi - lo + 1))
+        template = kinds[ti]
+        fields: dict[str, Any] = {"source": source}
+        fields.update(zip(names[ti], row, strict=False))  # a row is as wide as the widest
         if si is not None:
             fields["segment"] = seg_names[si]
         fields.update(template.fixed)

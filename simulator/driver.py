@@ -4,15 +4,17 @@ SimPy's clock is event time (epoch seconds). Leads arrive as input events
 (`lead.upserted`, then `lead.engaged` so the policy's MQL definition decides), reps act
 through input events (`lead.touched`, `lead.dispositioned`, `rep.status` for an absent
 day), and the core's decisions drive the reps and the metrics. The core's timers fire in
-simulated time: a SimPy event sleeps until `engine.next_deadline()` and is re-armed
-whenever that moves earlier. At equal times, inputs go first, then the core's timers
+simulated time: a SimPy event sleeps until `engine.next_deadline()`, asked once at the
+end of each SimPy callback, and is re-armed whenever that moves earlier. At equal times, inputs go first, then the core's timers
 (the engine's rule: a touch at the due instant meets the window), then reps waking up.
 """
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -36,8 +38,34 @@ TIMERS, WAKES = (
     EventPriority(NORMAL + 2),
 )  # SimPy priorities after inputs at the same time
 TICKS = 50  # progress reports per replication
+GC_GEN0 = 50_000  # allocations between young collections while a replication runs
 CHANNELS: tuple[Channel, ...] = ("call", "email", "linkedin", "sms", "meeting")
 INF = float("inf")
+Handler = Callable[[dict[str, Any], float], None]
+
+
+class _Call(Event):
+    """A SimPy event that is already triggered and only runs FN: what `env.schedule` needs
+    (`callbacks`, `_ok`), without `Event.__init__`'s bookkeeping."""
+
+    __slots__ = ()
+
+    def __init__(self, fn: Callable[[Event], None], then: Callable[[Event], None]) -> None:
+        self.callbacks = [fn, then]
+        self._ok = True
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """A replication allocates millions of short-lived objects while the core's lead
+    records pile up: with Python's default thresholds the cyclic GC walks the growing heap
+    again and again (10-20% of a long run). Young collections are made rarer for the run."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], GC_GEN0), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class Replication:
@@ -79,15 +107,23 @@ class Replication:
         }
         self.metrics.set_absences(self.absences)
         self._kicks: list[RepAgent] = []
+        self._then = self._settled
+        self._apply = self.engine.apply
         self._in_handle = 0
         self._armed = INF
         self._seq = 0
         self.refused: Counter[str] = Counter()
-        self._handlers: dict[str, Callable[[dict[str, Any], float], None]] = {
+        mine: dict[str, Handler] = {
             "lead.assigned": self._assigned,
             "lead.reassigned": self._reassigned,
             "lead.queued": self._queued,
             "event.rejected": self._rejected,
+        }
+        theirs = self.metrics.handlers()
+        # One look-up a decision: the reps' handler first, then the metrics'.
+        self._on: dict[str, tuple[Handler, ...]] = {
+            kind: tuple(h for h in (mine.get(kind), theirs.get(kind)) if h is not None)
+            for kind in sorted({*mine, *theirs})
         }
 
     # --- set-up -----------------------------------------------------------------------
@@ -126,11 +162,8 @@ class Replication:
     def call_at(
         self, t: float, fn: Callable[[Event], None], priority: EventPriority = NORMAL
     ) -> None:
-        event = Event(self.env)
-        event._ok = True
-        event._value = None
-        event.callbacks = [fn]
-        self.env.schedule(event, priority, max(0.0, t - self.env.now))
+        env = self.env
+        env.schedule(_Call(fn, self._then), priority, max(0.0, t - env.now))
 
     def wake(self, agent: RepAgent, t: float) -> None:
         self.call_at(t, lambda _e: agent.woken(self.env.now), WAKES)
@@ -157,24 +190,27 @@ class Replication:
         return f"s{self._seq}"
 
     def feed(self, event: Any) -> None:
-        self.handle(self.engine.apply(event))
+        self.handle(self._apply(event))
 
     def handle(self, decisions: list[dict[str, Any]]) -> None:
         t = self.env.now
         self._in_handle += 1
-        handlers = self._handlers
-        observe = self.metrics.decision
+        on = self._on
         for d in decisions:
-            handler = handlers.get(d["type"])
-            if handler is not None:
-                handler(d, t)
-            observe(d, t)
+            handlers = on.get(d["type"])
+            if handlers is not None:
+                for handler in handlers:
+                    handler(d, t)
         self._in_handle -= 1
         self.metrics.queues(t)
         if not self._in_handle:
             kicks, self._kicks = self._kicks, []
             for agent in kicks:
                 agent.kick(t)
+
+    def _settled(self, _event: Event) -> None:
+        """After each SimPy callback: the core's next deadline, asked once per instant's
+        cascade (an arrival touched at once never arms its own first-touch deadline)."""
         self._arm()
 
     def _arm(self) -> None:
@@ -279,4 +315,5 @@ def run_replication(
     templates: dict[str, TierTemplate],
     tick: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
-    return Replication(scenario, index, templates).run(tick)
+    with few_collections():
+        return Replication(scenario, index, templates).run(tick)

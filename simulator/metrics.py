@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,14 @@ class Collector:
         self.assigned_rep: Counter[str] = Counter()
         self.absent: dict[str, list[tuple[float, float]]] = {}
         self.period_breaches = 0
-        self._on = {
+
+    def set_absences(self, absent: dict[str, list[tuple[float, float]]]) -> None:
+        self.absent = absent
+
+    # --- decisions ----------------------------------------------------------------------
+    def handlers(self) -> dict[str, Callable[[dict[str, Any], float], None]]:
+        """What to call, by decision type, with (decision, time)."""
+        return {
             "sla.breached": self._breached,
             "sla.met": self._met,
             "sla.escalated": self._escalated,
@@ -80,15 +88,6 @@ class Collector:
             "surge.exited": self._surge_out,
             "period.breached": self._period,
         }
-
-    def set_absences(self, absent: dict[str, list[tuple[float, float]]]) -> None:
-        self.absent = absent
-
-    # --- decisions ----------------------------------------------------------------------
-    def decision(self, d: dict[str, Any], t: float) -> None:
-        handler = self._on.get(d["type"])
-        if handler is not None:
-            handler(d, t)
 
     def _measured(self, lead_id: str) -> str | None:
         lead = self.engine.leads.get(lead_id)
