@@ -5,8 +5,9 @@ SimPy's clock is event time (epoch seconds). Leads arrive as input events
 through input events (`lead.touched`, `lead.dispositioned`, `rep.status` for an absent
 day), and the core's decisions drive the reps and the metrics. The core's timers fire in
 simulated time: a SimPy event sleeps until `engine.next_deadline()`, asked once at the
-end of each SimPy callback, and is re-armed whenever that moves earlier. At equal times, inputs go first, then the core's timers
-(the engine's rule: a touch at the due instant meets the window), then reps waking up.
+end of each SimPy callback, and is re-armed whenever that moves earlier. At equal times,
+inputs go first, then the core's timers (the engine's rule: a touch at the due instant
+meets the window), then reps waking up.
 """
 
 from __future__ import annotations
