@@ -30,6 +30,7 @@ def add_sim_commands(sub: Any) -> None:
     p.add_argument("--replications", type=int, help="override the scenario's `replications`")
     p.add_argument("--seed", type=int, help="override the scenario's `seed`")
     p.add_argument("--json", metavar="FILE", help="write the search's table as JSON here")
+    p.add_argument("--html", metavar="FILE", help="write the search as an HTML page with plots")
     _progress_flag(p)
     p.set_defaults(run=_staff)
 
@@ -38,6 +39,7 @@ def add_sim_commands(sub: Any) -> None:
     p.add_argument("--replications", type=int, help="override the first scenario's")
     p.add_argument("--seed", type=int, help="override the first scenario's")
     p.add_argument("--json", metavar="FILE", help="write every scenario's results JSON here")
+    p.add_argument("--html", metavar="FILE", help="write the comparison as an HTML page")
     _progress_flag(p)
     p.set_defaults(run=_compare)
 
@@ -97,15 +99,19 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_html(result: dict[str, Any], path: str) -> None:
+def _write_html(data: Any, path: str, writer: str = "write_html") -> None:
+    """Render DATA with `simulator.report.<writer>` and write it to PATH."""
     try:
-        from simulator.report import write_html  # type: ignore[attr-defined, unused-ignore]
+        from simulator import report
     except ImportError as exc:
         raise LeadflowError(
             f"--html: the HTML report is not available in this build ({exc}); "
             "use --json and render it later"
         ) from None
-    write_html(result, path)
+    try:
+        getattr(report, writer)(data, path)
+    except OSError as exc:
+        raise LeadflowError(f"{path}: cannot write ({exc.strerror})") from None
     print(f"wrote {path}", file=sys.stderr)
 
 
@@ -120,6 +126,8 @@ def _staff(args: argparse.Namespace) -> int:
     print(staffing_table(found))
     if args.json:
         _write_json(args.json, found)
+    if args.html:
+        _write_html(found, args.html, "write_staff_html")
     return 0 if found["reachable_headcount"] is not None else 1
 
 
@@ -130,6 +138,9 @@ def _compare(args: argparse.Namespace) -> int:
     scenarios = [_load(path, args) for path in args.scenarios]
     results = _with_bar(args, "comparing", lambda bar: compare(scenarios, bar))
     print(compare_table([s.name for s in scenarios], results))
+    named = {s.name: r for s, r in zip(scenarios, results, strict=True)}
     if args.json:
-        _write_json(args.json, {s.name: r for s, r in zip(scenarios, results, strict=True)})
+        _write_json(args.json, named)
+    if args.html:
+        _write_html(named, args.html, "write_compare_html")
     return 0

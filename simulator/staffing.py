@@ -98,6 +98,8 @@ def search(scenario: Scenario, progress: Progress | None = None) -> dict[str, An
             if t not in unreachable
         )
     reachable = next((r["headcount"] for r in rows if r["meets_reachable"]), None)
+    why = {t: _why_unreachable(scenario, t, spec.pool, top["headcount"], low)
+           for t, low in unreachable.items()}
     return {
         "scenario": scenario.file,
         "pool": spec.pool,
@@ -106,6 +108,44 @@ def search(scenario: Scenario, progress: Progress | None = None) -> dict[str, An
         "seed": scenario.seed,
         "headcount": best,
         "unreachable": unreachable,
+        "unreachable_why": why,
         "reachable_headcount": reachable if unreachable else best,
         "rows": rows,
     }
+
+
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _why_unreachable(
+    scenario: Scenario, tier: str, pool: str, most: int, low: float | None
+) -> str:
+    """Why no headcount reaches TIER's target, in words, from the policy: a calendar-clock
+    window keeps running while nobody works; otherwise, what the largest team reached."""
+    policy = scenario.loaded.policy
+    window = next((t.first_touch for t in policy.tiers if t.name == tier), None)
+    reached = f"{low:.1%}" if low is not None else "nothing"
+    if window is not None and window.clock == "calendar" and window.within != "end_of_business_day":
+        hours = policy.calendar.hours
+        by_hours: dict[str, list[str]] = {}
+        for day in WEEK:
+            if day in hours:
+                spans = hours[day]
+                text = spans if isinstance(spans, str) else ", ".join(spans)
+                by_hours.setdefault(text, []).append(day)
+        worked = "; ".join(f"{_days(days)} {h}" for h, days in by_hours.items()) or "never"
+        return (
+            f"its first-touch window is {window.within.text} of calendar time, which keeps "
+            f"running outside working hours ({worked}, {policy.calendar.timezone}): a lead "
+            f"that arrives then is late whatever the headcount (lower CI end {reached} even "
+            f"at {most} reps of {pool})"
+        )
+    return f"the lower end of its 95% CI reaches only {reached} even at {most} reps of {pool}"
+
+
+def _days(days: list[str]) -> str:
+    """['mon', 'tue', 'wed'] -> 'mon-wed'; non-consecutive days are listed."""
+    idx = [WEEK.index(d) for d in days]
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{days[0]}-{days[-1]}"
+    return ", ".join(days)

@@ -103,6 +103,8 @@ def staffing_table(found: dict[str, Any]) -> str:
             f"unreachable by staffing {pool}: {tier} (target {pct(found['targets'][tier]).strip()}"
             f", lower CI end {pct(low).strip()} even at {found['rows'][-1]['headcount']} reps)"
         )
+        if tier in found.get("unreachable_why", {}):
+            lines.append(f"  why: {found['unreachable_why'][tier]}")
     if found["unreachable"]:
         reach = found["reachable_headcount"]
         lines.append(

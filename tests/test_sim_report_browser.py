@@ -101,3 +101,30 @@ def test_a_plot_that_does_not_decode_fails_the_check(
 
     assert done.returncode == 1
     assert f"plot {next(iter(FIGURES))!r} did not decode in the browser" in summary["problems"]
+
+
+@pytest.mark.parametrize(
+    ("command", "scenarios", "plots"),
+    [
+        ("staff", ["small.yaml"], ["headcount"]),
+        (
+            "compare",
+            ["small.yaml", "small-no-surge.yaml"],
+            ["compare_compliance", "compare_speed", "compare_queues"],
+        ),
+    ],
+)
+def test_the_staff_and_compare_pages_show_their_plots(
+    tmp_path: Path, command: str, scenarios: list[str], plots: list[str]
+) -> None:
+    data = ROOT / "tests" / "data" / "sim"
+    args = ["--command", command, "--replications", "1"]
+    for name in scenarios:
+        args += ["--scenario", str(data / name)]
+
+    done, summary = check(tmp_path, *args)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [i["key"] for i in summary["images"]] == plots
+    for plot in summary["plots"]:
+        assert plot["data"] > 0.003 and plot["colours"] >= 4, plot
