@@ -12,7 +12,8 @@ root; --no-install forbids that), run `leadflow COMMAND SCENARIO... --html HTML`
 page in headless Chromium to read, from the browser itself, whether every plot image
 decoded (naturalWidth > 0) and where it sits, then screenshot the whole page and check the
 PNG: not blank, and every plot's region has ink in several colours. Exits 1 with the
-problems when a check fails. Writes docs/img/report.png by default.
+problems when a check fails. Writes docs/img/report.png by default (staff.png and
+compare.png for those commands).
 """
 
 from __future__ import annotations
@@ -153,13 +154,17 @@ def main() -> int:
                     help="relative paths are from the repository root; repeat for compare "
                     "(default: the reference scenario, and its no-surge twin for compare)")
     ap.add_argument("--html", type=Path, default=ROOT / "out" / "report.html")
-    ap.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "report.png")
+    ap.add_argument("--png", type=Path,
+                    help="default: docs/img/report.png (simulate), staff.png, compare.png")
     ap.add_argument("--replications", type=int, help="override the scenario's replications")
     ap.add_argument("--no-simulate", action="store_true", help="use the existing --html page")
     ap.add_argument("--no-install", action="store_true", help="never apt-get chromium")
     ap.add_argument("--summary", type=Path, help="write what was measured here as JSON")
     args = ap.parse_args()
 
+    if args.png is None:
+        args.png = ROOT / "docs" / "img" / ("report.png" if args.command == "simulate"
+                                            else f"{args.command}.png")
     binary = ensure_chromium(install=not args.no_install)
     if not args.no_simulate:
         scenarios = args.scenario or [Path(p) for p in DEFAULTS[args.command]]
