@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios = [b / n for b, n in zip(cpu["base"], cpu["new"], strict=True)]
     same = {str(r["hash"]) for v in rows.values() for r in v}
     print(f"\nmachine: {machine()}")
-    print(f"case: {args.scenario.name}, {args.weeks:g} weeks (0: its own), {args.rounds} rounds")
+    print(f"case: {args.scenario}, {args.weeks:g} weeks (0: its own), {args.rounds} rounds")
     for side in sides:
         print(f"{side}: median {statistics.median(cpu[side]):.2f} s CPU ({sides[side]})")
     print(

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from leadflow.cli import main
 from simulator.report import fmt, render_compare_html, render_staff_html
+from tests.sim_cases import unreachable_demo
 
 DATA = Path(__file__).resolve().parent / "data" / "sim"
 
@@ -63,24 +63,11 @@ def is_svg(root: ET.Element) -> bool:
     return root.tag.endswith("svg") and len(list(root.iter())) > 50
 
 
-def unreachable_case(directory: Path) -> Path:
-    """The small scenario with a 99% target on demo_request, whose 1-hour calendar window
-    keeps running at night and on weekends, when no rep works."""
-    raw = yaml.safe_load((DATA / "small.yaml").read_text())
-    raw["policy"] = str((DATA / raw["policy"]).resolve())
-    raw["team"] = str((DATA / raw["team"]).resolve())
-    raw["report"]["targets"]["first_touch_within_sla"]["demo_request"] = 0.99
-    raw["report"]["staffing_search"].update({"min": 2, "max": 4})
-    path = directory / "s.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
-
-
 @pytest.fixture(scope="module")
 def staffed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
     tmp = tmp_path_factory.mktemp("staff")
     out_json, out_html = tmp / "found.json", tmp / "found.html"
-    code = main(["staff", str(unreachable_case(tmp)), "--replications", "2", "--no-progress",
+    code = main(["staff", str(unreachable_demo(tmp)), "--replications", "2", "--no-progress",
                  "--json", str(out_json), "--html", str(out_html)])
     assert code == 0  # the reachable targets are met by some headcount
     return json.loads(out_json.read_text()), out_html.read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ import pytest
 from leadflow.cli import main
 from simulator.scenario import load_scenario
 from simulator.staffing import search, team_with
+from tests.sim_cases import unreachable_demo
 
 SMALL = Path(__file__).resolve().parent / "data" / "sim" / "small.yaml"
 
@@ -57,18 +58,8 @@ def test_staff_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_target_no_headcount_reaches_is_named(tmp_path: Path) -> None:
-    import yaml
-
-    raw = yaml.safe_load(SMALL.read_text())
-    root = SMALL.parent
-    raw["policy"] = str((root / raw["policy"]).resolve())
-    raw["team"] = str((root / raw["team"]).resolve())
     # demo requests have a 1-hour calendar window: evenings and weekends breach it
-    raw["report"]["targets"]["first_touch_within_sla"]["demo_request"] = 0.99
-    raw["report"]["staffing_search"].update({"min": 2, "max": 4})
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    found = search(load_scenario(path).with_runs(2, None))
+    found = search(load_scenario(unreachable_demo(tmp_path)).with_runs(2, None))
     assert found["headcount"] is None
     assert list(found["unreachable"]) == ["demo_request"]
     reach = found["reachable_headcount"]
