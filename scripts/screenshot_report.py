@@ -153,7 +153,8 @@ def main() -> int:
     ap.add_argument("--scenario", type=Path, action="append",
                     help="relative paths are from the repository root; repeat for compare "
                     "(default: the reference scenario, and its no-surge twin for compare)")
-    ap.add_argument("--html", type=Path, default=ROOT / "out" / "report.html")
+    ap.add_argument("--html", type=Path,
+                    help="default: out/report.html (simulate), out/staff.html, out/compare.html")
     ap.add_argument("--png", type=Path,
                     help="default: docs/img/report.png (simulate), staff.png, compare.png")
     ap.add_argument("--replications", type=int, help="override the scenario's replications")
@@ -162,9 +163,9 @@ def main() -> int:
     ap.add_argument("--summary", type=Path, help="write what was measured here as JSON")
     args = ap.parse_args()
 
-    if args.png is None:
-        args.png = ROOT / "docs" / "img" / ("report.png" if args.command == "simulate"
-                                            else f"{args.command}.png")
+    name = "report" if args.command == "simulate" else args.command
+    args.png = args.png or ROOT / "docs" / "img" / f"{name}.png"
+    args.html = args.html or ROOT / "out" / f"{name}.html"
     binary = ensure_chromium(install=not args.no_install)
     if not args.no_simulate:
         scenarios = args.scenario or [Path(p) for p in DEFAULTS[args.command]]

@@ -137,8 +137,7 @@ def _why_unreachable(
         return (
             f"its first-touch window is {window.within.text} of calendar time, which keeps "
             f"running outside working hours ({worked}, {policy.calendar.timezone}): a lead "
-            f"that arrives then is late whatever the headcount (lower CI end {reached} even "
-            f"at {most} reps of {pool})"
+            "that arrives then is late whatever the headcount"
         )
     return f"the lower end of its 95% CI reaches only {reached} even at {most} reps of {pool}"
 
