@@ -90,6 +90,7 @@ class Worker:
         self.pools: PoolStages | None = None
         self.out: Publisher | None = None
         self.pool_consumer: AIOKafkaConsumer | None = None
+        self.lead_consumer: AIOKafkaConsumer | None = None
         self.last_tick_sent = 0.0
         self.event_tick_now = float("-inf")  # engine time of the last event-clock tick
         self.app = self._build()
@@ -176,7 +177,7 @@ class Worker:
         lead_out = Publisher(producer, self.names, self.metrics, o.wall)
         self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
         pool.subscribe([self.names.routing], listener=self.pools)
-        self.pool_consumer = pool
+        self.pool_consumer, self.lead_consumer = pool, lead
         try:
             await producer.start()
             await lead.start()
@@ -189,8 +190,11 @@ class Worker:
                 self.pools.run(pool, self._reader, o.batch, within_ms),
             )
         finally:
-            for client in (lead, pool, producer):
-                await client.stop()
+            try:
+                await self.pools.leave()
+            finally:
+                for client in (lead, pool, producer):
+                    await client.stop()
 
     def _reader(self, partition: int) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
         async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
@@ -221,6 +225,11 @@ class Worker:
                 await consumer.stop()
 
         return read_range
+
+    def input_partitions(self) -> list[int]:
+        """The input partitions this worker's lead stage holds now."""
+        lead = self.lead_consumer
+        return sorted(tp.partition for tp in lead.assignment()) if lead is not None else []
 
     # --- ticks ----------------------------------------------------------------------------
     def owns_pool_stage(self) -> bool:

@@ -3,9 +3,11 @@
 Recovery (after a crash, a restart or a rebalance): load the newest snapshot (engine +
 offset S), then re-apply the routing records after S up to the first record the
 consumer delivers, then go on. Records at or below S are already in the engine and are
-skipped. Outputs of re-applied records are published again with the same `event_id`s
-(at-least-once; consumers de-duplicate by id). Nothing here reads a clock: `apply`
-takes the records, `due_snapshot` takes the time.
+skipped. `recover` returns the outputs of the re-applied records; the worker does not
+publish them again (they are below the committed offset: streams.stages). Records after
+the committed offset are applied live and may repeat outputs published before a crash,
+with the same `event_id`s and bytes (at-least-once; consumers de-duplicate by id).
+Nothing here reads a clock: `apply` takes the records, `due_snapshot` takes the time.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ def add_views(worker: Worker) -> None:
             "app_id": worker.settings.app_id,
             "clock": worker.options.clock,
             "pool_stage": "here" if engine is not None else "elsewhere",
+            "input_partitions": worker.input_partitions(),
         }
         if engine is not None and stage is not None:
             body["routing_offset"] = stage.offset
