@@ -46,6 +46,7 @@ from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
 from streams.records import tick_record
 from streams.settings import StreamSettings
+from streams.snapshot_topic import TOPIC_CONFIG, Shipper, latest
 from streams.stages import POOL_KEY, POOL_PARTITION, Names, PoolStages, Publisher, run_lead_stage
 
 Clock = Literal["wall", "event"]
@@ -61,6 +62,8 @@ class WorkerOptions:
     idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
     fork_snapshots: bool = True
     session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
+    publish_every_s: float = 60.0  # publish a snapshot to Kafka this often (0: never)
+    trim_log: bool = False  # delete the routing log below the newest published snapshot
     wall: Callable[[], float] = time.time  # the clock adapter (tests may pass their own)
 
 
@@ -72,6 +75,10 @@ def topic_names(settings: StreamSettings) -> Names:
         deadletter=settings.topic_deadletter,
         routing=f"{settings.app_id}-routing",
     )
+
+
+def snapshot_topic(settings: StreamSettings) -> str:
+    return f"{settings.app_id}-snapshots"
 
 
 class Worker:
@@ -122,9 +129,13 @@ class Worker:
             app.topic(self.names.assignments, **raw),
             app.topic(self.names.alerts, **raw),
             app.topic(self.names.deadletter, **raw),
-            # The pool stage's input log: kept until deleted by hand (docs/crash-safety.md).
+            # The pool stage's input log: kept, or trimmed below a published snapshot
+            # (--trim-routing-log; docs/crash-safety.md).
             app.topic(self.names.routing, config={"retention.ms": "-1"}, **raw),
         ]
+        if o.publish_every_s > 0:  # one partition, compacted (streams.snapshot_topic)
+            snapshots = {**raw, "partitions": 1, "config": TOPIC_CONFIG}
+            self.topics.append(app.topic(snapshot_topic(s), **snapshots))
         app.task(self._run_stages)
         app.timer(o.tick_every_s, name="ticker")(self._tick)
         self.app = app
@@ -176,6 +187,13 @@ class Worker:
         out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
         lead_out = Publisher(producer, self.names, self.metrics, o.wall)
         self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
+        if o.publish_every_s > 0:
+            snaps = snapshot_topic(s)
+            self.pools.shipper = Shipper(
+                producer, kwargs, snaps, self.names.routing, o.publish_every_s, o.trim_log
+            )
+            self.pools.remote = lambda p: lambda: latest(kwargs, snaps, p)
+        self.pools.log_start = self._log_start
         pool.subscribe([self.names.routing], listener=self.pools)
         self.pool_consumer, self.lead_consumer = pool, lead
         try:
@@ -195,6 +213,16 @@ class Worker:
             finally:
                 for client in (lead, pool, producer):
                     await client.stop()
+
+    async def _log_start(self, partition: int) -> int:
+        """The first offset the routing log still holds (it may have been trimmed)."""
+        consumer = AIOKafkaConsumer(**self.settings.aiokafka_kwargs(), group_id=None)
+        await consumer.start()
+        try:
+            tp = TopicPartition(self.names.routing, partition)
+            return int((await consumer.beginning_offsets([tp]))[tp])
+        finally:
+            await consumer.stop()
 
     def _reader(self, partition: int) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
         async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from routing.errors import EventError
 from routing.events import parse_event
 from routing.outputs import Output
 from streams.metrics import WorkerMetrics
-from streams.pool_stage import PoolStage
+from streams.pool_stage import PoolStage, Remote
 from streams.records import (
     ASSIGNMENT_TYPES,
     EVENT,
@@ -35,6 +35,7 @@ from streams.records import (
     event_record,
     split_event,
 )
+from streams.snapshot_topic import Shipper
 
 _PARTITIONER = DefaultPartitioner()
 log = logging.getLogger(__name__)
@@ -293,6 +294,10 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
         self.stages: dict[int, PoolStage] = {}
         self.lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
+        # Set by the worker when snapshots are kept on Kafka (streams.snapshot_topic):
+        self.shipper: Shipper | None = None
+        self.log_start: Callable[[int], Awaitable[int]] | None = None
+        self.remote: Callable[[int], Remote] | None = None
 
     def stage(self, partition: int) -> PoolStage:
         stage = self.stages.get(partition)
@@ -309,7 +314,10 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
         (the next owner goes on from there, publishing nothing twice), then a snapshot
         (this worker recovers from it at once if the partition comes back: with eager
         rebalancing, every change of membership revokes the pool stage, even from the
-        worker that gets it again). Call with `lock` held."""
+        worker that gets it again). A publication of a snapshot under way finishes first:
+        no trim of the routing log after the next owner started. Call with `lock` held."""
+        if self.shipper is not None:
+            await self.shipper.close()
         await self.out.settle()
         applied = {}
         for tp in partitions:
@@ -366,7 +374,10 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
                 # The records before the first one delivered are below the group's
                 # committed offset, which is only committed once every output of the
                 # records before it is acknowledged: their decisions are out already.
-                await stage.recover(records[0].offset, reader(tp.partition))
+                p = tp.partition
+                start = await self.log_start(p) if self.log_start is not None else 0
+                remote = self.remote(p) if self.remote is not None else None
+                await stage.recover(records[0].offset, reader(p), start, remote)
                 out.metrics.recovered.inc(stage.recovered)
             for msg in records:
                 outputs = stage.apply(msg.offset, msg.value or b"")
@@ -374,7 +385,11 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
                     await out.decisions(outputs, msg.value, msg.timestamp)
             stage.last_applied_at = now
         if await checkpoint.after(bool(got)):
-            for stage in self.stages.values():  # outputs up to here are acknowledged
+            for partition, stage in self.stages.items():  # outputs so far are acknowledged
                 if stage.due_snapshot(now, self.snapshot_every_s):
                     stage.snapshot(now)
                     out.metrics.snapshots.inc()
+                ship = self.shipper
+                path = stage.writer.path
+                if ship and ship.due(now) and not stage.writer.busy() and path.exists():
+                    ship.ship(partition, path, now)

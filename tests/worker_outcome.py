@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,21 +114,27 @@ class Outcome:
 
 
 async def check_run(
-    rig: WorkerRig, policy: Path, lines: list[bytes], health: Callable[[], dict[str, Any]]
+    rig: WorkerRig,
+    policy: Path,
+    lines: list[bytes],
+    health: Callable[[], dict[str, Any]],
+    log_of: Callable[[WorkerRig], Awaitable[list[tuple[int, bytes]]]] = routing_log,
 ) -> Outcome:
     """Wait until the worker whose `/health` is `health` has applied every valid input and
-    the idle tick after the last one, then check everything against the oracle."""
+    the idle tick after the last one, then check everything against the oracle applying
+    the routing log as `log_of` reads it (by default, from the topic)."""
     valid = {parse_event(line).event_id for line in lines if event_key(line) != b"malformed"}
 
     async def finished() -> bool:
         rig.check_alive()
-        log = await routing_log(rig)
+        log = await log_of(rig)
         seen = {json.loads(split_event(r)[1])["event_id"] for _, r in log if r[0] == EVENT}
         now = health()
         return valid <= seen and log[-1][1] == b"t" and now.get("routing_offset") == log[-1][0]
 
     await poll_until(finished, 180, interval_s=1.0, what="the run to finish")
-    log = await routing_log(rig)
+    log = await log_of(rig)
+    assert [offset for offset, _ in log] == list(range(len(log))), "a routing record is missing"
     engine, expected = oracle(policy, log)
     left = engine.next_deadline()
     assert left is None or left > engine.now, "a timer was due and did not fire"
