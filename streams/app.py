@@ -42,6 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
+from streams.admin import records_between
 from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
 from streams.records import tick_record
@@ -240,15 +241,8 @@ class Worker:
                         f"routing records {start}..{first - 1} were deleted: "
                         "the pool stage cannot be rebuilt (see docs/crash-safety.md)"
                     )
-                consumer.seek(tp, start)
-                position = start
-                while position < end:
-                    got = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-                    for record in got.get(tp, []):
-                        if record.offset >= end:
-                            return
-                        position = record.offset + 1
-                        yield record.offset, record.value or b""
+                async for record in records_between(consumer, tp, start, end, 5000):
+                    yield record.offset, record.value or b""
             finally:
                 await consumer.stop()
 

@@ -31,6 +31,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
+from streams.admin import records_between
 from streams.snapshots import SnapshotError, offset_of
 
 CHUNK = 512 * 1024
@@ -107,7 +108,7 @@ async def _latest(client: dict[str, Any], topic: str, partition: int) -> bytes |
             return None
         chunks: dict[bytes, bytes] = {}
         wanted = {manifest.chunk_key(i) for i in range(manifest.chunks)}
-        async for record in _records(consumer, tp, manifest.first, end):
+        async for record in records_between(consumer, tp, manifest.first, end):
             if record.key in wanted and record.value is not None:
                 chunks[record.key] = record.value
                 if len(chunks) == manifest.chunks:
@@ -150,24 +151,10 @@ async def _newest_manifest(
 ) -> Manifest | None:
     manifest: Manifest | None = None
     key = str(partition).encode()
-    async for record in _records(consumer, tp, start, end):
+    async for record in records_between(consumer, tp, start, end):
         if record.key == key and record.value:
             manifest = Manifest(**json.loads(record.value))
     return manifest
-
-
-async def _records(
-    consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, end: int
-) -> AsyncIterator[Any]:
-    consumer.seek(tp, start)
-    position = start
-    while position < end:
-        got = await consumer.getmany(tp, timeout_ms=1000, max_records=500)
-        for record in got.get(tp, []):
-            if record.offset >= end:
-                return
-            position = record.offset + 1
-            yield record
 
 
 async def trim(client: dict[str, Any], topic: str, partition: int, before: int) -> None:

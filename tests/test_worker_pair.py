@@ -63,11 +63,17 @@ def _sharing(rig: WorkerRig, slots: tuple[int, ...]) -> bool:
     return all(held) and sorted(p for h in held for p in h) == list(range(PARTITIONS))
 
 
-async def _two_workers(rig: WorkerRig, policy: Path) -> dict[int, Any]:
+async def _two_workers(
+    rig: WorkerRig, tmp_path: Path, seed: int
+) -> tuple[Path, list[bytes], dict[int, Any]]:
+    """A generated stream, its input topic, and two workers sharing it."""
+    rig.partitions = PARTITIONS
+    policy, lines = _stream(tmp_path, seed)
+    await rig.create_input()
     procs = {slot: rig.start(*ARGS, policy=policy, slot=slot) for slot in SLOTS}
     await poll_until(lambda: _pool_owner(rig), 120, interval_s=0.2, what="a pool stage owner")
     await poll_until(lambda: _sharing(rig, SLOTS), 120, interval_s=0.2, what="input shared")
-    return procs
+    return policy, lines, procs
 
 
 def _valid(lines: list[bytes]) -> int:
@@ -85,10 +91,7 @@ async def test_pool_owner_killed_the_other_takes_over(
     worker_rig: WorkerRig, tmp_path: Path
 ) -> None:
     rig = worker_rig
-    rig.partitions = PARTITIONS
-    policy, lines = _stream(tmp_path, seed=21)
-    await rig.create_input()
-    procs = await _two_workers(rig, policy)
+    policy, lines, procs = await _two_workers(rig, tmp_path, seed=21)
     first, second, third = _thirds(lines)
 
     await rig.produce_keyed(first, event_key, rate=4000)
@@ -117,10 +120,7 @@ async def test_graceful_stop_hands_over_without_repeats(
     worker_rig: WorkerRig, tmp_path: Path
 ) -> None:
     rig = worker_rig
-    rig.partitions = PARTITIONS
-    policy, lines = _stream(tmp_path, seed=22)
-    await rig.create_input()
-    procs = await _two_workers(rig, policy)
+    policy, lines, procs = await _two_workers(rig, tmp_path, seed=22)
     half = len(lines) // 2
 
     await rig.produce_keyed(lines[:half], event_key, rate=4000)
