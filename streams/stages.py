@@ -332,7 +332,12 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
             await commit(self.consumer, applied)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        return None
+        """Forget a stage the loop re-created, after the revoke, from records fetched before
+        it, when its partition went to another worker (else /health would say "here")."""
+        async with self.lock:
+            kept = {tp.partition for tp in assigned}
+            for partition in [p for p in self.stages if p not in kept]:
+                self.stages.pop(partition).release()
 
     async def run(
         self, consumer: AIOKafkaConsumer, reader: Callable[[int], Any], batch: int, within_ms: int
