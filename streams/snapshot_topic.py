@@ -36,7 +36,15 @@ from streams.snapshots import SnapshotError, offset_of
 
 CHUNK = 512 * 1024
 log = logging.getLogger(__name__)
-TOPIC_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+# Compaction never touches the active segment: roll it every 10 minutes or 64 MiB, so the
+# chunks of replaced snapshots are deleted within about that long, not after the default
+# week (a 100,000-lead engine is ~45 MB a snapshot).
+TOPIC_CONFIG = {
+    "cleanup.policy": "compact",
+    "min.compaction.lag.ms": "0",
+    "segment.ms": str(10 * 60 * 1000),
+    "segment.bytes": str(64 * 1024 * 1024),
+}
 
 
 @dataclass(frozen=True)

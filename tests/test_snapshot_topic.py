@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from benchmarks.generate import generate
 from routing.engine import Engine
@@ -116,6 +118,8 @@ async def test_a_worker_with_an_empty_state_dir_recovers_from_kafka(
         await rig.produce_keyed(lines[half:], event_key, rate=4000)
 
         outcome = await check_run(rig, policy, lines, lambda: rig.health(2), copy.log)
+        config = await _topic_config(rig.bootstrap, f"{rig.app_id}-snapshots")
+        assert {k: config[k] for k in TOPIC_CONFIG} == TOPIC_CONFIG  # as the worker created it
     finally:
         copy.task.cancel()
     print(outcome.line(len(lines), f"log trimmed below {trimmed_at}, fresh worker from Kafka"))
@@ -173,3 +177,17 @@ async def _all_records(bootstrap: str, topic: str) -> list[tuple[bytes | None, b
         return got
     finally:
         await consumer.stop()
+
+
+async def _topic_config(bootstrap: str, topic: str) -> dict[str, str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic)]
+        )
+        # resources: (error code, message, type, name, [(key, value, ...), ...])
+        entries = response.resources[0][4]
+        return {entry[0]: entry[1] for entry in entries}
+    finally:
+        await admin.close()
