@@ -36,6 +36,19 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="Kafka group session timeout: how soon a dead worker's partitions move (default 10)",
     )
+    p.add_argument(
+        "--publish-snapshots",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="publish the newest snapshot to the <app>-snapshots topic this often, so a worker "
+        "without the file recovers from Kafka (default 60; 0: never)",
+    )
+    p.add_argument(
+        "--trim-routing-log",
+        action="store_true",
+        help="after each published snapshot, delete the routing log before it",
+    )
     p.add_argument("--loglevel", default="warning", help="Faust log level (default warning)")
     p.set_defaults(run=_run)
 
@@ -56,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
         clock=args.clock,
         snapshot_every_s=args.snapshot_every,
         session_timeout_s=args.session_timeout,
+        publish_every_s=args.publish_snapshots,
+        trim_log=args.trim_routing_log,
     )
     app = build_app(settings, loaded, options)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)

@@ -1,4 +1,5 @@
-"""Small broker chores over aiokafka: wait until a broker answers, create topics."""
+"""Small broker chores over aiokafka: wait until a broker answers, create topics, read a
+range of a partition."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.structs import ConsumerRecord
 
 from streams.errors import BrokerError
 
@@ -124,3 +127,18 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+async def records_between(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, end: int, batch: int = 500
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """The records of `tp` at offsets [start, end), read with `consumer` (assigned `tp`)."""
+    consumer.seek(tp, start)
+    position = start
+    while position < end:
+        got = await consumer.getmany(tp, timeout_ms=1000, max_records=batch)
+        for record in got.get(tp, []):
+            if record.offset >= end:
+                return
+            position = record.offset + 1
+            yield record

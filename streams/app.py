@@ -42,10 +42,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
+from streams.admin import records_between
 from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
 from streams.records import tick_record
 from streams.settings import StreamSettings
+from streams.snapshot_topic import TOPIC_CONFIG, Shipper, latest
 from streams.stages import POOL_KEY, POOL_PARTITION, Names, PoolStages, Publisher, run_lead_stage
 
 Clock = Literal["wall", "event"]
@@ -61,6 +63,8 @@ class WorkerOptions:
     idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
     fork_snapshots: bool = True
     session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
+    publish_every_s: float = 60.0  # publish a snapshot to Kafka this often (0: never)
+    trim_log: bool = False  # delete the routing log below the newest published snapshot
     wall: Callable[[], float] = time.time  # the clock adapter (tests may pass their own)
 
 
@@ -72,6 +76,10 @@ def topic_names(settings: StreamSettings) -> Names:
         deadletter=settings.topic_deadletter,
         routing=f"{settings.app_id}-routing",
     )
+
+
+def snapshot_topic(settings: StreamSettings) -> str:
+    return f"{settings.app_id}-snapshots"
 
 
 class Worker:
@@ -90,6 +98,7 @@ class Worker:
         self.pools: PoolStages | None = None
         self.out: Publisher | None = None
         self.pool_consumer: AIOKafkaConsumer | None = None
+        self.lead_consumer: AIOKafkaConsumer | None = None
         self.last_tick_sent = 0.0
         self.event_tick_now = float("-inf")  # engine time of the last event-clock tick
         self.app = self._build()
@@ -121,9 +130,13 @@ class Worker:
             app.topic(self.names.assignments, **raw),
             app.topic(self.names.alerts, **raw),
             app.topic(self.names.deadletter, **raw),
-            # The pool stage's input log: kept until deleted by hand (docs/crash-safety.md).
+            # The pool stage's input log: kept, or trimmed below a published snapshot
+            # (--trim-routing-log; docs/crash-safety.md).
             app.topic(self.names.routing, config={"retention.ms": "-1"}, **raw),
         ]
+        if o.publish_every_s > 0:  # one partition, compacted (streams.snapshot_topic)
+            snapshots = {**raw, "partitions": 1, "config": TOPIC_CONFIG}
+            self.topics.append(app.topic(snapshot_topic(s), **snapshots))
         app.task(self._run_stages)
         app.timer(o.tick_every_s, name="ticker")(self._tick)
         self.app = app
@@ -175,8 +188,15 @@ class Worker:
         out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
         lead_out = Publisher(producer, self.names, self.metrics, o.wall)
         self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
+        if o.publish_every_s > 0:
+            snaps = snapshot_topic(s)
+            self.pools.shipper = Shipper(
+                producer, kwargs, snaps, self.names.routing, o.publish_every_s, o.trim_log
+            )
+            self.pools.remote = lambda p: lambda: latest(kwargs, snaps, p)
+        self.pools.log_start = self._log_start
         pool.subscribe([self.names.routing], listener=self.pools)
-        self.pool_consumer = pool
+        self.pool_consumer, self.lead_consumer = pool, lead
         try:
             await producer.start()
             await lead.start()
@@ -189,8 +209,21 @@ class Worker:
                 self.pools.run(pool, self._reader, o.batch, within_ms),
             )
         finally:
-            for client in (lead, pool, producer):
-                await client.stop()
+            try:
+                await self.pools.leave()
+            finally:
+                for client in (lead, pool, producer):
+                    await client.stop()
+
+    async def _log_start(self, partition: int) -> int:
+        """The first offset the routing log still holds (it may have been trimmed)."""
+        consumer = AIOKafkaConsumer(**self.settings.aiokafka_kwargs(), group_id=None)
+        await consumer.start()
+        try:
+            tp = TopicPartition(self.names.routing, partition)
+            return int((await consumer.beginning_offsets([tp]))[tp])
+        finally:
+            await consumer.stop()
 
     def _reader(self, partition: int) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
         async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
@@ -208,19 +241,17 @@ class Worker:
                         f"routing records {start}..{first - 1} were deleted: "
                         "the pool stage cannot be rebuilt (see docs/crash-safety.md)"
                     )
-                consumer.seek(tp, start)
-                position = start
-                while position < end:
-                    got = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-                    for record in got.get(tp, []):
-                        if record.offset >= end:
-                            return
-                        position = record.offset + 1
-                        yield record.offset, record.value or b""
+                async for record in records_between(consumer, tp, start, end, 5000):
+                    yield record.offset, record.value or b""
             finally:
                 await consumer.stop()
 
         return read_range
+
+    def input_partitions(self) -> list[int]:
+        """The input partitions this worker's lead stage holds now."""
+        lead = self.lead_consumer
+        return sorted(tp.partition for tp in lead.assignment()) if lead is not None else []
 
     # --- ticks ----------------------------------------------------------------------------
     def owns_pool_stage(self) -> bool:

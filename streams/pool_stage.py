@@ -3,23 +3,26 @@
 Recovery (after a crash, a restart or a rebalance): load the newest snapshot (engine +
 offset S), then re-apply the routing records after S up to the first record the
 consumer delivers, then go on. Records at or below S are already in the engine and are
-skipped. Outputs of re-applied records are published again with the same `event_id`s
-(at-least-once; consumers de-duplicate by id). Nothing here reads a clock: `apply`
-takes the records, `due_snapshot` takes the time.
+skipped. `recover` returns the outputs of the re-applied records; the worker does not
+publish them again (they are below the committed offset: streams.stages). Records after
+the committed offset are applied live and may repeat outputs published before a crash,
+with the same `event_id`s and bytes (at-least-once; consumers de-duplicate by id).
+Nothing here reads a clock: `apply` takes the records, `due_snapshot` takes the time.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from routing.engine import Engine
 from routing.outputs import Output
 from routing.policy.loader import LoadedPolicy
 from streams.records import apply_record
-from streams.snapshots import SnapshotWriter, fingerprint, read
+from streams.snapshots import SnapshotWriter, decode, fingerprint, read
 
 ReadRange = Callable[[int, int], AsyncIterator[tuple[int, bytes]]]
+Remote = Callable[[], Awaitable[bytes | None]]
 
 
 class PoolStage:
@@ -36,6 +39,7 @@ class PoolStage:
         self.snapshot_offset = -1  # offset of the last snapshot started
         self.snapshot_at = 0.0
         self.recovered = 0  # records re-applied during the last recovery
+        self.recovered_from = ""  # "file", "kafka" (the snapshot topic) or "log" (no snapshot)
         self.last_applied_at = 0.0  # wall-clock instant of the last record (for idle ticks)
 
     @property
@@ -43,11 +47,29 @@ class PoolStage:
         assert self.engine is not None, "the pool stage has not recovered yet"
         return self.engine
 
-    async def recover(self, first_offset: int, read_range: ReadRange) -> list[Output]:
-        """Load the snapshot and re-apply the records in (snapshot, first_offset)."""
+    async def recover(
+        self,
+        first_offset: int,
+        read_range: ReadRange,
+        log_start: int = 0,
+        remote: Remote | None = None,
+    ) -> list[Output]:
+        """Load a snapshot and re-apply the records in (snapshot, first_offset).
+
+        The snapshot file if it is usable (taken under this policy, and the routing log
+        still holds the records after it: the log starts at `log_start`); else the newest
+        snapshot `remote()` gives (published on Kafka: streams.snapshot_topic); else none
+        (the engine is rebuilt from the start of the log)."""
         snap = read(self.writer.path, self.policy_fp)
+        self.recovered_from = "file"
+        if (snap is None or snap.offset + 1 < log_start) and remote is not None:
+            data = await remote()
+            published = decode(data, self.policy_fp, "the snapshot topic") if data else None
+            if published is not None and (snap is None or published.offset > snap.offset):
+                snap, self.recovered_from = published, "kafka"
         if snap is None:
             self.engine, self.offset = Engine(self.loaded), -1
+            self.recovered_from = "log"
         else:
             self.engine, self.offset = snap.engine, snap.offset
         self.snapshot_offset = self.offset

@@ -73,18 +73,28 @@ def read(path: Path, policy_fp: bytes) -> Snapshot | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    head = len(MAGIC) + _HEADER.size
-    if not data.startswith(MAGIC) or len(data) < head:
-        raise SnapshotError(f"{path}: not a leadflow snapshot (bad header)")
-    taken_fp, offset = _HEADER.unpack_from(data, len(MAGIC))
-    if taken_fp != policy_fp:
+    return decode(data, policy_fp, str(path))
+
+
+def offset_of(data: bytes, where: str) -> int:
+    """The routing offset an encoded snapshot covers (without unpickling it)."""
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEADER.size:
+        raise SnapshotError(f"{where}: not a leadflow snapshot (bad header)")
+    return int(_HEADER.unpack_from(data, len(MAGIC))[1])
+
+
+def decode(data: bytes, policy_fp: bytes, where: str) -> Snapshot | None:
+    """An encoded snapshot (a file's or a snapshot topic's bytes); None when it was taken
+    under another policy. `where` names its origin in errors."""
+    offset = offset_of(data, where)
+    if data[len(MAGIC) : len(MAGIC) + 32] != policy_fp:
         return None
     try:
-        engine = pickle.loads(data[head:])
+        engine = pickle.loads(data[len(MAGIC) + _HEADER.size :])
     except Exception as exc:  # a truncated or foreign file: say which and why
-        raise SnapshotError(f"{path}: cannot unpickle the engine: {exc}") from exc
+        raise SnapshotError(f"{where}: cannot unpickle the engine: {exc}") from exc
     if not isinstance(engine, Engine):
-        raise SnapshotError(f"{path}: holds a {type(engine).__name__}, not an Engine")
+        raise SnapshotError(f"{where}: holds a {type(engine).__name__}, not an Engine")
     return Snapshot(engine, offset)
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from faust.web import Request, Response, View
 
 from routing.scorecard import render_scorecard
+from streams.stages import POOL_PARTITION
 
 if TYPE_CHECKING:
     from streams.app import Worker
@@ -27,10 +28,15 @@ def add_views(worker: Worker) -> None:
             "app_id": worker.settings.app_id,
             "clock": worker.options.clock,
             "pool_stage": "here" if engine is not None else "elsewhere",
+            "input_partitions": worker.input_partitions(),
         }
         if engine is not None and stage is not None:
             body["routing_offset"] = stage.offset
             body["recovered_records"] = stage.recovered
+            body["recovered_from"] = stage.recovered_from
+            shipper = worker.pools.shipper if worker.pools is not None else None
+            published = shipper.last.get(POOL_PARTITION) if shipper is not None else None
+            body["published_snapshot_offset"] = published.offset if published else None
             body["engine"] = dict(engine.stats)
         return web.json(body)
 

@@ -16,7 +16,7 @@ from routing.policy.loader import load_policy
 from routing.replay import dumps, replay
 from streams.pool_stage import PoolStage, ReadRange
 from streams.records import apply_record, event_record, tick_record
-from streams.snapshots import SnapshotError, SnapshotWriter, fingerprint, read
+from streams.snapshots import SnapshotError, SnapshotWriter, encode, fingerprint, read
 from tests.worker_process import POLICY, sample_lines
 
 LOADED = load_policy(POLICY)
@@ -97,3 +97,49 @@ def test_a_damaged_snapshot_is_an_error_that_names_the_file(tmp_path: Path) -> N
     path.write_bytes(b"not a snapshot")
     with pytest.raises(SnapshotError, match="bad header"):
         read(path, fingerprint(LOADED))
+
+
+async def test_recovery_takes_the_file_else_the_published_snapshot_else_the_log(
+    tmp_path: Path,
+) -> None:
+    log = _log()
+    fp = fingerprint(LOADED)
+    at_10, at_20 = Engine(LOADED), Engine(LOADED)
+    for i, record in enumerate(log[:21]):
+        if i <= 10:
+            apply_record(at_10, record)
+        apply_record(at_20, record)
+    published = encode(at_20, 20, fp)
+    asked: list[int] = []
+
+    async def remote() -> bytes:
+        asked.append(1)
+        return published
+
+    def stage(name: str, file_at: int | None) -> PoolStage:
+        path = tmp_path / name
+        if file_at is not None:
+            SnapshotWriter(path, fp, fork=False).write(at_10, file_at)
+        return PoolStage(LOADED, path, fork_snapshots=False)
+
+    usable = stage("usable.snapshot", 10)
+    await usable.recover(25, _reader(log), log_start=5, remote=remote)
+    assert (usable.recovered_from, usable.offset, usable.recovered, asked) == ("file", 24, 14, [])
+
+    trimmed = stage("trimmed.snapshot", 10)  # the log now starts after the file's offset
+    await trimmed.recover(25, _reader(log), log_start=21, remote=remote)
+    assert (trimmed.recovered_from, trimmed.recovered, len(asked)) == ("kafka", 4, 1)
+
+    empty = stage("empty.snapshot", None)  # another machine: no file
+    await empty.recover(25, _reader(log), log_start=0, remote=remote)
+    assert (empty.recovered_from, empty.recovered) == ("kafka", 4)
+
+    nothing = stage("nothing.snapshot", None)
+    await nothing.recover(25, _reader(log), log_start=0, remote=None)
+    assert (nothing.recovered_from, nothing.recovered) == ("log", 25)
+    # Whichever way, the same state: the same decisions for what comes next.
+    tail = [
+        [dumps(o) for i in range(25, len(log)) for o in s.apply(i, log[i])]
+        for s in (usable, trimmed, empty, nothing)
+    ]
+    assert tail[0] and tail.count(tail[0]) == 4

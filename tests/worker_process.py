@@ -43,6 +43,15 @@ class WorkerRig:
 
     def __post_init__(self) -> None:
         (self.web_port,) = free_ports(1)
+        self.slots: dict[int, tuple[int, Path]] = {0: (self.web_port, self.state_dir)}
+
+    def slot(self, n: int) -> tuple[int, Path]:
+        """Worker slot `n`: a web port and a state directory of its own (slot 0 is the
+        rig's own); several slots run several workers of the same app at once."""
+        if n not in self.slots:
+            (port,) = free_ports(1)
+            self.slots[n] = (port, self.state_dir / f"worker{n}")
+        return self.slots[n]
 
     # names ---------------------------------------------------------------------------
     @property
@@ -65,7 +74,8 @@ class WorkerRig:
     def routing(self) -> str:
         return f"{self.app_id}-routing"
 
-    def env(self) -> dict[str, str]:
+    def env(self, slot: int = 0) -> dict[str, str]:
+        web_port, state_dir = self.slot(slot)
         env = dict(os.environ)
         env.update(
             LEADFLOW_BROKER=f"kafka://{self.bootstrap}",
@@ -75,18 +85,19 @@ class WorkerRig:
             LEADFLOW_TOPIC_ALERTS=self.alerts,
             LEADFLOW_TOPIC_DEADLETTER=self.deadletter,
             LEADFLOW_PARTITIONS=str(self.partitions),
-            LEADFLOW_STATE_DIR=str(self.state_dir),
-            LEADFLOW_WEB_PORT=str(self.web_port),
+            LEADFLOW_STATE_DIR=str(state_dir),
+            LEADFLOW_WEB_PORT=str(web_port),
         )
         return env
 
     # the worker ------------------------------------------------------------------------
-    def start(self, *args: str, policy: Path = POLICY) -> subprocess.Popen[bytes]:
+    def start(self, *args: str, policy: Path = POLICY, slot: int = 0) -> subprocess.Popen[bytes]:
         log = self.state_dir / f"worker-{len(self.procs)}.log"
         self.logs.append(log)
         cmd = [sys.executable, "-m", "leadflow", "worker", "--policy", str(policy), *args]
+        env = self.env(slot)
         with open(log, "wb") as out:
-            proc = subprocess.Popen(cmd, env=self.env(), stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         return proc
 
@@ -111,9 +122,9 @@ class WorkerRig:
         text = self.logs[-1].read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
-    def get(self, path: str) -> tuple[int, str, bytes]:
+    def get(self, path: str, slot: int = 0) -> tuple[int, str, bytes]:
         """GET a web view: (status, content type, body); status 0 while nothing listens."""
-        url = f"http://127.0.0.1:{self.web_port}{path}"
+        url = f"http://127.0.0.1:{self.slot(slot)[0]}{path}"
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 return resp.status, resp.headers.get("Content-Type", ""), resp.read()
@@ -122,18 +133,22 @@ class WorkerRig:
         except OSError:
             return 0, "", b""
 
-    def health(self) -> dict[str, Any]:
-        status, _, body = self.get("/health")
+    def health(self, slot: int = 0) -> dict[str, Any]:
+        status, _, body = self.get("/health", slot)
         return json.loads(body) if status == 200 else {}
 
-    async def ready(self, deadline_s: float = 90.0) -> dict[str, Any]:
+    def check_alive(self) -> None:
+        """Fail the test when a worker exited by itself (not killed, not stopped by us)."""
+        for proc in self.procs:
+            if proc.poll() is not None and proc.returncode not in (0, -9, -15):
+                pytest.fail(f"worker exited with {proc.returncode}:\n{self.log_tail()}")
+
+    async def ready(self, deadline_s: float = 90.0, slot: int = 0) -> dict[str, Any]:
         """Wait until the worker holds the pool stage (it has recovered its state)."""
 
         def holding() -> dict[str, Any]:
-            for proc in self.procs:
-                if proc.poll() is not None and proc.returncode not in (0, -9):
-                    pytest.fail(f"worker exited with {proc.returncode}:\n{self.log_tail()}")
-            health = self.health()
+            self.check_alive()
+            health = self.health(slot)
             return health if health.get("pool_stage") == "here" else {}
 
         return await poll_until(holding, deadline_s, interval_s=0.2, what="worker ready")
