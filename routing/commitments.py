@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from mypy_extensions import mypyc_attr
+
 from routing.calendar import BusinessCalendar
 from routing.errors import LeadflowError
 from routing.outputs import Emitter, TimeFormat
@@ -45,6 +47,7 @@ class CommitmentError(LeadflowError):
     """A record the commitments cannot count (unknown SLA, tier or outcome; bad times)."""
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class _Spec:
     key: str
@@ -53,6 +56,7 @@ class _Spec:
     unit: Literal["count", "share"] = "share"
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class _Week:
     mqls: int = 0
@@ -72,6 +76,7 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, (nxt - timedelta(days=1)).day))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Commitments:
     """Per-week aggregates, consecutive-miss counters and the review schedule of a policy."""
 

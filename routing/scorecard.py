@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Literal
 
+from mypy_extensions import mypyc_attr
+
 __all__ = ["Row", "Side", "Status", "WeekCard", "card_to_json", "percentile", "render_scorecard"]
 
 Side = Literal["marketing", "sales"]
@@ -21,6 +23,7 @@ Status = Literal["met", "missed", "n/a", "in progress", "partial"]
 Speed = tuple[int, float | None, float | None]
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Row:
     """One commitment in one week. `actual` is a count (unit "count", e.g. `mql_volume`) or
@@ -37,6 +40,7 @@ class Row:
     unit: Literal["count", "share"] = "share"
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class WeekCard:
     """One ISO week (policy zone) from `start` to `end`, epoch seconds; `first_day` and
