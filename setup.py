@@ -61,6 +61,13 @@ class BuildCore(build_ext):
     """build_ext that falls back to pure Python instead of failing, and writes the
     manifest the import guard checks (only after every module built)."""
 
+    def copy_file(self, infile: Any, outfile: Any, *args: Any, **kwargs: Any) -> Any:
+        # A new file, not the old one rewritten in place: a running process that has the
+        # old library mapped keeps it intact.
+        if str(outfile).endswith(".so") and os.path.exists(outfile):
+            os.unlink(outfile)
+        return super().copy_file(infile, outfile, *args, **kwargs)
+
     def run(self) -> None:
         if not self.extensions:
             return

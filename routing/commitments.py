@@ -52,7 +52,9 @@ class CommitmentError(LeadflowError):
 class _Spec:
     key: str
     side: Side
-    target: float
+    # `int | float`, not `float`: compiled (mypyc), a float-typed value is a C double,
+    # so a count target (an int) would come out as 120.0 instead of 120.
+    target: int | float
     unit: Literal["count", "share"] = "share"
 
 

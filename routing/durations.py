@@ -80,7 +80,7 @@ class Duration:
         return self.text
 
 
-def parse_duration(text: str | int | float) -> Duration:
+def parse_duration(text: object) -> Duration:  # object: compiled, anything else is refused here
     """Parse ``"5m"``-style text into a :class:`Duration`.
 
     Leading/trailing whitespace is ignored; there must be no space between the

@@ -32,7 +32,9 @@ class Row:
 
     commitment: str
     side: Side
-    target: float
+    # `int | float`, not `float`: compiled (mypyc), a float-typed value is a C double,
+    # so a count target (an int) would come out as 120.0 instead of 120.
+    target: int | float
     actual: float | None
     status: Status
     consecutive: int
