@@ -76,7 +76,8 @@ class BuildCore(build_ext):
         try:
             super().run()
         except Exception as exc:  # CompileError, LinkError, a missing gcc ...
-            say(f"compiling the routing core failed ({exc}): installing it as pure Python")
+            why = f"{type(exc).__name__}: {str(exc)[:200]}"
+            say(f"compiling the routing core failed ({why}): installing it as pure Python")
             for name in [*native.COMPILED, native.GROUP.split(".")[-1] + "__mypyc"]:
                 for built in target.glob(f"{name}.*.so"):
                     built.unlink()

@@ -115,3 +115,27 @@ def test_an_engine_pickled_mid_stream_goes_on_as_if_never_pickled() -> None:
     assert type(restored) is Engine
     assert first + _replay(restored, lines[half:]) == expected
     assert len(expected) > len(first) > 0  # both halves decide something
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_a_compiled_snapshot_is_set_aside_by_the_pure_core(tmp_path: Path) -> None:
+    """A compiled engine's pickle does not load into the pure-Python classes: a worker
+    switched to LEADFLOW_PURE=1 rebuilds from the routing log (read gives None) instead
+    of failing on the snapshot; back on the compiled core the snapshot loads."""
+    from streams.snapshots import SnapshotWriter, fingerprint
+
+    loaded = load_policy(POLICY)
+    engine = Engine(loaded)
+    _replay(engine, SAMPLE.read_bytes().splitlines(keepends=True))
+    path = tmp_path / "pool.snapshot"
+    SnapshotWriter(path, fingerprint(loaded), fork=False).write(engine, 7)
+    probe = (
+        "import sys; from streams.snapshots import read, fingerprint; "
+        "from routing.policy.loader import load_policy; "
+        "s = read(__import__('pathlib').Path(sys.argv[1]), fingerprint(load_policy(sys.argv[2]))); "
+        "print(None if s is None else (s.offset, len(s.engine.leads)))"
+    )
+    pure = _python(probe, str(path), str(POLICY), LEADFLOW_PURE="1").stdout.strip()
+    compiled = _python(probe, str(path), str(POLICY)).stdout.strip()
+    assert pure == "None"
+    assert compiled == f"(7, {len(engine.leads)})"
