@@ -10,13 +10,16 @@ RSS (`ru_maxrss` as the child reports it), the outputs written, and the machine.
 
 The floor reads the file line by line and does `json.loads` + `json.dumps` of each line
 (benchmarks/floor.py). The engine child loads the policy, builds `routing.engine.Engine`,
-and writes every line of `routing.replay.replay_lines` to os.devnull, counting them. Only the
-loop over the file is timed; loading the policy is reported as setup.
+and feeds every line of `routing.replay.replay_lines` (plus a newline) to a sha256, counting
+them. Only the loop over the file is timed; loading the policy is reported as setup.
+"engine" is the routing core as installed (compiled with mypyc when built); "pure" is the same
+child with LEADFLOW_PURE=1 (pure Python), in the same rounds. Their outputs must hash the same.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import os
@@ -38,7 +41,7 @@ from benchmarks.floor import run_floor
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / "data"
-KINDS = ("floor", "engine")
+KINDS = ("floor", "engine", "pure")  # pure: the engine child with LEADFLOW_PURE=1
 TARGET_EVENTS_PER_S = 50_000
 TARGET_SLOWDOWN = 5.0
 QUICK = {"leads": 5_000, "reps": 50}
@@ -93,20 +96,24 @@ def child_engine(stream: Path, policy: Path, events: int | None) -> dict[str, An
     setup = time.perf_counter() - started
     rss_before = _status_mb("VmRSS:")
     n_out = 0
-    with stream.open("rb") as fh, open(os.devnull, "w", encoding="utf-8") as sink:
+    digest = hashlib.sha256()
+    with stream.open("rb") as fh:
         lines: Iterable[bytes] = fh if events is None else islice(fh, events)
-        write = sink.write
+        update = digest.update
         cpu = time.process_time()
         t0 = time.perf_counter()
         for out in replay_lines(engine, lines):
-            write(out)
-            write("\n")
+            update(out.encode())
+            update(b"\n")
             n_out += 1
         seconds = time.perf_counter() - t0
         cpu_seconds = time.process_time() - cpu
     n_in = _count_lines(stream, events)
+    native = importlib.import_module("routing._native")
     return _peak({"kind": "engine", "events": n_in, "seconds": seconds, "cpu_seconds": cpu_seconds,
-                  "outputs": n_out, "setup_seconds": setup, "rss_before_mb": rss_before})
+                  "outputs": n_out, "setup_seconds": setup, "rss_before_mb": rss_before,
+                  "sha256": digest.hexdigest(), "compiled": native.loaded_compiled(),
+                  "core": native.STATE["reason"]})
 
 
 def _count_lines(stream: Path, events: int | None) -> int:
@@ -145,11 +152,15 @@ def ensure_data(stream: Path, leads: int, reps: int, seed: int, regenerate: bool
 
 
 def run_child(kind: str, stream: Path, events: int | None) -> tuple[dict[str, Any] | None, str]:
-    cmd = [sys.executable, "-m", "benchmarks.bench_replay", "--child", kind,
+    cmd = [sys.executable, "-m", "benchmarks.bench_replay", "--child",
+           "floor" if kind == "floor" else "engine",
            "--stream", str(stream), "--policy", str(stream.parent / "policy.yaml")]
     if events is not None:
         cmd += ["--events", str(events)]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "LEADFLOW_PURE"}
+    if kind == "pure":
+        env["LEADFLOW_PURE"] = "1"
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
         return None, f"{kind} child exited with status {proc.returncode}:\n{tail}"
@@ -188,6 +199,11 @@ def _fmt(x: float | None, spec: str = ",.0f") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _per_round(base: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[float]:
+    """Per round: `other`'s time over `base`'s on the same events (how many times slower)."""
+    return [round(o["seconds"] / b["seconds"], 2) for b, o in zip(base, other, strict=False)]
+
+
 def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta: dict[str, Any],
            stream: Path, errors: dict[str, str]) -> tuple[str, dict[str, Any]]:
     rows: list[str] = []
@@ -210,12 +226,17 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
         }
     floor = summary.get("floor")
     engine = summary.get("engine")
-    pairs = [f["seconds"] / e["seconds"] for f, e in zip(results["floor"], results["engine"],
-                                                         strict=False)]
+    for kind in ("engine", "pure"):
+        if floor and kind in summary:
+            summary[kind]["slowdown"] = floor["events_per_s"] / summary[kind]["events_per_s"]
+            summary[kind]["slowdown_per_round"] = _per_round(results["floor"], results[kind])
     if floor and engine:
-        summary["engine_over_floor"] = engine["events_per_s"] / floor["events_per_s"]
-        summary["slowdown"] = floor["events_per_s"] / engine["events_per_s"]
-        summary["slowdown_per_round"] = [round(1 / p, 2) for p in pairs]
+        summary["engine_over_floor"] = 1 / engine["slowdown"]
+        summary["slowdown"] = engine["slowdown"]
+        summary["slowdown_per_round"] = engine["slowdown_per_round"]
+    if engine and "pure" in summary:  # compiled vs pure: the pure child's time over the engine's
+        summary["compiled_speedup"] = engine["events_per_s"] / summary["pure"]["events_per_s"]
+        summary["compiled_speedup_per_round"] = _per_round(results["engine"], results["pure"])
     rows.append(f"leadflow offline replay benchmark, {info['date']}")
     rows.append(f"machine: {info['nproc']} CPUs ({info['cpu_model']}), {info['mem_gib']} GiB, "
                 f"{info['os']}; {info['python']}; load average before "
@@ -234,14 +255,29 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
         if s is None:
             rows.append(f"| {kind} | - | not run | | | | | | | |")
             continue
-        vs = "1.00x" if kind == "floor" else f"{summary.get('slowdown', float('nan')):.2f}x slower"
+        vs = "1.00x" if kind == "floor" else f"{s.get('slowdown', float('nan')):.2f}x slower"
+        label = {"floor": "floor", "pure": "engine, pure Python (LEADFLOW_PURE=1)",
+                 "engine": "engine, compiled"}[kind]
+        if kind == "engine" and not results[kind][0]["compiled"]:
+            label = f"engine, NOT compiled ({results[kind][0]['core']})"
         rows.append(
-            f"| {kind} | {s['events']:,} | {s['events_per_s']:,.0f} | "
+            f"| {label} | {s['events']:,} | {s['events_per_s']:,.0f} | "
             f"{' / '.join(f'{x:,}' for x in s['all_events_per_s'])} | "
             f"{s['cpu_events_per_s']:,.0f} | {vs} | {s['peak_rss_mb']:.1f} | "
             f"{s['rss_before_mb']:.1f} | {s['setup_seconds']:.2f} | {_fmt(s['outputs'], ',')} |"
         )
     rows.append("")
+    if "compiled_speedup" in summary:
+        rows.append(f"compiled/pure throughput {summary['compiled_speedup']:.2f}x (per round "
+                    f"{', '.join(f'{x:.2f}x' for x in summary['compiled_speedup_per_round'])})")
+    digests = {kind: {r["sha256"] for r in results[kind]} for kind in ("engine", "pure")}
+    every = digests["engine"] | digests["pure"]
+    summary["outputs_identical"] = len(every) == 1
+    if every:
+        rows.append("outputs: the same sha256 in every engine run, compiled and pure: "
+                    f"{next(iter(every))}" if len(every) == 1 else
+                    "ERROR: the outputs differ between runs: "
+                    + "; ".join(f"{k} {sorted(v)}" for k, v in digests.items()))
     if floor and engine:
         ok_rate = engine["events_per_s"] >= TARGET_EVENTS_PER_S
         ok_ratio = summary["slowdown"] <= TARGET_SLOWDOWN
@@ -253,7 +289,7 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
         rows.append(f"target >= {TARGET_EVENTS_PER_S:,} events/s: "
                     f"{'PASS' if ok_rate else 'FAIL'}; target within {TARGET_SLOWDOWN:g}x of the "
                     f"floor: {'PASS' if ok_ratio else 'FAIL'}")
-    counts = sorted({r["outputs"] for r in results["engine"]})
+    counts = sorted({r["outputs"] for r in results["engine"] + results["pure"]})
     if len(counts) > 1:
         rows.append(f"WARNING: the engine wrote different numbers of outputs in different rounds "
                     f"({', '.join(f'{c:,}' for c in counts)}): was routing/ edited during the run?")
@@ -276,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--regenerate", action="store_true", help="generate the data again")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("floor", "engine"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--policy", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -322,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"machine": info, "data": meta, "summary": summary,
                                          "runs": results, "errors": errors}, indent=2) + "\n",
                              encoding="utf-8")
-    return 1 if errors else 0
+    return 1 if errors or not summary.get("outputs_identical", True) else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@
    to back, who goes first alternating by round. Leads = arrivals, for both. Target:
    leadflow at least as fast as ciw. Both mean waits are printed next to Erlang C as a
    check that they simulated the same queue.
+3. The M/M/c case on one process again in a child with LEADFLOW_PURE=1: the routing core
+   as pure Python against the compiled one (when built), with the results' sha256 compared.
 
 Medians over rounds, ratios of medians, and the ratio in each round (same-run pairs);
 the machine is shared and noisy.
@@ -23,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import math
 import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -78,6 +82,18 @@ def run_leadflow_mmc(weeks: float, workers: int) -> dict[str, Any]:
     scenario = dataclasses.replace(scenario, end=scenario.start + weeks * 7 * 86400 / workers)
     row, result = _timed(f"leadflow x{workers}", scenario, workers)
     row["mean_wait_min"] = result["tiers"]["all"]["first_touch_minutes"]["mean"]
+    same = {k: v for k, v in result.items() if k != "wall_seconds"}  # all but the timing
+    row["sha256"] = hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()
+    return row
+
+
+def run_pure_mmc(weeks: float) -> dict[str, Any]:
+    """`run_leadflow_mmc(weeks, 1)` in a child process on the pure-Python routing core."""
+    env = {**os.environ, "LEADFLOW_PURE": "1"}
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_sim", "--pure-child", str(weeks)],
+                         cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
+    row: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    row["kind"] = "leadflow x1 pure"
     return row
 
 
@@ -144,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a smoke run, minutes not seconds")
     parser.add_argument("--json", help="also write every run as JSON here")
+    parser.add_argument("--pure-child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.pure_child is not None:
+        print(json.dumps(run_leadflow_mmc(args.pure_child, 1)))
+        return 0
     cores = os.cpu_count() or 1
     reps = 2 if args.quick else 10
     weeks = 2.0 if args.quick else 28.0
@@ -160,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs: list[Callable[[], dict[str, Any]]] = [
             lambda: run_reference(cores, reps),
             lambda: run_reference(1, reps),
+            lambda: run_pure_mmc(weeks),
         ]
         for n in counts:  # the pair back to back, who goes first alternating by round
             pair = [
@@ -200,9 +221,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{_median(rows, 'ciw x1', 'mean_wait_min'):.2f}, leadflow "
         f"{_median(rows, 'leadflow x1', 'mean_wait_min'):.2f}"
     )
+    lf_rate = _median(rows, "leadflow x1", "per_s")
+    pure_rate = _median(rows, "leadflow x1 pure", "per_s")
+    digests = {r["sha256"] for r in rows if r["kind"] in ("leadflow x1", "leadflow x1 pure")}
+    from routing._native import loaded_compiled
+
+    print(
+        f"routing core {'compiled' if loaded_compiled() else 'NOT compiled'}: M/M/c on 1 "
+        f"process {lf_rate:,.0f} leads/s vs pure Python {pure_rate:,.0f} leads/s "
+        f"(x{lf_rate / pure_rate:.2f}); results "
+        f"{'identical' if len(digests) == 1 else 'DIFFERENT: ' + ', '.join(sorted(digests))}"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "runs": rows}, indent=2))
-    return 0
+    return 0 if len(digests) == 1 else 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
-from leadflow import cmd_kafka, cmd_loadgen, cmd_worker
+from leadflow import cmd_info, cmd_kafka, cmd_loadgen, cmd_worker
 from leadflow.cmd_sim import add_sim_commands
 from routing.engine import Engine
 from routing.errors import LeadflowError
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadflow", description="A sales & marketing SLA that enforces itself."
     )
+    parser.add_argument("--version", action="version", version=cmd_info.version_line())
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a policy and say what it agrees in plain words")
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd_worker.register(sub)
     cmd_kafka.register(sub)
     cmd_loadgen.register(sub)
+    cmd_info.register(sub)
     add_sim_commands(sub)
     return parser
 

@@ -34,6 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mypy_extensions import mypyc_attr
+
 __all__ = [
     "WEEKDAYS",
     "BusinessCalendar",
@@ -119,6 +121,7 @@ def _fmt(span: tuple[int, int]) -> str:
     return "-".join(f"{m // 60:02d}:{m % 60:02d}" for m in span)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class BusinessCalendar:
     """Working hours in one time zone, with holidays. See the module docstring."""
 

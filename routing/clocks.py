@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from routing.calendar import BusinessCalendar
 from routing.commitments import Commitments
 from routing.lead import Lead
@@ -37,6 +39,7 @@ from routing.sla import (
 from routing.windows import Window
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class SlaTimers:
     policy: Policy
     cal: BusinessCalendar

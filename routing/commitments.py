@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from mypy_extensions import mypyc_attr
+
 from routing.calendar import BusinessCalendar
 from routing.errors import LeadflowError
 from routing.outputs import Emitter, TimeFormat
@@ -45,14 +47,18 @@ class CommitmentError(LeadflowError):
     """A record the commitments cannot count (unknown SLA, tier or outcome; bad times)."""
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class _Spec:
     key: str
     side: Side
-    target: float
+    # `int | float`, not `float`: compiled (mypyc), a float-typed value is a C double,
+    # so a count target (an int) would come out as 120.0 instead of 120.
+    target: int | float
     unit: Literal["count", "share"] = "share"
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class _Week:
     mqls: int = 0
@@ -72,6 +78,7 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, (nxt - timedelta(days=1)).day))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Commitments:
     """Per-week aggregates, consecutive-miss counters and the review schedule of a policy."""
 

@@ -27,6 +27,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 __all__ = ["UNIT_SECONDS", "Duration", "DurationError", "parse_duration"]
 
 UNIT_SECONDS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -39,6 +41,7 @@ class DurationError(ValueError):
     """A duration could not be parsed or used; the message names the text."""
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Duration:
     """A parsed duration: ``count`` of ``unit`` (one of s, m, h, d, w)."""
@@ -77,7 +80,7 @@ class Duration:
         return self.text
 
 
-def parse_duration(text: str | int | float) -> Duration:
+def parse_duration(text: object) -> Duration:  # object: compiled, anything else is refused here
     """Parse ``"5m"``-style text into a :class:`Duration`.
 
     Leading/trailing whitespace is ignored; there must be no space between the

@@ -16,6 +16,7 @@ from collections import Counter, deque
 from datetime import datetime, time
 from typing import Any
 
+from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
 
 from routing.commitments import Commitments
@@ -55,6 +56,7 @@ def _rep_spec(raw: dict[str, Any]) -> Rep:
         raise EventError(explain(exc)) from None
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Engine(Lifecycle):
     """The routing core. See the module docstring for the time model."""
 

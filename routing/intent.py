@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from routing.lead import Lead
 from routing.policy.models import IntentSpike
 
 
+@mypyc_attr(serializable=True)
 class IntentDetector:
     def __init__(self, spec: IntentSpike) -> None:
         self.window_s = spec.window.seconds

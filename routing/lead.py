@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from routing.policy.conditions import Predicate, compile_condition
 from routing.policy.models import Policy
 from routing.sla import SlaClock
@@ -13,6 +15,7 @@ from routing.sla import SlaClock
 NEW, MQL, CLOSED, DISQUALIFIED = "new", "mql", "closed", "disqualified"
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class Lead:
     """Tuples, not lists or sets, for the small collections: a tuple of strings drops out of
@@ -40,6 +43,7 @@ class Lead:
     relaxed: bool = False  # became MQL while its pool was in surge
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Definitions:
     """Compiled `definitions`, `tiers` and `routing.pools` of a policy."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from routing.clocks import SlaTimers
 from routing.errors import EventError
 from routing.events import LeadDispositioned
@@ -15,6 +17,7 @@ from routing.router import PoolState, Router
 from routing.sla import DISPOSITION, FIRST_TOUCH, FOLLOW_UP, HANDOFF, SlaClock
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Lifecycle(SlaTimers):
     defs: Definitions
     router: Router
@@ -185,17 +188,23 @@ class Lifecycle(SlaTimers):
                     self.surge_check(pool, t, cause)
                 continue
             wake = INF
-            for lead in pool.queue.waiting():
-                if lead.queue_token == 0:
-                    continue
-                exclude = lead.owners if lead.reassign_pending else ()
-                found = self.router.find(lead, t, exclude)
-                if found.rep is not None and found.pool is not None:
-                    self._give(lead, found.rep, found.pool, t, cause, found.why, None)
-                    continue
-                wake = min(wake, found.wake)
-                if not lead.reassign_pending:
-                    break
+            walk = pool.queue.waiting()
+            try:
+                for lead in walk:
+                    if lead.queue_token == 0:
+                        continue
+                    exclude = lead.owners if lead.reassign_pending else ()
+                    found = self.router.find(lead, t, exclude)
+                    if found.rep is not None and found.pool is not None:
+                        self._give(lead, found.rep, found.pool, t, cause, found.why, None)
+                        continue
+                    wake = min(wake, found.wake)
+                    if not lead.reassign_pending:
+                        break
+            finally:
+                # Puts back the leads passed over. Compiled (mypyc), a generator dropped
+                # unfinished does not run its `finally`, so close it explicitly.
+                walk.close()
             if pool.queue.leads:
                 self.retry_at(pool, wake)
             self.surge_check(pool, t, cause)

@@ -6,6 +6,8 @@ import math
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 Output = dict[str, Any]
 _UNSEEN: Any = object()
 # Zero-padded pieces of a local time, looked up instead of formatted (5x faster).
@@ -14,6 +16,7 @@ _SS = tuple(f"{s:02d}" for s in range(60))
 _MS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class TimeFormat:
     """Formats epoch seconds as RFC 3339 with the offset of one zone (the policy's).
 
@@ -78,6 +81,7 @@ class TimeFormat:
         return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Emitter:
     """Collects the outputs of one step. Every output gets `event_id`, `type`, `at` first.
 

@@ -7,8 +7,10 @@ longer matches is stale and skipped.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
+
+from mypy_extensions import mypyc_attr
 
 from routing.lead import Lead
 
@@ -23,11 +25,26 @@ _KEYS: dict[str, Callable[[Lead], Any]] = {
 }
 
 
+@mypyc_attr(serializable=True)
+class OrderKey:
+    """The sort key of a queue order. A class holding names, not a closure: compiled
+    (mypyc), a closure cannot be pickled, and the worker's snapshots pickle the queues."""
+
+    def __init__(self, order: Sequence[str]) -> None:
+        self.order = tuple(order)
+        for name in self.order:
+            if name not in _KEYS:
+                raise KeyError(name)
+
+    def __call__(self, lead: Lead) -> SortKey:
+        return tuple(_KEYS[name](lead) for name in self.order)
+
+
 def order_key(order: Sequence[str]) -> Callable[[Lead], SortKey]:
-    getters = tuple(_KEYS[name] for name in order)
-    return lambda lead: tuple(get(lead) for get in getters)
+    return OrderKey(order)
 
 
+@mypyc_attr(serializable=True)
 class PoolQueue:
     """Leads waiting for a rep of one pool, best first."""
 
@@ -54,7 +71,7 @@ class PoolQueue:
                 self.depth -= 1
             lead.queue_token = 0
 
-    def waiting(self) -> Iterator[Lead]:
+    def waiting(self) -> Generator[Lead, None, None]:
         """Live entries, best first, lazily: the caller may place (discard) the lead it was
         given, or stop early; entries it passed over are put back when it stops."""
         heap = self._heap
@@ -67,7 +84,8 @@ class PoolQueue:
                     heapq.heappop(heap)
                     continue
                 yield lead
-                if heap and heap[0] is entry and lead.queue_token == entry[2]:
+                # Compare sequence numbers, not identity: compiled (mypyc), a tuple is a value.
+                if heap and heap[0][1] == entry[1] and lead.queue_token == entry[2]:
                     passed.append(heapq.heappop(heap))  # still waiting: look further
         finally:
             for entry in passed:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from routing.calendar import BusinessCalendar
 from routing.policy.models import Capacity, RoutingCapacity
 from routing.policy.team import Rep
@@ -20,6 +22,7 @@ KEEP_DAYS = 92
 INF = float("inf")
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class RepState:
     id: str

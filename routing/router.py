@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from routing.lead import Lead
 from routing.policy.models import Capacity, Policy
 from routing.queue import PoolQueue, order_key
@@ -24,6 +26,7 @@ NEG_INF = -INF
 SHOWN = 4  # reps named in a `why` before "and N more"
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class PoolState:
     name: str
@@ -75,6 +78,7 @@ class PoolState:
         self.blocked_from, self.blocked_until = INF, NEG_INF
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class Placement:
     rep: RepState | None
@@ -83,6 +87,7 @@ class Placement:
     wake: float  # if nobody: the earliest instant a rep may free up without an event
 
 
+@mypyc_attr(serializable=True)
 class Router:
     def __init__(self, policy: Policy, reps: Iterable[RepState]) -> None:
         self.policy = policy

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Literal
 
+from mypy_extensions import mypyc_attr
+
 __all__ = ["Row", "Side", "Status", "WeekCard", "card_to_json", "percentile", "render_scorecard"]
 
 Side = Literal["marketing", "sales"]
@@ -21,6 +23,7 @@ Status = Literal["met", "missed", "n/a", "in progress", "partial"]
 Speed = tuple[int, float | None, float | None]
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Row:
     """One commitment in one week. `actual` is a count (unit "count", e.g. `mql_volume`) or
@@ -29,7 +32,9 @@ class Row:
 
     commitment: str
     side: Side
-    target: float
+    # `int | float`, not `float`: compiled (mypyc), a float-typed value is a C double,
+    # so a count target (an int) would come out as 120.0 instead of 120.
+    target: int | float
     actual: float | None
     status: Status
     consecutive: int
@@ -37,6 +42,7 @@ class Row:
     unit: Literal["count", "share"] = "share"
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class WeekCard:
     """One ISO week (policy zone) from `start` to `end`, epoch seconds; `first_day` and

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from routing.calendar import BusinessCalendar
 from routing.policy.models import LeadStep, Policy
 from routing.windows import point
@@ -20,6 +22,7 @@ RUNNING, MET, BREACHED, STOPPED = "running", "met", "breached", "stopped"
 AT_RISK, BREACH, STEP = "at_risk", "breach", "step"
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Point:
     share: float  # multiple of the window
@@ -44,6 +47,7 @@ def schedule(policy: Policy) -> tuple[Point, ...]:
     return tuple(p for _, _, p in sorted(points, key=lambda x: (x[0], x[1], x[2].level)))
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class SlaClock:
     sla: str

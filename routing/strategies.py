@@ -11,6 +11,8 @@ from bisect import bisect_left, insort
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from routing.reps import ACCEPTING, RepState
 
 
@@ -25,6 +27,7 @@ class Strategy(Protocol):
     def rank(self, rep: RepState) -> tuple[float, ...]: ...
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class LeastLoaded:
     """Fewest open leads first; then the longest since their last assignment; then roster.
     Reps who are not available (away, offline, PTO) are kept at the back."""
@@ -74,6 +77,7 @@ class LeastLoaded:
         return self._keys[rep.id]
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class RoundRobin:
     """Each rep in roster order, one lead at a time, starting after the last one served."""
 
@@ -111,6 +115,7 @@ class RoundRobin:
         return None
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class WeightedRoundRobin:
     """Leads in proportion to weight, by stride scheduling with start-time fairness.
 

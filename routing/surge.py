@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from routing.policy.models import Capacity, Surge
 
 INF = float("inf")
 
 
+@mypyc_attr(serializable=True)
 @dataclass(slots=True)
 class SurgeState:
     active: bool = False
@@ -24,6 +27,7 @@ class SurgeState:
     version: int = 0
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What an evaluation decided: enter, exit timer to arm (at), or nothing."""
@@ -33,6 +37,7 @@ class Verdict:
     why: str = ""
 
 
+@mypyc_attr(serializable=True)
 class SurgeRule:
     def __init__(self, spec: Surge) -> None:
         self.enter_at = spec.enter.queued_per_available_rep

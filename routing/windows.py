@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from routing.calendar import BusinessCalendar
 from routing.durations import Duration
 
 EOBD = "end_of_business_day"
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Window:
     """`within` on a clock. `business` windows count only the calendar's working time."""

@@ -8,6 +8,7 @@ source .venv/bin/activate
 stamp=.venv/.leadflow-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   python -m pip install --quiet --upgrade pip
-  python -m pip install --quiet -e ".[dev]"
+  # Not compiled here: test.sh compiles the routing core in place, incrementally.
+  LEADFLOW_COMPILE=0 python -m pip install --quiet -e ".[dev]"
   touch "$stamp"
 fi

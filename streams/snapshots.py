@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cloudpickle
 
+from routing._native import loaded_compiled
 from routing.engine import Engine
 from routing.policy.loader import LoadedPolicy
 from streams.errors import StreamsError
@@ -35,8 +36,11 @@ class SnapshotError(StreamsError):
 
 
 def fingerprint(loaded: LoadedPolicy) -> bytes:
-    """Identifies the policy and team a snapshot was taken under."""
-    text = loaded.policy.model_dump_json() + "\n" + loaded.team.model_dump_json()
+    """Identifies the policy and team a snapshot was taken under, and the routing core's
+    kind: a compiled engine's pickle does not load into the pure-Python one (LEADFLOW_PURE=1),
+    so after a switch the state is rebuilt from the routing log, as after a policy change."""
+    core = "compiled" if loaded_compiled() else "pure"
+    text = loaded.policy.model_dump_json() + "\n" + loaded.team.model_dump_json() + "\n" + core
     return hashlib.sha256(text.encode()).digest()
 
 

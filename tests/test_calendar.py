@@ -398,7 +398,8 @@ def test_add_zero_days_does_not_move(office: BusinessCalendar) -> None:
 def test_add_days_refuses_negative_and_fractional(office: BusinessCalendar) -> None:
     with pytest.raises(CalendarError, match="whole number"):
         office.add_days(ny(2026, 1, 6, 12), -1)
-    with pytest.raises(CalendarError, match="whole number"):
+    # Compiled (mypyc), the declared `int` is checked at the call: a TypeError instead.
+    with pytest.raises((CalendarError, TypeError), match=r"whole number|int object expected"):
         office.add_days(ny(2026, 1, 6, 12), 1.5)  # type: ignore[arg-type]
 
 

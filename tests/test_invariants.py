@@ -81,13 +81,13 @@ class WatchedEngine(Engine):
         super().__init__(loaded)
         self.closed_at: list[tuple[int, str]] = []  # (index in the step's outputs, lead)
         self.handovers: list[Handover] = []
-        assign = self.router.assign
 
-        def watched_assign(lead: Lead, rep: RepState, pool: str, t: float) -> RepState | None:
-            self.handovers.append(Handover(lead.id, rep.id, t, rep.status))
-            return assign(lead, rep, pool, t)
-
-        self.router.assign = watched_assign  # type: ignore[method-assign]
+    def _give(self, lead: Lead, rep: RepState, pool: str, t: float, cause: str, why: str,
+              from_rep: str | None) -> None:
+        # Where the engine hands a lead to a rep (the one caller of `router.assign`). An
+        # override, not a patched `router.assign`: the compiled Router's methods are fixed.
+        self.handovers.append(Handover(lead.id, rep.id, t, rep.status))
+        super()._give(lead, rep, pool, t, cause, why, from_rep)
 
     def close(self, lead: Lead, t: float) -> None:
         self.closed_at.append((len(self.em.out), lead.id))

@@ -1,0 +1,141 @@
+"""The routing core compiled with mypyc: the test environment runs it compiled, it gives
+the same decisions as pure Python, pickles, and a stale or forced-off build runs pure."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cloudpickle
+import pytest
+
+from routing import _native
+from routing.engine import Engine
+from routing.policy.loader import load_policy
+from routing.replay import replay_lines
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+SAMPLE = EXAMPLES / "events.sample.jsonl"
+POLICY = EXAMPLES / "policy.yaml"
+SKIP_REASON = "LEADFLOW_COMPILE=0 or LEADFLOW_PURE=1: this run is pure Python on purpose"
+DELIBERATELY_PURE = (os.environ.get("LEADFLOW_COMPILE") == "0"
+                     or os.environ.get("LEADFLOW_PURE", "") not in ("", "0"))
+
+PROBE = (
+    "import sys, routing.engine as e; from routing import _native as n; "
+    "print(e.__file__); print(n.STATE['reason'])"
+)
+REPLAY_SHA = (
+    "import hashlib, sys; from routing.engine import Engine; "
+    "from routing.policy.loader import load_policy; from routing.replay import replay_lines; "
+    "h = hashlib.sha256(); eng = Engine(load_policy(sys.argv[1])); "
+    "[h.update(line.encode() + b'\\n') for line in replay_lines(eng, open(sys.argv[2], 'rb'))]; "
+    "import routing.engine as m; print(m.__file__); print(h.hexdigest())"
+)
+
+
+def _python(
+    code: str, *args: str, cwd: Path = REPO, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "LEADFLOW_PURE"}
+    environment.update(env)
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_the_test_environment_runs_the_compiled_core() -> None:
+    assert _native.STATE == {"compiled": True, "reason": "compiled"}
+    assert _native.loaded_compiled()
+    import routing.router
+
+    assert not (routing.router.__file__ or "").endswith(".py")
+
+
+def test_leadflow_pure_forces_the_pure_python_core() -> None:
+    out = _python(PROBE, LEADFLOW_PURE="1").stdout.splitlines()
+    assert out == [str(REPO / "routing" / "engine.py"), "LEADFLOW_PURE is set"]
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_compiled_and_pure_replay_the_sample_byte_for_byte() -> None:
+    compiled = _python(REPLAY_SHA, str(POLICY), str(SAMPLE)).stdout.splitlines()
+    pure = _python(REPLAY_SHA, str(POLICY), str(SAMPLE), LEADFLOW_PURE="1").stdout.splitlines()
+    assert not compiled[0].endswith(".py") and pure[0].endswith("engine.py")
+    assert compiled[1] == pure[1]
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_an_edited_source_makes_every_module_load_pure_with_a_warning(tmp_path: Path) -> None:
+    """A copy of the built package; one source edited after the build."""
+    shutil.copytree(REPO / "routing", tmp_path / "routing",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    before = _python(PROBE, cwd=tmp_path)
+    assert not before.stdout.splitlines()[0].endswith(".py") and before.stderr == ""
+    with (tmp_path / "routing" / "surge.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# edited after the build\n")
+    after = _python(PROBE, cwd=tmp_path)
+    engine_file, reason = after.stdout.splitlines()
+    assert engine_file == str(tmp_path / "routing" / "engine.py")  # not surge alone: all pure
+    assert reason == "source changed since the build: surge"
+    assert after.stderr.count("\n") == 1 and "pure-Python routing core" in after.stderr
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_a_missing_manifest_or_module_makes_the_core_load_pure(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "routing", tmp_path / "routing",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for built in (tmp_path / "routing").glob("windows.*.so"):
+        built.unlink()
+    engine_file, reason = _python(PROBE, cwd=tmp_path).stdout.splitlines()
+    assert engine_file.endswith("engine.py") and reason == "compiled files missing for windows"
+    (tmp_path / "routing" / _native.MANIFEST).unlink()
+    engine_file, reason = _python(PROBE, cwd=tmp_path).stdout.splitlines()
+    assert engine_file.endswith("engine.py") and "_native.json missing" in reason
+
+
+def _replay(engine: Engine, lines: list[bytes]) -> list[str]:
+    return list(replay_lines(engine, lines))
+
+
+def test_an_engine_pickled_mid_stream_goes_on_as_if_never_pickled() -> None:
+    """What the worker's snapshots do (cloudpickle), on whichever core this run loaded."""
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    straight = Engine(load_policy(POLICY))
+    expected = _replay(straight, lines[:half]) + _replay(straight, lines[half:])
+    engine = Engine(load_policy(POLICY))
+    first = _replay(engine, lines[:half])
+    restored = pickle.loads(cloudpickle.dumps(engine, protocol=5))
+    assert type(restored) is Engine
+    assert first + _replay(restored, lines[half:]) == expected
+    assert len(expected) > len(first) > 0  # both halves decide something
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_a_compiled_snapshot_is_set_aside_by_the_pure_core(tmp_path: Path) -> None:
+    """A compiled engine's pickle does not load into the pure-Python classes: a worker
+    switched to LEADFLOW_PURE=1 rebuilds from the routing log (read gives None) instead
+    of failing on the snapshot; back on the compiled core the snapshot loads."""
+    from streams.snapshots import SnapshotWriter, fingerprint
+
+    loaded = load_policy(POLICY)
+    engine = Engine(loaded)
+    _replay(engine, SAMPLE.read_bytes().splitlines(keepends=True))
+    path = tmp_path / "pool.snapshot"
+    SnapshotWriter(path, fingerprint(loaded), fork=False).write(engine, 7)
+    probe = (
+        "import sys; from streams.snapshots import read, fingerprint; "
+        "from routing.policy.loader import load_policy; "
+        "s = read(__import__('pathlib').Path(sys.argv[1]), fingerprint(load_policy(sys.argv[2]))); "
+        "print(None if s is None else (s.offset, len(s.engine.leads)))"
+    )
+    pure = _python(probe, str(path), str(POLICY), LEADFLOW_PURE="1").stdout.strip()
+    compiled = _python(probe, str(path), str(POLICY)).stdout.strip()
+    assert pure == "None"
+    assert compiled == f"(7, {len(engine.leads)})"
