@@ -90,8 +90,14 @@ def run_leadflow_mmc(weeks: float, workers: int) -> dict[str, Any]:
 def run_pure_mmc(weeks: float) -> dict[str, Any]:
     """`run_leadflow_mmc(weeks, 1)` in a child process on the pure-Python routing core."""
     env = {**os.environ, "LEADFLOW_PURE": "1"}
-    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_sim", "--pure-child", str(weeks)],
-                         cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_sim", "--pure-child", str(weeks)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     row: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     row["kind"] = "leadflow x1 pure"
     return row
