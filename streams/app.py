@@ -42,6 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
+from streams import codecs
 from streams.admin import records_between
 from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
@@ -125,10 +126,13 @@ class Worker:
             "partitions": s.partitions,
             "internal": True,  # declared (created) by the worker with these partitions
         }
+        codecs.register()  # the declared topics carry the core's models (streams.codecs)
+        events = {**raw, "value_serializer": codecs.EVENT_CODEC}
+        decisions = {**raw, "value_serializer": codecs.DECISION_CODEC}
         self.topics = [
-            app.topic(self.names.events, **raw),
-            app.topic(self.names.assignments, **raw),
-            app.topic(self.names.alerts, **raw),
+            app.topic(self.names.events, **events),
+            app.topic(self.names.assignments, **decisions),
+            app.topic(self.names.alerts, **decisions),
             app.topic(self.names.deadletter, **raw),
             # The pool stage's input log: kept, or trimmed below a published snapshot
             # (--trim-routing-log; docs/crash-safety.md).
