@@ -6,6 +6,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from simulator.report.fmt import ci_pct
+
 
 def pct(x: float | None) -> str:
     return "   -  " if x is None else f"{100 * x:5.1f}%"
@@ -26,12 +28,12 @@ def summary(result: dict[str, Any]) -> str:
         f"{'p99 min':>10}{'breaches':>10}{'target':>8}",
     ]
     for tier, row in result["tiers"].items():
-        lo, hi = row["first_touch_within_sla_ci95"]
+        lo, hi = ci_pct(row["first_touch_within_sla_ci95"], missing="-")
         m = row["first_touch_minutes"]
         target = result["targets"].get(tier)
         lines.append(
             f"{tier:<14}{row['leads']:>8.0f}{pct(row['first_touch_within_sla']):>12}"
-            f"{pct(lo):>9}-{pct(hi).strip():>7}{_num(m['p50']):>10}{_num(m['p95']):>10}"
+            f"{lo:>9}-{hi:>7}{_num(m['p50']):>10}{_num(m['p95']):>10}"
             f"{_num(m['p99']):>10}{row['breaches']:>10.1f}{pct(target) if target else '':>8}"
         )
     lines += [
@@ -82,9 +84,9 @@ def staffing_table(found: dict[str, Any]) -> str:
         cells = ""
         for t in tiers:
             r = row["tiers"][t]
-            lo, hi = r["first_touch_within_sla_ci95"]
+            lo, hi = ci_pct(r["first_touch_within_sla_ci95"], missing="-")
             share = pct(r["first_touch_within_sla"]).strip()
-            cells += f"{share:>8} [{pct(lo).strip()}-{pct(hi).strip()}]"
+            cells += f"{share:>8} [{lo}-{hi}]"
         mark = "yes" if row["meets_targets"] else ("no (unstable)" if row["unstable"] else "no")
         if found["unreachable"]:
             mark += "  / " + ("yes" if row["meets_reachable"] else "no")

@@ -218,7 +218,7 @@ def test_the_tables_show_the_json_values_formatted_with_units(
         lo, hi = t["first_touch_within_sla_ci95"]
         assert row["leads"] == fmt.count(t["leads"])
         assert row["within SLA (%)"] == fmt.pct(t["first_touch_within_sla"])
-        assert row["95% CI (%)"] == f"{fmt.pct(lo)}–{fmt.pct(hi)}"
+        assert row["95% CI (%)"] == "{}–{}".format(*fmt.ci_pct((lo, hi)))
         assert row["target (%)"] == fmt.target(result["targets"][tier])
         for p in ("p50", "p95", "p99"):
             assert row[f"{p} (min)"] == fmt.minutes(t["first_touch_minutes"][p])
@@ -321,3 +321,17 @@ def test_leadflow_simulate_html_writes_the_report(tmp_path: Path) -> None:
     page = Page(out.read_text(encoding="utf-8"))
     assert [i["data-plot"] for i in page.images] == list(FIGURES)
     assert page.row("scenario")[1] == "short reference, 1 weeks"
+
+
+@pytest.mark.parametrize(
+    ("ci", "shown"),
+    [
+        ((0.89996, 0.93), ("89.9%", "93.0%")),  # just under a 90% target: never "90.0%"
+        ((0.9, 0.93), ("90.0%", "93.0%")),  # exactly on it stays on it
+        ((0.74249, 0.76601), ("74.2%", "76.7%")),  # outwards at both ends
+        ((1.0, 1.0), ("100.0%", "100.0%")),
+        ((None, None), (fmt.NOT_MEASURED, fmt.NOT_MEASURED)),
+    ],
+)
+def test_a_confidence_interval_is_rounded_outwards(ci: Any, shown: tuple[str, str]) -> None:
+    assert fmt.ci_pct(ci) == shown

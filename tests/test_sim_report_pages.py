@@ -94,7 +94,8 @@ def test_the_staff_table_has_the_json_numbers(staffed: tuple[dict[str, Any], str
         cells = rows[str(row["headcount"])]
         for tier, got in row["tiers"].items():
             lo, hi = got["first_touch_within_sla_ci95"]
-            want = f"{fmt.pct(got['first_touch_within_sla'])} ({fmt.pct(lo)} to {fmt.pct(hi)})"
+            low, high = fmt.ci_pct((lo, hi))
+            want = f"{fmt.pct(got['first_touch_within_sla'])} ({low} to {high})"
             assert cells[header.index(f"{tier} within SLA (95% CI)")] == want
         assert cells[header.index("utilisation")] == fmt.pct(row["utilization"])
         assert cells[header.index("meets every target")].startswith(

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 NOT_MEASURED = "not measured"
+
+
+def ci_pct(
+    ci: tuple[float | None, float | None] | list[float | None] | list[float],
+    digits: int = 1,
+    missing: str = NOT_MEASURED,
+) -> tuple[str, str]:
+    """A confidence interval in percent, rounded outwards (low end down, high end up), so
+    an interval whose low end misses a target by a hair never reads as reaching it:
+    (0.89996, 0.93) -> ('89.9%', '93.0%'), not ('90.0%', ...). None -> `missing`."""
+    scale = 10**digits * 100
+    lo, hi = ci[0], ci[1]
+    low = missing if lo is None else f"{math.floor(lo * scale + 1e-9) / scale * 100:.{digits}f}%"
+    high = missing if hi is None else f"{math.ceil(hi * scale - 1e-9) / scale * 100:.{digits}f}%"
+    return low, high
 
 
 def pct(x: float | None, digits: int = 1) -> str:

@@ -68,7 +68,7 @@ def headline(result: Any) -> str:
                 " (on the low end of the 95% confidence interval).</p></div>")
     items = []
     for s in short:
-        ci = f" (95% CI {fmt.pct(s.ci95[0])} to {fmt.pct(s.ci95[1])})" if s.ci95 else ""
+        ci = " (95% CI {} to {})".format(*fmt.ci_pct(s.ci95)) if s.ci95 else ""
         how = "" if s.by_mean else " — only the low end of its confidence interval falls short"
         items.append(f"<li><strong>{escape(s.tier)}</strong>: {fmt.pct(s.share)} of first "
                      f"touches within the SLA{ci}, target {fmt.target(s.target)}{how}</li>")
@@ -130,7 +130,7 @@ def tier_table(result: Any) -> str:
         rows.append([
             t, fmt.count(num(result, "tiers", t, "leads")),
             fmt.pct(num(result, "tiers", t, "first_touch_within_sla")),
-            f"{fmt.pct(ci[0])}–{fmt.pct(ci[1])}" if ci else fmt.NOT_MEASURED,
+            "{}–{}".format(*fmt.ci_pct(ci)) if ci else fmt.NOT_MEASURED,
             fmt.target(num(result, "targets", t)),
             *(fmt.minutes(v) for v in m),
             *(fmt.count(num(result, "tiers", t, k)) for k in ("breaches", "escalations",

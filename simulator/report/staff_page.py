@@ -159,7 +159,7 @@ def headcount_table(found: Any) -> str:
         for t in tiers:
             share = num(r, "tiers", t, "first_touch_within_sla")
             ci = pair(r, "tiers", t, "first_touch_within_sla_ci95")
-            cells.append(fmt.pct(share) + (f" ({fmt.pct(ci[0])} to {fmt.pct(ci[1])})"
+            cells.append(fmt.pct(share) + (" ({} to {})".format(*fmt.ci_pct(ci))
                                            if ci and share is not None else ""))
         cells.append(fmt.pct(num(r, "utilization")))
         cells.append(_yes(get(r, "meets_targets"), get(r, "unstable")))
