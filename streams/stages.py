@@ -389,8 +389,11 @@ class PoolStages(ConsumerRebalanceListener):  # type: ignore[misc]
                 if outputs:
                     await out.decisions(outputs, msg.value, msg.timestamp)
             stage.last_applied_at = now
-        if await checkpoint.after(bool(got)):
-            for partition, stage in self.stages.items():  # outputs so far are acknowledged
+        committed = await checkpoint.after(bool(got))
+        if committed or not checkpoint.dirty:  # every output so far is acknowledged
+            # Also on idle polls: the last state before input pauses is snapshotted (and
+            # shipped) once due, not only when more input arrives.
+            for partition, stage in self.stages.items():
                 if stage.due_snapshot(now, self.snapshot_every_s):
                     stage.snapshot(now)
                     out.metrics.snapshots.inc()

@@ -13,9 +13,10 @@ import asyncio
 from pathlib import Path
 
 from benchmarks.generate import generate
+from streams.snapshots import offset_of
 from tests.kafka_harness import poll_until
 from tests.worker_outcome import check_run, event_key
-from tests.worker_process import WorkerRig, worker_rig_fixture  # noqa: F401
+from tests.worker_process import WorkerRig, sample_lines, worker_rig_fixture  # noqa: F401
 
 KILLS = 3
 LEADS = 2000  # ~21,000 events with the generator's mix
@@ -56,3 +57,31 @@ async def test_sigkill_three_times_loses_nothing(worker_rig: WorkerRig, tmp_path
 
     outcome = await check_run(rig, policy, lines, rig.health)
     print(outcome.line(len(lines), f"{KILLS} kills"))
+
+
+async def test_the_last_state_is_snapshotted_once_input_pauses(worker_rig: WorkerRig) -> None:
+    """Input arrives in two bursts less than `--snapshot-every` apart, then stops: the
+    state after the second burst still reaches the snapshot once it is due (a worker
+    that snapshotted only when more input came would keep the first burst's state, and
+    a restart would re-apply, and re-publish, everything after it)."""
+    rig = worker_rig
+    await rig.create_input()
+    rig.start("--clock", "event", "--snapshot-every", "2", "--publish-snapshots", "0")
+    await rig.ready()
+    lines = sample_lines()
+    await rig.produce(lines[:10])
+    await poll_until(lambda: rig.health().get("routing_offset", -1) >= 9, 60, what="burst 1")
+    await rig.produce(lines[10:])
+    path = rig.state_dir / rig.app_id / "pool-0.snapshot"
+
+    def snapshot_covers_the_log() -> tuple[int, int] | None:
+        routed = rig.health().get("routing_offset", -1)
+        if routed < len(lines) - 1 or not path.exists():
+            return None
+        covered = offset_of(path.read_bytes(), str(path))
+        return (covered, routed) if covered == routed else None
+
+    covered, routed = await poll_until(
+        snapshot_covers_the_log, 60, interval_s=0.2, what="a snapshot of the last state"
+    )
+    assert covered == routed >= len(lines) - 1
