@@ -46,6 +46,15 @@ class LogCopy:
         self.rig = rig
         self.records: list[tuple[int, bytes]] = []
         self.task: asyncio.Task[None] | None = None
+        self.reading = asyncio.Event()  # positioned at offset 0 and fetching
+
+    async def start(self) -> None:
+        """Start copying; return once the copy reads, before anything can be trimmed."""
+        self.task = asyncio.create_task(self.run())
+        reading = asyncio.create_task(self.reading.wait())
+        await asyncio.wait({self.task, reading}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        reading.cancel()
+        assert self.reading.is_set(), f"the log copy did not start: {self.task}"
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -59,6 +68,7 @@ class LogCopy:
             consumer.seek(tp, 0)
             while True:
                 got = await consumer.getmany(tp, timeout_ms=200)
+                self.reading.set()
                 self.records.extend((r.offset, r.value or b"") for r in got.get(tp, []))
         finally:
             await consumer.stop()
@@ -89,11 +99,14 @@ async def test_a_worker_with_an_empty_state_dir_recovers_from_kafka(
     lines = [line for line in stream.read_bytes().splitlines() if line.strip()]
     half = len(lines) // 2
     await rig.create_input()
+    # The routing log exists, and is being copied, before the worker can write (and trim)
+    # anything: the worker finds the topic as it would have declared it.
+    await create_topic(rig.bootstrap, rig.routing, rig.partitions, **{"retention.ms": "-1"})
+    copy = LogCopy(rig)
+    await copy.start()
 
     first = rig.start(*ARGS, policy=policy, slot=1)
     await rig.ready(deadline_s=120, slot=1)
-    copy = LogCopy(rig)
-    copy.task = asyncio.create_task(copy.run())
     try:
         await rig.produce_keyed(lines[:half], event_key, rate=4000)
         ids = {parse_event(x).event_id for x in lines[:half] if event_key(x) != b"malformed"}
