@@ -18,30 +18,30 @@ def add_sim_commands(sub: Any) -> None:
     """Register the simulator's subcommands on the `leadflow` parser."""
     p = sub.add_parser("simulate", help="run a scenario through the routing core on a SimPy clock")
     p.add_argument("scenario")
-    p.add_argument("--replications", type=int, help="override the scenario's `replications`")
-    p.add_argument("--seed", type=int, help="override the scenario's `seed`")
-    p.add_argument("--json", metavar="FILE", help="write the results JSON here ('-': stdout)")
-    p.add_argument("--html", metavar="FILE", help="write the HTML report with plots here")
-    _progress_flag(p)
+    _run_flags(p, "the scenario's", "the results JSON here ('-': stdout)",
+               "the HTML report with plots here")  # fmt: skip
     p.set_defaults(run=_simulate)
 
     p = sub.add_parser("staff", help="smallest headcount of a pool that meets every target")
     p.add_argument("scenario")
-    p.add_argument("--replications", type=int, help="override the scenario's `replications`")
-    p.add_argument("--seed", type=int, help="override the scenario's `seed`")
-    p.add_argument("--json", metavar="FILE", help="write the search's table as JSON here")
-    p.add_argument("--html", metavar="FILE", help="write the search as an HTML page with plots")
-    _progress_flag(p)
+    _run_flags(p, "the scenario's", "the search's table as JSON here",
+               "the search as an HTML page with plots")  # fmt: skip
     p.set_defaults(run=_staff)
 
     p = sub.add_parser("compare", help="scenarios side by side on the same random numbers")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--replications", type=int, help="override the first scenario's")
-    p.add_argument("--seed", type=int, help="override the first scenario's")
-    p.add_argument("--json", metavar="FILE", help="write every scenario's results JSON here")
-    p.add_argument("--html", metavar="FILE", help="write the comparison as an HTML page")
-    _progress_flag(p)
+    _run_flags(p, "the first scenario's", "every scenario's results JSON here",
+               "the comparison as an HTML page")  # fmt: skip
     p.set_defaults(run=_compare)
+
+
+def _run_flags(p: Any, whose: str, json_what: str, html_what: str) -> None:
+    """The flags every simulator command takes: replications, seed, outputs, progress."""
+    p.add_argument("--replications", type=int, help=f"override {whose} `replications`")
+    p.add_argument("--seed", type=int, help=f"override {whose} `seed`")
+    p.add_argument("--json", metavar="FILE", help=f"write {json_what}")
+    p.add_argument("--html", metavar="FILE", help=f"write {html_what}")
+    _progress_flag(p)
 
 
 def _progress_flag(p: argparse.ArgumentParser) -> None:

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import orjson
 from faust.serializers import codecs
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from routing.errors import EventError
 from routing.events import InputEvent, explain, parse_event
@@ -42,7 +42,7 @@ class Decision(BaseModel):
     """One decision as published: the fields every decision has, the rest kept as is."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    event_id: Annotated[str, AfterValidator(lambda v: v or _empty())]
+    event_id: Annotated[str, Field(min_length=1)]
     type: str
     at: Annotated[str, AfterValidator(_rfc3339)]
 
@@ -53,10 +53,6 @@ class Decision(BaseModel):
     def as_dict(self) -> dict[str, Any]:
         """The decision's fields in the order the core emitted them."""
         return self.model_dump()
-
-
-def _empty() -> str:
-    raise ValueError("a non-empty id")
 
 
 class EventCodec(codecs.Codec):

@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from streams.admin import records_between
-from streams.snapshots import SnapshotError, offset_of
+from streams.snapshots import SnapshotError, offset_of, offset_of_file
 
 CHUNK = 512 * 1024
 log = logging.getLogger(__name__)
@@ -211,13 +211,13 @@ class Shipper:
     async def _ship(self, partition: int, path: Path) -> None:
         started = time.perf_counter()
         try:
-            data = path.read_bytes()
             previous = self.last.get(partition)
             if previous is None:
                 previous = await latest_manifest(self.client, self.topic, partition)
-            if previous is not None and previous.offset >= offset_of(data, str(path)):
+            if previous is not None and previous.offset >= offset_of_file(path):
                 self.last[partition] = previous
-                return
+                return  # nothing newer (an idle worker): the file is not read at all
+            data = path.read_bytes()
             manifest = await publish(self.producer, self.topic, partition, data, previous)
             self.last[partition] = manifest
             if self.trim_log:

@@ -80,6 +80,12 @@ def read(path: Path, policy_fp: bytes) -> Snapshot | None:
     return decode(data, policy_fp, str(path))
 
 
+def offset_of_file(path: Path) -> int:
+    """The routing offset the snapshot file at `path` covers, from its header alone."""
+    with open(path, "rb") as fh:
+        return offset_of(fh.read(len(MAGIC) + _HEADER.size), str(path))
+
+
 def offset_of(data: bytes, where: str) -> int:
     """The routing offset an encoded snapshot covers (without unpickling it)."""
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEADER.size:
