@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weeks", type=float, default=4.0, help="0: the scenario's own horizon")
     parser.add_argument("--scenario", type=Path, default=MMC)
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     sides = {"base": args.base.resolve(), "new": args.new.resolve()}
     rows: dict[str, list[dict[str, float | str]]] = {k: [] for k in sides}
     for r in range(args.rounds):
