@@ -21,6 +21,7 @@ M = TypeVar("M", bound=BaseModel)
 _SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 _set_dict, _set_fields, _set_extra, _set_private = (BaseModel.__dict__[n].__set__ for n in _SLOTS)
 _fromtimestamp = datetime.fromtimestamp
+NAN = float("nan")
 _TOUCHED = frozenset(("event_id", "type", "at", "lead_id", "rep_id", "channel", "outcome"))
 _ENGAGED = frozenset(("event_id", "type", "at", "lead_id", "activity"))
 _DISPOSITIONED = frozenset(("event_id", "type", "at", "lead_id", "rep_id", "outcome", "reason"))
@@ -47,67 +48,104 @@ def _model(cls: type[M], values: dict[str, Any], given: set[str] | frozenset[str
 _UPSERTED = _defaults(LeadUpserted)
 _DISPOSITION_DEFAULTS = _defaults(LeadDispositioned)
 _STATUS_DEFAULTS = _defaults(RepStatus)
+_new = object.__new__
 
 
-def upserted(event_id: str, t: float, lead_id: str, fields: dict[str, Any]) -> LeadUpserted:
-    given = {"event_id": event_id, "type": "lead.upserted", "at": at(t), "lead_id": lead_id}
-    given.update(fields)
-    values = dict(_UPSERTED)
-    values.update(given)
-    return _model(LeadUpserted, values, given.keys())  # type: ignore[arg-type]
+class Inputs:
+    """Builds one replication's input events. Event ids are `s1`, `s2`, ... in the order
+    built; the events of one instant share its datetime (made once: an arrival touched at
+    once, a touch ending and the next starting). The three per-lead builders (`upserted`,
+    `touched`, `dispositioned`) are written out in full: each is called once or more for
+    every simulated lead, and a helper call costs as much as what it would share."""
 
+    __slots__ = ("_at", "_seq", "_t")
 
-def engaged(event_id: str, t: float, lead_id: str, activity: str) -> LeadEngaged:
-    values = {
-        "event_id": event_id,
-        "type": "lead.engaged",
-        "at": at(t),
-        "lead_id": lead_id,
-        "activity": activity,
-    }
-    return _model(LeadEngaged, values, _ENGAGED)
+    def __init__(self) -> None:
+        self._seq = 0
+        self._t = NAN
+        self._at = at(0.0)
 
+    def eid(self) -> str:
+        self._seq += 1
+        return f"s{self._seq}"
 
-def touched(
-    event_id: str, t: float, lead_id: str, rep_id: str, channel: Channel, connected: bool
-) -> LeadTouched:
-    values = {
-        "event_id": event_id,
-        "type": "lead.touched",
-        "at": at(t),
-        "lead_id": lead_id,
-        "rep_id": rep_id,
-        "channel": channel,
-        "outcome": "connected" if connected else "no_answer",
-    }
-    return _model(LeadTouched, values, _TOUCHED)
+    def when(self, t: float) -> datetime:
+        if t != self._t:
+            self._t, self._at = t, _fromtimestamp(t, UTC)
+        return self._at
 
+    def upserted(self, t: float, lead_id: str, fields: dict[str, Any]) -> LeadUpserted:
+        given = {"event_id": self.eid(), "type": "lead.upserted", "at": self.when(t)}
+        given["lead_id"] = lead_id
+        given.update(fields)
+        values = dict(_UPSERTED)
+        values.update(given)
+        return _model(LeadUpserted, values, given.keys())  # type: ignore[arg-type]
 
-def dispositioned(
-    event_id: str, t: float, lead_id: str, rep_id: str, outcome: Outcome, reason: str
-) -> LeadDispositioned:
-    values = dict(_DISPOSITION_DEFAULTS)
-    values.update(
-        event_id=event_id,
-        type="lead.dispositioned",
-        at=at(t),
-        lead_id=lead_id,
-        rep_id=rep_id,
-        outcome=outcome,
-        reason=reason,
-    )
-    return _model(LeadDispositioned, values, _DISPOSITIONED)
+    def engaged(self, t: float, lead_id: str, activity: str) -> LeadEngaged:
+        values = {
+            "event_id": self.eid(),
+            "type": "lead.engaged",
+            "at": self.when(t),
+            "lead_id": lead_id,
+            "activity": activity,
+        }
+        return _model(LeadEngaged, values, _ENGAGED)
 
+    def touched(
+        self, t: float, lead_id: str, rep_id: str, channel: Channel, connected: bool
+    ) -> LeadTouched:
+        self._seq += 1
+        if t != self._t:
+            self._t, self._at = t, _fromtimestamp(t, UTC)
+        model = _new(LeadTouched)
+        _set_dict(
+            model,
+            {
+                "event_id": f"s{self._seq}",
+                "type": "lead.touched",
+                "at": self._at,
+                "lead_id": lead_id,
+                "rep_id": rep_id,
+                "channel": channel,
+                "outcome": "connected" if connected else "no_answer",
+            },
+        )
+        _set_fields(model, set(_TOUCHED))
+        _set_extra(model, None)
+        _set_private(model, None)
+        return model
 
-def absent(event_id: str, t: float, rep_id: str, until: float) -> RepStatus:
-    given = {
-        "event_id": event_id,
-        "type": "rep.status",
-        "at": at(t),
-        "rep_id": rep_id,
-        "status": "pto",
-        "until": at(until),
-    }
-    values = dict(_STATUS_DEFAULTS)
-    values.update(given)
-    return _model(RepStatus, values, given.keys())  # type: ignore[arg-type]
+    def dispositioned(
+        self, t: float, lead_id: str, rep_id: str, outcome: Outcome, reason: str
+    ) -> LeadDispositioned:
+        self._seq += 1
+        if t != self._t:
+            self._t, self._at = t, _fromtimestamp(t, UTC)
+        values = dict(_DISPOSITION_DEFAULTS)
+        values["event_id"] = f"s{self._seq}"
+        values["type"] = "lead.dispositioned"
+        values["at"] = self._at
+        values["lead_id"] = lead_id
+        values["rep_id"] = rep_id
+        values["outcome"] = outcome
+        values["reason"] = reason
+        model = _new(LeadDispositioned)
+        _set_dict(model, values)
+        _set_fields(model, set(_DISPOSITIONED))
+        _set_extra(model, None)
+        _set_private(model, None)
+        return model
+
+    def absent(self, t: float, rep_id: str, until: float) -> RepStatus:
+        given = {
+            "event_id": self.eid(),
+            "type": "rep.status",
+            "at": self.when(t),
+            "rep_id": rep_id,
+            "status": "pto",
+            "until": at(until),
+        }
+        values = dict(_STATUS_DEFAULTS)
+        values.update(given)
+        return _model(RepStatus, values, given.keys())  # type: ignore[arg-type]

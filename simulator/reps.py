@@ -33,11 +33,10 @@ class Plan:
     connected: bool = False
 
 
-@dataclass(slots=True)
-class Item:
-    kind: str
-    due: float  # what "due" orders by: the first-touch deadline, or the follow-up time
-    ready: float  # not before: assignment + start delay, or the follow-up time
+# One item of a rep's work: (kind, due, ready). `due` is what "due" orders by (the
+# first-touch deadline, or the follow-up time); `ready`, not before (assignment + start
+# delay, or the follow-up time). A plain tuple: one is made for every lead a rep takes.
+Item = tuple[str, float, float]
 
 
 @dataclass(slots=True)
@@ -51,6 +50,10 @@ class RepAgent:
     busy: bool = False
     wake_at: float = INF
     busy_s: float = 0.0
+    id: str = ""  # the rep's id (`state.id`), read for every touch
+
+    def __post_init__(self) -> None:
+        self.id = self.state.id
 
     def take(self, lead_id: str, t: float) -> None:
         """The core gave this rep the lead (first assignment, reassignment, hand-back)."""
@@ -59,11 +62,11 @@ class RepAgent:
         if lead.first_touch_at is None:
             clock = lead.clocks.get(FIRST_TOUCH)
             due = clock.due if clock is not None else (lead.mql_at or t)
-            self.work[lead_id] = Item(FT, due, t + self.delay_s())
+            self.work[lead_id] = (FT, due, t + self.delay_s())
         else:
             plan = sim.plans[lead_id]
             ready = max(t, plan.next_at)
-            self.work[lead_id] = Item(FU, ready, ready)
+            self.work[lead_id] = (FU, ready, ready)
         sim.kick(self)
 
     def drop(self, lead_id: str) -> None:
@@ -84,13 +87,12 @@ class RepAgent:
         best_id = ""
         best_rank, best_due = len(rank), INF
         soonest = INF
-        for lead_id, item in self.work.items():
-            ready = item.ready
+        for lead_id, (kind, due, ready) in self.work.items():
             if ready > t:
                 if ready < soonest:
                     soonest = ready
                 continue
-            r, due = rank[item.kind], item.due
+            r = rank[kind]
             if r < best_rank or (
                 r == best_rank and (due < best_due or (due == best_due and lead_id < best_id))
             ):
@@ -130,7 +132,7 @@ class RepAgent:
         self.busy = False
         sim = self.sim
         lead = sim.engine.leads.get(lead_id)
-        if lead is not None and lead.state == MQL and lead.owner == self.state.id:
+        if lead is not None and lead.state == MQL and lead.owner == self.id:
             plan = sim.plans[lead_id]
             if plan.connected:
                 outcome, reason = sim.outcomes.pick(plan.draws[-1])
@@ -138,5 +140,5 @@ class RepAgent:
             elif plan.touches >= sim.give_up_after:
                 sim.disposition(self, lead_id, "rejected", "unresponsive", t)
             else:
-                self.work[lead_id] = Item(FU, plan.next_at, plan.next_at)
-        self.kick(sim.env.now)
+                self.work[lead_id] = (FU, plan.next_at, plan.next_at)
+        self.kick(t)  # the clock's now

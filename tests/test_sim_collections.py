@@ -1,0 +1,67 @@
+"""A replication runs with the cyclic GC off and leaves it as it found it, on or off, also
+when the run fails (simulator.driver.no_collections)."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.driver import run_replication
+from simulator.leadgen import tier_templates
+from simulator.scenario import Scenario, load_scenario
+
+MMC = Path(__file__).resolve().parent.parent / "examples" / "mmc" / "scenario.yaml"
+
+
+@pytest.fixture(scope="module")
+def day() -> Scenario:
+    scenario = load_scenario(MMC)
+    return dataclasses.replace(scenario, end=scenario.start + 86400)
+
+
+@pytest.fixture()
+def gc_as_it_was() -> Iterator[None]:
+    was = gc.isenabled()
+    yield
+    if was:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def _run(day: Scenario, seen: list[bool], fail_at: float = 2.0) -> dict[str, Any]:
+    def tick(share: float) -> None:  # called from inside the run, in simulated time
+        seen.append(gc.isenabled())
+        if share >= fail_at:
+            raise RuntimeError("stopped by the test")
+
+    return run_replication(day, 0, tier_templates(day.loaded.policy), tick)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_off_during_the_run_and_as_before_after(
+    day: Scenario, gc_as_it_was: None, enabled: bool
+) -> None:
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    seen: list[bool] = []
+    result = _run(day, seen)
+    assert sum(result["arrivals"]) > 900  # about 1,037 a day
+    assert len(seen) == 50 and not any(seen)
+    assert gc.isenabled() is enabled
+
+
+def test_back_on_when_the_run_fails(day: Scenario, gc_as_it_was: None) -> None:
+    gc.enable()
+    seen: list[bool] = []
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        _run(day, seen, fail_at=0.5)
+    assert seen and not any(seen)
+    assert gc.isenabled()
