@@ -63,6 +63,7 @@ class WorkerOptions:
     tick_every_s: float = 0.1  # how often the tick timer looks at the next deadline
     idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
     fork_snapshots: bool = True
+    freeze_heap: bool = True  # keep the collector off the engine's state (streams.heap)
     session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
     publish_every_s: float = 60.0  # publish a snapshot to Kafka this often (0: never)
     trim_log: bool = False  # delete the routing log below the newest published snapshot
@@ -166,7 +167,10 @@ class Worker:
     # --- the stages ---------------------------------------------------------------------
     def _make_stage(self, partition: int) -> PoolStage:
         path = self.state_dir / f"pool-{partition}.snapshot"
-        return PoolStage(self.loaded, path, fork_snapshots=self.options.fork_snapshots)
+        o = self.options
+        return PoolStage(
+            self.loaded, path, fork_snapshots=o.fork_snapshots, freeze_heap=o.freeze_heap
+        )
 
     async def _run_stages(self) -> None:
         """Declare the topics, then run both stages until the app stops."""
