@@ -119,6 +119,24 @@ class Worker:
         except OSError:
             return {}
 
+    def full_collections(self) -> tuple[float, float, float]:
+        """The worker's full garbage collections since it started, from /metrics
+        (leadflow_gc_pause_seconds): how many, their total seconds, how many over 0.1 s."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
+                text = r.read().decode()
+        except OSError:
+            return (float("nan"),) * 3
+        values: dict[str, str] = {}
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name.startswith("leadflow_gc_pause_seconds") and 'generation="2"' in name:
+                values[name.split("{")[0] + ("_le0.1" if 'le="0.1"' in name else "")] = value
+        count = float(values.get("leadflow_gc_pause_seconds_count", "nan"))
+        total = float(values.get("leadflow_gc_pause_seconds_sum", "nan"))
+        fast = float(values.get("leadflow_gc_pause_seconds_bucket_le0.1", "nan"))
+        return count, total, count - fast
+
     async def wait(self, done: Any, deadline_s: float, what: str) -> dict[str, Any]:
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
@@ -243,7 +261,10 @@ GROUPS = {
     "routing core (Engine.apply/advance)": ("apply (routing/engine.py", "advance (routing/engine"),
     "event parsing (parse_event, twice)": ("parse_event (routing/events.py",),
     "lead stage (validate, forward)": ("run_lead_stage (streams/stages.py",),
-    "pool stage (apply, publish)": ("PoolStages.run (streams/stages.py",),
+    "pool stage (apply, publish)": (
+        "PoolStages.run (streams/stages.py",
+        "PoolStages._batch (streams/stages.py",  # shielded: a task of its own
+    ),
     "publishing (aiokafka producer.send)": ("Publisher.send (streams/stages.py",),
     "aiokafka consumer (getmany)": ("getmany (aiokafka/",),
     "Faust/mode (timers, web, service loop)": ("/faust/", "/mode/"),
@@ -343,6 +364,7 @@ async def latency(
             "waiting 35 s for the SLA windows of the last leads")  # fmt: skip
         await asyncio.sleep(35)  # let the windows of the last leads run out (timers on the wall)
         health = w.health()
+        collections = w.full_collections()
     finally:
         w.stop()
     records = await read_all(bootstrap, w.outputs)
@@ -385,6 +407,7 @@ async def latency(
         "late_p99_s": pct(lateness, 0.99),
         "late_max_s": max(lateness) if lateness else float("nan"),
         "engine": health.get("engine", {}),
+        "full_gc": collections,
     }
 
 
@@ -418,7 +441,9 @@ At {args.rate:g} events/s for {args.duration:g} s (wall clock, {live['sent']:,} 
 
 Per second of sending: the p99 of the events sent in that second was over 100 ms in \
 {live['seconds_over_100ms']} of {live['seconds']} seconds; the worst, second \
-{live['worst_second']}, {live['worst_second_p99_ms']:.0f} ms.
+{live['worst_second']}, {live['worst_second_p99_ms']:.0f} ms. The worker's full garbage \
+collections since its start: {live['full_gc'][0]:.0f} ({live['full_gc'][1] * 1000:.0f} ms in all, \
+{live['full_gc'][2]:.0f} over 100 ms).
 
 Profile of an extra worker run (py-spy, 12 s, inclusive shares; not in the medians):
 

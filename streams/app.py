@@ -42,7 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
-from streams import codecs
+from streams import codecs, heap
 from streams.admin import records_between
 from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
@@ -205,6 +205,9 @@ class Worker:
         self.pools.log_start = self._log_start
         pool.subscribe([self.names.routing], listener=self.pools)
         self.pool_consumer, self.lead_consumer = pool, lead
+        pauses = self.metrics.gc_pauses
+        watch = heap.PauseWatch(lambda generation, s: pauses.labels(str(generation)).observe(s))
+        watch.start()
         try:
             await producer.start()
             await lead.start()
@@ -217,6 +220,7 @@ class Worker:
                 self.pools.run(pool, self._reader, o.batch, within_ms),
             )
         finally:
+            watch.stop()
             try:
                 await self.pools.leave()
             finally:

@@ -21,6 +21,9 @@ generations are collected first, so short-lived cyclic garbage is not frozen eit
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
+from typing import Any
 
 
 def freeze() -> None:
@@ -38,3 +41,25 @@ def in_child() -> None:
     """In a forked snapshot writer, which exits when done: no collections (they would only
     touch pages shared with the worker, copying them)."""
     gc.disable()
+
+
+class PauseWatch:
+    """Times each collection (`gc.callbacks`) and reports it as `observe(generation,
+    seconds)`: the worker's `leadflow_gc_pause_seconds` histogram."""
+
+    def __init__(self, observe: Callable[[int, float], None]) -> None:
+        self.observe = observe
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.observe(int(info["generation"]), time.perf_counter() - self.started)
+
+    def start(self) -> None:
+        gc.callbacks.append(self)
+
+    def stop(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from routing.policy.loader import load_policy
+from streams.heap import PauseWatch
 from streams.pool_stage import PoolStage
 from streams.records import event_record
 from streams.snapshots import _background
@@ -94,3 +95,19 @@ def test_the_forked_writer_takes_the_cpu_only_when_it_is_idle() -> None:
         os._exit(0 if os.sched_getscheduler(0) == os.SCHED_IDLE else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_pause_watch_times_each_collection_until_stopped() -> None:
+    seen: list[tuple[int, float]] = []
+    watch = PauseWatch(lambda generation, seconds: seen.append((generation, seconds)))
+    watch.start()
+    try:
+        gc.collect()
+        gc.collect(1)
+    finally:
+        watch.stop()
+    timed = len(seen)
+    gc.collect()
+    assert {2, 1} <= {g for g, _ in seen}  # (automatic young collections may come too)
+    assert all(seconds >= 0 for _, seconds in seen)
+    assert len(seen) == timed
