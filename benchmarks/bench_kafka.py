@@ -127,15 +127,7 @@ class Worker:
                 text = r.read().decode()
         except OSError:
             return (float("nan"),) * 3
-        values: dict[str, str] = {}
-        for line in text.splitlines():
-            name, _, value = line.rpartition(" ")
-            if name.startswith("leadflow_gc_pause_seconds") and 'generation="2"' in name:
-                values[name.split("{")[0] + ("_le0.1" if 'le="0.1"' in name else "")] = value
-        count = float(values.get("leadflow_gc_pause_seconds_count", "nan"))
-        total = float(values.get("leadflow_gc_pause_seconds_sum", "nan"))
-        fast = float(values.get("leadflow_gc_pause_seconds_bucket_le0.1", "nan"))
-        return count, total, count - fast
+        return full_collections(text)
 
     async def wait(self, done: Any, deadline_s: float, what: str) -> dict[str, Any]:
         end = time.monotonic() + deadline_s
@@ -156,6 +148,20 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def full_collections(metrics: str) -> tuple[float, float, float]:
+    """(count, total seconds, count over 0.1 s) of generation-2 pauses in a worker's
+    Prometheus text; a histogram with no such pause yet has no series: 0."""
+    values: dict[str, float] = {}
+    for line in metrics.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name.startswith("leadflow_gc_pause_seconds") and 'generation="2"' in name:
+            key = name.split("{")[0] + ("_le0.1" if 'le="0.1"' in name else "")
+            values[key] = float(value)
+    count = values.get("leadflow_gc_pause_seconds_count", 0.0)
+    fast = values.get("leadflow_gc_pause_seconds_bucket_le0.1", 0.0)
+    return count, values.get("leadflow_gc_pause_seconds_sum", 0.0), count - fast
 
 
 async def read_all(bootstrap: str, topics: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
