@@ -2,10 +2,10 @@
 
 A full (generation-2) collection traverses every container object in the process, and the
 engine is most of them: its cost grows with the leads held, and it stops the event loop
-for all of it. Measured on the benchmark's worker (docs/benchmarks.md, "Kafka worker"): 70
-to 230 ms per full collection at 5,000 leads, and 670-1,324 ms while a forked snapshot
-writer was alive (the collection writes to every object's header, so the kernel copies
-each page the child still shares) — the p99 latency tail was these pauses.
+for all of it. Measured on the benchmark's worker (docs/benchmarks.md, "Kafka worker"):
+70-610 ms per full collection at 5,000 leads on a busy machine, and 670-1,324 ms while a
+forked snapshot writer was alive (the collection writes to every object's header, so the
+kernel copies each page the child still shares): the p99 latency stalls were these pauses.
 
 `freeze()` moves every object alive now into the permanent generation, which collections
 skip; the pool stage calls it once its engine is recovered and right before each snapshot
