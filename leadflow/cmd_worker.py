@@ -49,6 +49,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="after each published snapshot, delete the routing log before it",
     )
+    p.add_argument(
+        "--no-freeze-heap",
+        action="store_true",
+        help="let the garbage collector traverse the engine's state (slower; for comparison)",
+    )
     p.add_argument("--loglevel", default="warning", help="Faust log level (default warning)")
     p.set_defaults(run=_run)
 
@@ -71,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         session_timeout_s=args.session_timeout,
         publish_every_s=args.publish_snapshots,
         trim_log=args.trim_routing_log,
+        freeze_heap=not args.no_freeze_heap,
     )
     app = build_app(settings, loaded, options)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)

@@ -42,7 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
-from streams import codecs
+from streams import codecs, heap
 from streams.admin import records_between
 from streams.metrics import WorkerMetrics
 from streams.pool_stage import PoolStage
@@ -63,6 +63,7 @@ class WorkerOptions:
     tick_every_s: float = 0.1  # how often the tick timer looks at the next deadline
     idle_tick_s: float = 0.3  # event clock: tick once input has paused this long
     fork_snapshots: bool = True
+    freeze_heap: bool = True  # keep the collector off the engine's state (streams.heap)
     session_timeout_s: float = 10.0  # a killed worker's partitions move after this long
     publish_every_s: float = 60.0  # publish a snapshot to Kafka this often (0: never)
     trim_log: bool = False  # delete the routing log below the newest published snapshot
@@ -166,7 +167,10 @@ class Worker:
     # --- the stages ---------------------------------------------------------------------
     def _make_stage(self, partition: int) -> PoolStage:
         path = self.state_dir / f"pool-{partition}.snapshot"
-        return PoolStage(self.loaded, path, fork_snapshots=self.options.fork_snapshots)
+        o = self.options
+        return PoolStage(
+            self.loaded, path, fork_snapshots=o.fork_snapshots, freeze_heap=o.freeze_heap
+        )
 
     async def _run_stages(self) -> None:
         """Declare the topics, then run both stages until the app stops."""
@@ -201,6 +205,9 @@ class Worker:
         self.pools.log_start = self._log_start
         pool.subscribe([self.names.routing], listener=self.pools)
         self.pool_consumer, self.lead_consumer = pool, lead
+        pauses = self.metrics.gc_pauses
+        watch = heap.PauseWatch(lambda generation, s: pauses.labels(str(generation)).observe(s))
+        watch.start()
         try:
             await producer.start()
             await lead.start()
@@ -213,6 +220,7 @@ class Worker:
                 self.pools.run(pool, self._reader, o.batch, within_ms),
             )
         finally:
+            watch.stop()
             try:
                 await self.pools.leave()
             finally:

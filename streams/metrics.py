@@ -19,6 +19,7 @@ from routing.engine import Engine
 from routing.lead import MQL
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+GC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class EngineGauges(Collector):
@@ -87,6 +88,14 @@ class WorkerMetrics:
         )
         self.snapshots = Counter(
             "leadflow_snapshots", "Pool-stage snapshots started", registry=self.registry
+        )
+        self.gc_pauses = Histogram(
+            "leadflow_gc_pause_seconds",
+            "Pauses of the worker process's cyclic garbage collector, per generation "
+            "(2: a full collection)",
+            ["generation"],
+            buckets=GC_BUCKETS,
+            registry=self.registry,
         )
         self.registry.register(EngineGauges(engine))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from routing.engine import Engine
 from routing.outputs import Output
 from routing.policy.loader import LoadedPolicy
+from streams import heap
 from streams.records import apply_record
 from streams.snapshots import SnapshotWriter, decode, fingerprint, read
 
@@ -29,9 +30,16 @@ class PoolStage:
     """State of the pool stage on one routing partition."""
 
     def __init__(
-        self, loaded: LoadedPolicy, snapshot_path: Path, fork_snapshots: bool = True
+        self,
+        loaded: LoadedPolicy,
+        snapshot_path: Path,
+        fork_snapshots: bool = True,
+        freeze_heap: bool = False,
     ) -> None:
         self.loaded = loaded
+        # Freeze the process's objects once recovered and at each snapshot (streams.heap):
+        # the worker's pool stage does; a stage used as a library leaves the collector be.
+        self.freeze_heap = freeze_heap
         self.policy_fp = fingerprint(loaded)
         self.writer = SnapshotWriter(snapshot_path, self.policy_fp, fork=fork_snapshots)
         self.engine: Engine | None = None
@@ -79,6 +87,8 @@ class PoolStage:
             async for offset, record in read_range(self.offset + 1, first_offset):
                 outputs += self.apply(offset, record)
                 self.recovered += 1
+        if self.freeze_heap:
+            heap.freeze()
         return outputs
 
     def apply(self, offset: int, record: bytes) -> list[Output]:
@@ -98,6 +108,8 @@ class PoolStage:
 
     def snapshot(self, now: float) -> None:
         """Snapshot now. Call only once every output up to `self.offset` is delivered."""
+        if self.freeze_heap:
+            heap.freeze()
         self.writer.write(self.loaded_engine, self.offset)
         self.snapshot_offset = self.offset
         self.snapshot_at = now
@@ -107,3 +119,5 @@ class PoolStage:
         self.writer.wait()
         self.engine = None
         self.offset = -1
+        if self.freeze_heap:
+            heap.thaw()

@@ -8,11 +8,13 @@ one, never half of one, even when the writer is killed.
 
 Writing runs in a forked child by default: the child gets a copy-on-write image of the
 engine at that instant and pickles it while the worker goes on (pickling a quarter of
-state for 5,000 leads takes ~150 ms; the fork a few ms). See docs/crash-safety.md.
+state for 5,000 leads takes ~150 ms; the fork a few ms), at idle CPU priority and without
+a garbage collector (streams.heap). See docs/crash-safety.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -25,6 +27,7 @@ import cloudpickle
 from routing._native import loaded_compiled
 from routing.engine import Engine
 from routing.policy.loader import LoadedPolicy
+from streams import heap
 from streams.errors import StreamsError
 
 MAGIC = b"LFSNAP1\n"
@@ -108,6 +111,26 @@ def decode(data: bytes, policy_fp: bytes, where: str) -> Snapshot | None:
     return Snapshot(engine, offset)
 
 
+def _background() -> None:
+    """The forked writer takes the CPU only when nothing else wants it. At normal
+    priority, its pickling (0.1-0.3 s of CPU at 5,000 leads) took the worker's share of a
+    busy machine at each snapshot, and every snapshot was a latency spike (measured:
+    docs/benchmarks.md, "Kafka worker"). A writer that waits longer only delays the next
+    snapshot: none is started while one is being written."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # Linux
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.nice(19)
+
+
+def _hurry(pid: int) -> None:
+    """The worker must wait for the writer (a handover, a stop): a normal share of the CPU
+    again, where the system allows it."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+
+
 class SnapshotWriter:
     """Writes snapshots, in a forked child when the platform can fork (`fork=True`)."""
 
@@ -133,6 +156,7 @@ class SnapshotWriter:
 
     def wait(self) -> None:
         if self._child is not None:
+            _hurry(self._child)
             _, status = os.waitpid(self._child, 0)
             self._child = None
             if status != 0:
@@ -148,6 +172,8 @@ class SnapshotWriter:
         self.wait()
         pid = os.fork()
         if pid == 0:  # the child: write and leave without running any parent cleanup
+            heap.in_child()
+            _background()
             code = 0
             try:
                 write_file(self.path, encode(engine, offset, self.policy_fp))

@@ -52,6 +52,7 @@ async def test_health_metrics_and_sla(worker_rig: WorkerRig) -> None:
     assert _metric(body, "leadflow_deadlettered_total", '{stage="lead"}') == 1
     assert _metric(body, "leadflow_deadlettered_total", '{stage="pool"}') == 1
     assert _metric(body, "leadflow_decision_latency_seconds_count") > 0
+    assert _metric(body, "leadflow_gc_pause_seconds_count", '{generation="0"}') > 0
     assert _metric(body, "leadflow_timers_pending") == oracle.timers_pending
     for name, pool in oracle.router.pools.items():
         assert _metric(body, "leadflow_queue_depth", f'{{pool="{name}"}}') == pool.queue.depth
