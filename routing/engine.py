@@ -36,7 +36,7 @@ from routing.events import (
 from routing.intent import IntentDetector
 from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
 from routing.lifecycle import Lifecycle
-from routing.outputs import Emitter, Output, TimeFormat
+from routing.outputs import Emitter, Output, TimeFormat, epoch
 from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
 from routing.reps import build_rep
@@ -97,7 +97,7 @@ class Engine(Lifecycle):
         self, event: InputEvent, source: str = "", raw: str | bytes | None = None
     ) -> list[Output]:
         """Apply one validated input event; return the decisions it (and time) caused."""
-        t = event.at.timestamp()
+        t = epoch(event.at)
         self._fire_until(t, inclusive=False)
         if self._duplicate(event.event_id, t):
             self.stats["duplicate"] += 1

@@ -1,12 +1,14 @@
-"""Decisions as they leave the core: deterministic ids, RFC 3339 times, one place to emit."""
+"""Decisions as they leave the core: deterministic ids, RFC 3339 times, one place to emit;
+and the other way, epoch seconds of the instants that come in."""
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timezone, tzinfo
 from typing import Any
 
 from mypy_extensions import mypyc_attr
+from pydantic_core import TzInfo
 
 Output = dict[str, Any]
 _UNSEEN: Any = object()
@@ -14,6 +16,33 @@ _UNSEEN: Any = object()
 _HH_MM = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
 _SS = tuple(f"{s:02d}" for s in range(60))
 _MS = tuple(f".{ms:03d}" for ms in range(1000))
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+
+
+def epoch(moment: datetime) -> float:
+    """`moment.timestamp()`, to the same float, about twice as fast for the fixed offsets
+    that parsed events carry (pydantic's `TzInfo`, `datetime.timezone`): the offset is
+    read from the zone once instead of through `utcoffset(moment)`, and the seconds are
+    counted in integers, then divided once, as `timestamp()` does (exact below 2**53 us)."""
+    tz = moment.tzinfo
+    if type(tz) is not TzInfo and type(tz) is not timezone:
+        return moment.timestamp()  # naive, or a zone whose offset depends on the date
+    assert tz is not None
+    offset = tz.utcoffset(None)
+    if offset is None:
+        return moment.timestamp()
+    seconds: int = (
+        (moment.toordinal() - _EPOCH_ORDINAL) * 86400
+        + moment.hour * 3600
+        + moment.minute * 60
+        + moment.second
+        - offset.days * 86400
+        - offset.seconds
+    )
+    micro: int = moment.microsecond - offset.microseconds
+    if micro == 0:
+        return float(seconds)
+    return (seconds * 1_000_000 + micro) / 1_000_000
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
