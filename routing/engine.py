@@ -12,7 +12,7 @@ meets the window). The high-water mark of event time is `now`.
 from __future__ import annotations
 
 import heapq
-from collections import Counter, deque
+from collections import Counter
 from datetime import datetime, time
 from typing import Any
 
@@ -86,7 +86,8 @@ class Engine(Lifecycle):
         self._tseq = 0
         # Ids and times apart: strings and floats are invisible to the cyclic GC.
         self._seen: dict[str, float] = {}  # event id -> time
-        self._seen_order: deque[str] = deque()  # event ids in arrival order
+        self._seen_order: list[str] = []  # event ids in arrival order, from _seen_head on
+        self._seen_head = 0
         self.dedupe_window_s = dedupe_window_s
         self.stats: Counter[str] = Counter()
         self._observed = False  # the commitments have seen the first instant
@@ -192,15 +193,22 @@ class Engine(Lifecycle):
     # --- de-duplication ---------------------------------------------------------------
     def _duplicate(self, event_id: str, t: float) -> bool:
         seen = self._seen
-        if event_id in seen:
+        n = len(seen)
+        seen.setdefault(event_id, t)  # one lookup: adds the id unless it is there
+        if len(seen) == n:
             return True
-        seen[event_id] = t
-        self._seen_order.append(event_id)
-        if len(seen) & 1023 == 0:  # forget ids older than the window, now and then
-            order = self._seen_order
+        order = self._seen_order
+        order.append(event_id)
+        if (n + 1) & 1023 == 0:  # forget ids older than the window, now and then
             horizon = max(self.now, t) - self.dedupe_window_s
-            while order and seen[order[0]] < horizon:
-                del seen[order.popleft()]
+            head = self._seen_head
+            while head < len(order) and seen[order[head]] < horizon:
+                del seen[order[head]]
+                head += 1
+            if head * 2 > len(order):  # drop the forgotten ids' slots in one go
+                del order[:head]
+                head = 0
+            self._seen_head = head
         return False
 
     # --- input events -----------------------------------------------------------------
