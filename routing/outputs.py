@@ -13,8 +13,7 @@ from pydantic_core import TzInfo
 Output = dict[str, Any]
 _UNSEEN: Any = object()
 # Zero-padded pieces of a local time, looked up instead of formatted (5x faster).
-_HH_MM = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
-_SS = tuple(f"{s:02d}" for s in range(60))
+_MM_SS = tuple(f"{s // 60:02d}:{s % 60:02d}" for s in range(3600))
 _MS = tuple(f".{ms:03d}" for ms in range(1000))
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 
@@ -50,16 +49,17 @@ class TimeFormat:
     """Formats epoch seconds as RFC 3339 with the offset of one zone (the policy's).
 
     The zone's offset is looked up once per UTC hour (and checked at both ends of the
-    hour, so an hour with a DST change takes the exact path); the date once per day.
+    hour, so an hour with a DST change takes the exact path); the local date and hour
+    ("2026-01-05T14:") once per local hour; minutes and seconds from a table.
     Fractional seconds are rounded to milliseconds as `datetime.fromtimestamp` does."""
 
-    __slots__ = ("_cache", "_dates", "_hours", "tz")
+    __slots__ = ("_cache", "_hours", "_prefixes", "tz")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._cache: dict[float, str] = {}
         self._hours: dict[int, tuple[int, str] | None] = {}
-        self._dates: dict[int, str] = {}
+        self._prefixes: dict[int, str] = {}  # local hour (epoch hours) -> "YYYY-MM-DDTHH:"
 
     def __call__(self, t: float) -> str:
         text = self._cache.get(t)
@@ -87,14 +87,16 @@ class TimeFormat:
         if entry is None:
             return self._exact(t)
         offset, suffix = entry
-        day, rest = divmod(whole + offset, 86400)
-        date = self._dates.get(day)
-        if date is None:
-            date = self._dates[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
-        minute, ss = divmod(rest, 60)
+        local: int = whole + offset
+        local_hour = local // 3600
+        prefix = self._prefixes.get(local_hour)
+        if prefix is None:
+            wall = datetime.fromtimestamp(local_hour * 3600, UTC)
+            prefix = self._prefixes[local_hour] = wall.strftime("%Y-%m-%dT%H:")
+        mm_ss = _MM_SS[local - local_hour * 3600]
         if micro:
-            return f"{date}T{_HH_MM[minute]}{_SS[ss]}{_MS[micro // 1000]}{suffix}"
-        return f"{date}T{_HH_MM[minute]}{_SS[ss]}{suffix}"
+            return f"{prefix}{mm_ss}{_MS[micro // 1000]}{suffix}"
+        return f"{prefix}{mm_ss}{suffix}"
 
     def _offset(self, hour: int) -> tuple[int, str] | None:
         start = datetime.fromtimestamp(hour * 3600, self.tz)
