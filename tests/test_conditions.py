@@ -43,7 +43,7 @@ def holds(field: str, matcher: Any, facts: dict[str, Any]) -> bool:
     """The language, entry by entry (routing/policy/conditions.py)."""
     value = facts.get(field)
     if isinstance(matcher, Range):
-        if value is None or isinstance(value, bool) or isinstance(value, str):
+        if value is None or isinstance(value, (bool, str)):
             return False
         lo = matcher.min if matcher.min is not None else float("-inf")
         hi = matcher.max if matcher.max is not None else float("inf")
