@@ -127,17 +127,7 @@ class SlaTimers:
             return
         if t <= clock.due:
             clock.state = MET
-            self.em.emit(
-                "sla.met",
-                t,
-                cause,
-                f"{lead.id}/{sla}",
-                lead_id=lead.id,
-                sla=sla,
-                due=self.em.fmt(clock.due),
-                done_at=self.em.fmt(t),
-                rep_id=lead.owner,
-            )
+            self.say_met(lead, sla, clock.due, t, cause)
             self.commitments.sla_result(sla, self._tier(lead, sla), clock.due, True)
         else:
             self._breach(lead, clock, clock.due, cause)
@@ -153,16 +143,23 @@ class SlaTimers:
         return lead.tier if sla == FIRST_TOUCH else None
 
     def _say(self, kind: str, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
-        self.em.emit(
-            kind,
-            at,
-            cause,
-            lead.id,
-            lead_id=lead.id,
-            sla=clock.sla,
-            due=self.em.fmt(clock.due),
-            rep_id=lead.owner,
-        )
+        em = self.em
+        record = em.head(kind, at, cause, lead.id)
+        record["lead_id"] = lead.id
+        record["sla"] = clock.sla
+        record["due"] = em.fmt.text(clock.due)
+        if lead.owner is not None:
+            record["rep_id"] = lead.owner
+
+    def say_met(self, lead: Lead, sla: str, due: float, t: float, cause: str) -> None:
+        em = self.em
+        record = em.head("sla.met", t, cause, f"{lead.id}/{sla}")
+        record["lead_id"] = lead.id
+        record["sla"] = sla
+        record["due"] = em.fmt.text(due)
+        record["done_at"] = em.fmt.text(t)
+        if lead.owner is not None:
+            record["rep_id"] = lead.owner
 
     def _breach(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
         clock.state = BREACHED
@@ -182,18 +179,14 @@ class SlaTimers:
             step = p.step
             assert step is not None
             notify = self.notify(lead, p.notify)
-            record = self.em.emit(
-                "sla.escalated",
-                at,
-                cause,
-                lead.id,
-                lead_id=lead.id,
-                sla=clock.sla,
-                level=p.level,
-                notify=notify,
-                action=step.action,
-                rep_id=lead.owner,
-            )
+            record = self.em.head("sla.escalated", at, cause, lead.id)
+            record["lead_id"] = lead.id
+            record["sla"] = clock.sla
+            record["level"] = p.level
+            record["notify"] = notify
+            record["action"] = step.action
+            if lead.owner is not None:
+                record["rep_id"] = lead.owner
             if step.action == "reassign":
                 record["why"] = self.escalate_action(lead, clock, at, cause)
         if clock.state in (RUNNING, BREACHED) and lead.clocks.get(clock.sla) is clock:

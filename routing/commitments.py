@@ -21,6 +21,7 @@ Decisions beyond the policy text:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -85,6 +86,8 @@ class Commitments:
     def __init__(self, policy: Policy, calendar: BusinessCalendar) -> None:
         self._next: float | None = None  # cached next_deadline()
         self._last_week: tuple[float, float, _Week] | None = None  # [start, end) of the last used
+        self._spans: list[tuple[float, float, _Week]] = []  # every week used, by start
+        self._span_starts: list[float] = []
         self._policy = policy
         self._cal = calendar
         self._tiers = [t.name for t in policy.tiers]
@@ -137,13 +140,24 @@ class Commitments:
         cached = self._last_week
         if cached is not None and cached[0] <= t < cached[1]:
             return cached[2]
+        starts = self._span_starts  # of the weeks used so far, sorted: most misses end here
+        i = bisect_right(starts, t) - 1
+        if i >= 0:
+            span = self._spans[i]
+            if t < span[1]:
+                self._last_week = span
+                return span[2]
         if not math.isfinite(t):
             raise CommitmentError(f"expected a finite epoch time, got {t!r}")
         start = self._cal.week_start(t)
         week = self._weeks.get(start)
         if week is None:
             week = self._weeks[start] = _Week()
-        self._last_week = (start, self._week_end(start), week)
+        span = (start, self._week_end(start), week)
+        at = bisect_left(starts, start)
+        starts.insert(at, start)
+        self._spans.insert(at, span)
+        self._last_week = span
         return week
 
     def _review_due(self, k: int) -> float:

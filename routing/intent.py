@@ -22,7 +22,7 @@ class IntentDetector:
         longer are (signals dropped out of the window)."""
         if activity not in self.signals:
             return None
-        seen = (*lead.signals, (t, activity))
+        seen = lead.signals + ((t, activity),)  # noqa: RUF005 (compiled, a star-unpack builds a list)
         horizon = t - self.window_s
         old = 0
         while old < len(seen) and seen[old][0] < horizon:

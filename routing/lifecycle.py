@@ -81,16 +81,11 @@ class Lifecycle(SlaTimers):
         why = (
             found.why if handed_back_by is None else f"{handed_back_by} handed it back; {found.why}"
         )
-        record = self.em.emit(
-            "lead.queued",
-            t,
-            cause,
-            lead.id,
-            lead_id=lead.id,
-            pool=lead.pool,
-            tier=lead.tier,
-            why=why,
-        )
+        record = self.em.head("lead.queued", t, cause, lead.id)
+        record["lead_id"] = lead.id
+        record["pool"] = lead.pool
+        record["tier"] = lead.tier
+        record["why"] = why
         if handed_back_by is not None:
             record["from_rep_id"] = handed_back_by
         if lead.first_touch_at is None and len(lead.owners) == 0:
@@ -116,35 +111,26 @@ class Lifecycle(SlaTimers):
         previous = old.id if old is not None else (from_rep or last)
         if first:
             ft = lead.clocks.get(FIRST_TOUCH)
-            self.em.emit(
-                "lead.assigned",
-                t,
-                cause,
-                lead.id,
-                lead_id=lead.id,
-                rep_id=rep.id,
-                pool=pool,
-                tier=lead.tier,
-                mql_at=self.em.fmt(lead.mql_at or t),
-                first_touch_due=self.em.fmt(ft.due) if ft is not None else None,
-                why=why,
-            )
+            fmt = self.em.fmt
+            record = self.em.head("lead.assigned", t, cause, lead.id)
+            record["lead_id"] = lead.id
+            record["rep_id"] = rep.id
+            record["pool"] = pool
+            record["tier"] = lead.tier
+            record["mql_at"] = fmt.text(lead.mql_at or t)
+            record["first_touch_due"] = fmt.text(ft.due) if ft is not None else None
+            record["why"] = why
             if lead.clocks.get(HANDOFF) is None:
                 self._handoff_instant(lead, t, cause)
             else:
                 self.stop_clock(lead, HANDOFF, t, cause)
             return
-        record = self.em.emit(
-            "lead.reassigned",
-            t,
-            cause,
-            f"{lead.id}/{len(lead.owners)}",
-            lead_id=lead.id,
-            from_rep_id=previous,
-            rep_id=rep.id,
-            pool=pool,
-            why=why,
-        )
+        record = self.em.head("lead.reassigned", t, cause, f"{lead.id}/{len(lead.owners)}")
+        record["lead_id"] = lead.id
+        record["from_rep_id"] = previous
+        record["rep_id"] = rep.id
+        record["pool"] = pool
+        record["why"] = why
         if lead.reassign_pending:
             lead.reassign_pending = False
             sla = lead.reassign_sla
@@ -162,17 +148,7 @@ class Lifecycle(SlaTimers):
             return
         due = window.due(mql_at, self.cal)
         if t <= due:
-            self.em.emit(
-                "sla.met",
-                t,
-                cause,
-                f"{lead.id}/{HANDOFF}",
-                lead_id=lead.id,
-                sla=HANDOFF,
-                due=self.em.fmt(due),
-                done_at=self.em.fmt(t),
-                rep_id=lead.owner,
-            )
+            self.say_met(lead, HANDOFF, due, t, cause)
         self.commitments.sla_result(HANDOFF, None, due, t <= due)
 
     def retry_at(self, pool: PoolState, wake: float) -> None:

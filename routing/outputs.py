@@ -1,19 +1,47 @@
-"""Decisions as they leave the core: deterministic ids, RFC 3339 times, one place to emit."""
+"""Decisions as they leave the core: deterministic ids, RFC 3339 times, one place to emit;
+and the other way, epoch seconds of the instants that come in."""
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timezone, tzinfo
 from typing import Any
 
 from mypy_extensions import mypyc_attr
+from pydantic_core import TzInfo
 
 Output = dict[str, Any]
 _UNSEEN: Any = object()
 # Zero-padded pieces of a local time, looked up instead of formatted (5x faster).
-_HH_MM = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
-_SS = tuple(f"{s:02d}" for s in range(60))
+_MM_SS = tuple(f"{s // 60:02d}:{s % 60:02d}" for s in range(3600))
 _MS = tuple(f".{ms:03d}" for ms in range(1000))
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+
+
+def epoch(moment: datetime) -> float:
+    """`moment.timestamp()`, to the same float, about twice as fast for the fixed offsets
+    that parsed events carry (pydantic's `TzInfo`, `datetime.timezone`): the offset is
+    read from the zone once instead of through `utcoffset(moment)`, and the seconds are
+    counted in integers, then divided once, as `timestamp()` does (exact below 2**53 us)."""
+    tz = moment.tzinfo
+    if type(tz) is not TzInfo and type(tz) is not timezone:
+        return moment.timestamp()  # naive, or a zone whose offset depends on the date
+    assert tz is not None
+    offset = tz.utcoffset(None)
+    if offset is None:
+        return moment.timestamp()
+    seconds: int = (
+        (moment.toordinal() - _EPOCH_ORDINAL) * 86400
+        + moment.hour * 3600
+        + moment.minute * 60
+        + moment.second
+        - offset.days * 86400
+        - offset.seconds
+    )
+    micro: int = moment.microsecond - offset.microseconds
+    if micro == 0:
+        return float(seconds)
+    return (seconds * 1_000_000 + micro) / 1_000_000
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
@@ -21,18 +49,23 @@ class TimeFormat:
     """Formats epoch seconds as RFC 3339 with the offset of one zone (the policy's).
 
     The zone's offset is looked up once per UTC hour (and checked at both ends of the
-    hour, so an hour with a DST change takes the exact path); the date once per day.
+    hour, so an hour with a DST change takes the exact path); the local date and hour
+    ("2026-01-05T14:") once per local hour; minutes and seconds from a table.
     Fractional seconds are rounded to milliseconds as `datetime.fromtimestamp` does."""
 
-    __slots__ = ("_cache", "_dates", "_hours", "tz")
+    __slots__ = ("_cache", "_hours", "_prefixes", "tz")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._cache: dict[float, str] = {}
         self._hours: dict[int, tuple[int, str] | None] = {}
-        self._dates: dict[int, str] = {}
+        self._prefixes: dict[int, str] = {}  # local hour (epoch hours) -> "YYYY-MM-DDTHH:"
 
     def __call__(self, t: float) -> str:
+        return self.text(t)
+
+    def text(self, t: float) -> str:
+        """`self(t)`; compiled, a method call is native where a call of the object is not."""
         text = self._cache.get(t)
         if text is None:
             if len(self._cache) > 65536:
@@ -58,14 +91,16 @@ class TimeFormat:
         if entry is None:
             return self._exact(t)
         offset, suffix = entry
-        day, rest = divmod(whole + offset, 86400)
-        date = self._dates.get(day)
-        if date is None:
-            date = self._dates[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
-        minute, ss = divmod(rest, 60)
+        local: int = whole + offset
+        local_hour = local // 3600
+        prefix = self._prefixes.get(local_hour)
+        if prefix is None:
+            wall = datetime.fromtimestamp(local_hour * 3600, UTC)
+            prefix = self._prefixes[local_hour] = wall.strftime("%Y-%m-%dT%H:")
+        mm_ss = _MM_SS[local - local_hour * 3600]
         if micro:
-            return f"{date}T{_HH_MM[minute]}{_SS[ss]}{_MS[micro // 1000]}{suffix}"
-        return f"{date}T{_HH_MM[minute]}{_SS[ss]}{suffix}"
+            return f"{prefix}{mm_ss}{_MS[micro // 1000]}{suffix}"
+        return f"{prefix}{mm_ss}{suffix}"
 
     def _offset(self, hour: int) -> tuple[int, str] | None:
         start = datetime.fromtimestamp(hour * 3600, self.tz)
@@ -96,14 +131,21 @@ class Emitter:
         self.out: list[Output] = []
 
     def emit(self, kind: str, at: float, cause: str, subject: str, **fields: Any) -> Output:
+        record = self.head(kind, at, cause, subject)
+        record.update(fields)
+        if fields.get("rep_id", "") is None:
+            del record["rep_id"]  # `rep_id` only where the lead is assigned
+        return record
+
+    def head(self, kind: str, at: float, cause: str, subject: str) -> Output:
+        """`emit` for the hot paths: the output with its first three fields, for the caller
+        to add the rest to in order (no keyword dict to build and copy; `rep_id` only if
+        the lead has an owner)."""
         record: Output = {
             "event_id": f"{cause}:{kind}:{subject}",
             "type": kind,
-            "at": self.fmt(at),
-            **fields,
+            "at": self.fmt.text(at),
         }
-        if fields.get("rep_id", "") is None:
-            del record["rep_id"]  # `rep_id` only where the lead is assigned
         self.out.append(record)
         return record
 

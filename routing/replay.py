@@ -15,7 +15,7 @@ import orjson
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.events import parse_event, raw_text
-from routing.outputs import Output
+from routing.outputs import Output, epoch
 
 
 def replay(
@@ -32,7 +32,7 @@ def replay(
         except EventError as exc:
             yield from engine.reject(raw_text(text), source, str(exc))
             continue
-        if until is not None and event.at.timestamp() > until:
+        if until is not None and epoch(event.at) > until:
             engine.stats["after_until"] += 1
             continue
         yield from engine.apply(event, source, text)

@@ -27,6 +27,13 @@ class Strategy(Protocol):
     def rank(self, rep: RepState) -> tuple[float, ...]: ...
 
 
+# A least-loaded key packs (away, open leads, last assignment, roster order) into one int,
+# each part in _BITS bits: ints compare in one step where the tuple compared part by part.
+_BITS = 40
+_LIMIT = 1 << _BITS
+_MASK = _LIMIT - 1
+
+
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class LeastLoaded:
     """Fewest open leads first; then the longest since their last assignment; then roster.
@@ -35,13 +42,19 @@ class LeastLoaded:
     name = "least_loaded"
 
     def __init__(self) -> None:
-        self._sorted: list[tuple[bool, int, int, int]] = []  # kept sorted (bisect)
-        self._keys: dict[str, tuple[bool, int, int, int]] = {}
+        self._sorted: list[int] = []  # keys, kept sorted (bisect)
+        self._keys: dict[str, int] = {}
         self._reps: dict[int, RepState] = {}
 
     @staticmethod
-    def _key(rep: RepState) -> tuple[bool, int, int, int]:
-        return (rep.status != ACCEPTING, len(rep.open), rep.last_assigned, rep.order)
+    def _key(rep: RepState) -> int:
+        """The order of (rep.status != available, len(rep.open), rep.last_assigned,
+        rep.order), as one int."""
+        last, order = rep.last_assigned, rep.order
+        if not (0 <= last < _LIMIT and 0 <= order < _LIMIT):
+            raise OverflowError(f"rep {rep.id}: sequence {last} or order {order} out of range")
+        away = 0 if rep.status == ACCEPTING else 1
+        return (((away << _BITS | len(rep.open)) << _BITS | last) << _BITS) | order
 
     def add(self, rep: RepState) -> None:
         key = self._key(rep)
@@ -58,7 +71,7 @@ class LeastLoaded:
     def candidates(self) -> Iterator[RepState]:
         reps = self._reps
         for key in self._sorted:
-            yield reps[key[3]]
+            yield reps[key & _MASK]
 
     def load_changed(self, rep: RepState) -> None:
         old = self._keys.get(rep.id)
@@ -74,7 +87,7 @@ class LeastLoaded:
         self.load_changed(rep)
 
     def rank(self, rep: RepState) -> tuple[float, ...]:
-        return self._keys[rep.id]
+        return (self._keys[rep.id],)
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from routing.policy.conditions import Range, compile_condition
+from routing.lead import Condition
+from routing.policy.conditions import Range
 from routing.policy.loader import LoadedPolicy, load_policy, load_team, policy_from_dict
 from routing.policy.schema import policy_json_schema, team_json_schema
 from routing.policy.team import Rep, Team
@@ -58,7 +59,7 @@ def test_definitions(loaded: LoadedPolicy) -> None:
     assert d.disqualify.email_domains == ["competitor.example"]
     assert d.disqualify.roles == ["student"]
     assert d.disqualify.countries == []
-    mql = compile_condition(d.mql)
+    mql = Condition(d.mql)
     assert mql({"score": 50, "fit": 70, "engagements": 1})
     assert not mql({"score": 49, "fit": 99, "engagements": 5})
     assert not mql({"score": 90, "fit": 90})  # a missing field never matches

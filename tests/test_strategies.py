@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing.calendar import BusinessCalendar
+from routing.reps import RepState
+from routing.strategies import LeastLoaded
 from tests.builders import Events, assigned_to, engine, later, one, rep, run, tue
 
 NO_SURGE = {"surge": None}
@@ -196,3 +202,41 @@ def test_least_loaded_unaffected_by_an_update_of_a_rep() -> None:
         ],
     )
     assert assigned_to(out) == ["a", "b", "c"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["available", "away", "offline", "pto"]),
+            st.integers(min_value=0, max_value=6),  # open leads
+            st.integers(min_value=0, max_value=2**39),  # last assignment's sequence number
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_least_loaded_order_is_the_documented_tuple_order(
+    specs: list[tuple[str, int, int]], data: st.DataObject
+) -> None:
+    """Fewest open, then longest idle, then roster order; unavailable reps last. The keys
+    are packed into ints: any state, changed in any order, keeps this order."""
+    cal = BusinessCalendar("UTC", {"mon": "09:00-17:00"})
+    reps = [
+        RepState(f"r{i}", i * 7919 % 1000 + i * 1000, ("p",), 1.0, 9, 9, None, cal)
+        for i in range(len(specs))
+    ]
+    strategy = LeastLoaded()
+    for each in reps:
+        strategy.add(each)
+    for i in data.draw(st.permutations(range(len(reps)))):
+        status, n_open, last = specs[i]
+        reps[i].status, reps[i].last_assigned = status, last
+        reps[i].open = {f"L{k}" for k in range(n_open)}
+        strategy.load_changed(reps[i])
+    want = sorted(
+        reps, key=lambda r: (r.status != "available", len(r.open), r.last_assigned, r.order)
+    )
+    assert [r.id for r in strategy.candidates()] == [r.id for r in want]
+    assert sorted(reps, key=strategy.rank) == want

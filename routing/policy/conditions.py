@@ -6,12 +6,13 @@ A condition maps lead fields to matchers. All entries must hold (logical AND):
 - a list (`segment: [mid_market, smb]`) means membership;
 - a range (`score: {min: 80}`, `fit: {min: 70, max: 100}`) is inclusive on both ends.
 
-A missing field never matches. An empty condition matches every lead.
+A missing field never matches. An empty condition matches every lead. Strings compare
+case-insensitively. `routing.lead.Condition` evaluates them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -48,52 +49,6 @@ class Range(BaseModel):
 
 Matcher = Range | bool | int | float | str | list[str | int | float | bool]
 Condition = dict[LeadField, Matcher]
-
-Predicate = Callable[[Mapping[str, Any]], bool]
-
-
-def compile_condition(condition: Mapping[Any, Matcher]) -> Predicate:
-    """Turn a condition into a fast predicate over a mapping of lead fields."""
-    checks: list[Callable[[Mapping[str, Any]], bool]] = []
-    for field, matcher in condition.items():
-        checks.append(_compile_one(field, matcher))
-    if not checks:
-        return _always
-    combined = checks[0]
-    for check in checks[1:]:
-        combined = _both(combined, check)
-    return combined
-
-
-def _both(first: Predicate, second: Predicate) -> Predicate:
-    return lambda lead: first(lead) and second(lead)
-
-
-def _always(lead: Mapping[str, Any]) -> bool:
-    return True
-
-
-def _compile_one(field: str, matcher: Matcher) -> Predicate:
-    if isinstance(matcher, Range):
-        lo = matcher.min if matcher.min is not None else float("-inf")
-        hi = matcher.max if matcher.max is not None else float("inf")
-
-        def in_range(lead: Mapping[str, Any]) -> bool:
-            value = lead.get(field)
-            return value is not None and not isinstance(value, bool) and lo <= value <= hi
-
-        return in_range
-    if isinstance(matcher, list):
-        allowed = frozenset(_norm(v) for v in matcher)
-        return lambda lead: _norm(lead.get(field)) in allowed
-    want = _norm(matcher)
-    return lambda lead: _norm(lead.get(field)) == want
-
-
-def _norm(value: Any) -> Any:
-    """Strings compare case-insensitively; everything else as it is."""
-    return value.casefold() if isinstance(value, str) else value
-
 
 def describe_condition(condition: Mapping[Any, Matcher]) -> str:
     """Plain words for a condition, e.g. 'score >= 80 and segment is enterprise'."""
