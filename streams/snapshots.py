@@ -15,15 +15,18 @@ a garbage collector (streams.heap). See docs/crash-safety.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
 import struct
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import cloudpickle
 
+import routing
 from routing._native import loaded_compiled
 from routing.engine import Engine
 from routing.policy.loader import LoadedPolicy
@@ -31,6 +34,7 @@ from streams import heap
 from streams.errors import StreamsError
 
 MAGIC = b"LFSNAP1\n"
+ROUTING = Path(routing.__file__).parent
 _HEADER = struct.Struct(">32sq")  # policy fingerprint (sha256), last routing offset
 
 
@@ -39,12 +43,30 @@ class SnapshotError(StreamsError):
 
 
 def fingerprint(loaded: LoadedPolicy) -> bytes:
-    """Identifies the policy and team a snapshot was taken under, and the routing core's
-    kind: a compiled engine's pickle does not load into the pure-Python one (LEADFLOW_PURE=1),
-    so after a switch the state is rebuilt from the routing log, as after a policy change."""
+    """Identifies the policy and team a snapshot was taken under, and the routing core that
+    took it: its kind (a compiled engine's pickle does not load into the pure-Python one,
+    LEADFLOW_PURE=1) and its code (a new version may keep its state in another shape, e.g.
+    a packed int where a tuple was). After any change the state is rebuilt from the routing
+    log, as after a policy change."""
     core = "compiled" if loaded_compiled() else "pure"
-    text = loaded.policy.model_dump_json() + "\n" + loaded.team.model_dump_json() + "\n" + core
+    text = "\n".join(
+        (loaded.policy.model_dump_json(), loaded.team.model_dump_json(), core, core_digest())
+    )
     return hashlib.sha256(text.encode()).digest()
+
+
+@functools.cache
+def core_digest(root: Path = ROUTING) -> str:
+    """sha256 over the routing core's sources (every `.py` under `root`, by relative path),
+    or the installed version where the sources are not shipped."""
+    digest = hashlib.sha256()
+    sources = sorted(root.rglob("*.py"))
+    for path in sources:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    if not sources:
+        digest.update(version("leadflow").encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

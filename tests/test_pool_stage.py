@@ -6,6 +6,7 @@ checks end to end)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +17,15 @@ from routing.policy.loader import load_policy
 from routing.replay import dumps, replay
 from streams.pool_stage import PoolStage, ReadRange
 from streams.records import apply_record, event_record, tick_record
-from streams.snapshots import SnapshotError, SnapshotWriter, encode, fingerprint, read
+from streams.snapshots import (
+    ROUTING,
+    SnapshotError,
+    SnapshotWriter,
+    core_digest,
+    encode,
+    fingerprint,
+    read,
+)
 from tests.worker_process import POLICY, sample_lines
 
 LOADED = load_policy(POLICY)
@@ -86,6 +95,18 @@ def test_a_snapshot_of_another_policy_is_not_used(tmp_path: Path) -> None:
     SnapshotWriter(path, b"x" * 32, fork=False).write(Engine(LOADED), 7)
     assert read(path, fingerprint(LOADED)) is None
     assert read(path, b"x" * 32) is not None
+
+
+def test_a_snapshot_of_another_version_of_the_core_is_not_used(tmp_path: Path) -> None:
+    """The fingerprint covers the core's code: a new version may keep its state in another
+    shape, so its snapshots are not restored into the old one (or the other way round)."""
+    same, edited = tmp_path / "same" / "routing", tmp_path / "edited" / "routing"
+    for copy in (same, edited):
+        shutil.copytree(ROUTING, copy, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    strategies = edited / "strategies.py"
+    strategies.write_text(strategies.read_text() + "\n# a new version\n")
+    assert core_digest(same) == core_digest(ROUTING)
+    assert core_digest(edited) != core_digest(ROUTING)
 
 
 def test_a_damaged_snapshot_is_an_error_that_names_the_file(tmp_path: Path) -> None:
