@@ -85,6 +85,7 @@ def child_engine(stream: Path, policy: Path, events: int | None) -> dict[str, An
         replay_mod = importlib.import_module("routing.replay")
         load_policy, engine_cls = loader.load_policy, engine_mod.Engine
         replay_lines = replay_mod.replay_lines
+        no_collections = importlib.import_module("routing.collector").no_collections
     except (ImportError, AttributeError) as exc:
         raise SystemExit(
             "engine child: the routing engine is not importable yet "
@@ -102,10 +103,11 @@ def child_engine(stream: Path, policy: Path, events: int | None) -> dict[str, An
         update = digest.update
         cpu = time.process_time()
         t0 = time.perf_counter()
-        for out in replay_lines(engine, lines):
-            update(out.encode())
-            update(b"\n")
-            n_out += 1
+        with no_collections():  # as `leadflow replay` runs it
+            for out in replay_lines(engine, lines):
+                update(out.encode())
+                update(b"\n")
+                n_out += 1
         seconds = time.perf_counter() - t0
         cpu_seconds = time.process_time() - cpu
     n_in = _count_lines(stream, events)

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from leadflow import cmd_info, cmd_kafka, cmd_loadgen, cmd_worker
 from leadflow.cmd_sim import add_sim_commands
+from routing.collector import no_collections
 from routing.engine import Engine
 from routing.errors import LeadflowError
 from routing.lead import MQL
@@ -150,10 +151,11 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         with _open_events(args.events) as lines:
             render = dumps if args.format == "jsonl" else readable
-            for output in replay(engine, _progress(lines, args), _until(args.until)):
-                kinds[output["type"]] += 1
-                sink.write(render(output))
-                sink.write("\n")
+            with no_collections():
+                for output in replay(engine, _progress(lines, args), _until(args.until)):
+                    kinds[output["type"]] += 1
+                    sink.write(render(output))
+                    sink.write("\n")
     finally:
         if sink is not sys.stdout:
             sink.close()
@@ -241,7 +243,7 @@ def _scorecard(args: argparse.Namespace) -> int:
 
     loaded = load_policy(args.policy, args.team)
     engine = Engine(loaded)
-    with _open_events(args.events) as lines:
+    with _open_events(args.events) as lines, no_collections():
         for _ in replay(engine, _progress(lines, args), _until(args.until)):
             pass
     if args.json:

@@ -12,10 +12,8 @@ meets the window), then reps waking up.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from heapq import heappush
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event, EventPriority
 
+from routing.collector import no_collections
 from routing.engine import Engine
 from routing.reps import RepState
 from routing.windows import Window, point
@@ -66,25 +65,6 @@ class Clock(simpy.Environment):
         if not delay > 0.0:  # max(0.0, delay), exactly (0.0 for 0, -0.0 and the past)
             delay = 0.0
         heappush(self._queue, (now + delay, priority, next(self._eid), event))
-
-
-@contextmanager
-def no_collections() -> Iterator[None]:
-    """The cyclic GC is off while a replication runs, and back as it was after.
-
-    A replication allocates millions of short-lived objects while the core's lead records
-    pile up, and it makes next to no cyclic garbage: 10 objects in 28 weeks of the M/M/c
-    case (202,788 leads), about 11,000 in a replication of the reference scenario. Every
-    collection during the run walks survivors for nothing: 6-10% of a 28-week run even
-    with young collections made 70x rarer. Reference counting frees everything else as
-    before; the replication's own object graph, cyclic, goes at the next collection."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class Replication:

@@ -1,5 +1,5 @@
 """A replication runs with the cyclic GC off and leaves it as it found it, on or off, also
-when the run fails (simulator.driver.no_collections)."""
+when the run fails (routing.collector.no_collections, as the simulator uses it)."""
 
 from __future__ import annotations
 
