@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,9 @@ class Manifest:
     def chunk_key(self, i: int) -> bytes:
         return chunk_key(self.partition, self.offset, i)
 
+    def chunk_keys(self) -> set[bytes]:
+        return {self.chunk_key(i) for i in range(self.chunks)}
+
 
 def chunk_key(partition: int, offset: int, i: int) -> bytes:
     return f"{partition}/{offset}/{i}".encode()
@@ -86,12 +89,7 @@ async def publish(
     value = json.dumps(asdict(manifest)).encode()
     await (await producer.send(topic, value, key=str(partition).encode(), partition=0))
     if previous is not None and previous.offset != offset:
-        gone = [
-            await producer.send(topic, None, key=previous.chunk_key(i), partition=0)
-            for i in range(previous.chunks)
-        ]
-        for fut in gone:
-            await fut
+        await tombstone(producer, topic, previous.chunk_keys())
     return manifest
 
 
@@ -111,11 +109,11 @@ async def latest(client: dict[str, Any], topic: str, partition: int) -> bytes | 
 
 async def _latest(client: dict[str, Any], topic: str, partition: int) -> bytes | None:
     async with _reading(client, topic) as (consumer, tp, start, end):
-        manifest = await _newest_manifest(consumer, tp, partition, start, end)
+        manifest, _ = await _scan(consumer, tp, partition, start, end)
         if manifest is None:
             return None
         chunks: dict[bytes, bytes] = {}
-        wanted = {manifest.chunk_key(i) for i in range(manifest.chunks)}
+        wanted = manifest.chunk_keys()
         async for record in records_between(consumer, tp, manifest.first, end):
             if record.key in wanted and record.value is not None:
                 chunks[record.key] = record.value
@@ -131,8 +129,39 @@ async def _latest(client: dict[str, Any], topic: str, partition: int) -> bytes |
 
 
 async def latest_manifest(client: dict[str, Any], topic: str, partition: int) -> Manifest | None:
+    return (await holdings(client, topic, partition))[0]
+
+
+async def holdings(
+    client: dict[str, Any], topic: str, partition: int
+) -> tuple[Manifest | None, set[bytes]]:
+    """The newest manifest of routing `partition`, and every chunk key of that partition
+    the topic still holds (no tombstone after it): the manifest's own, and any a crashed
+    publisher left (chunks sent before their manifest, or a replaced snapshot's chunks
+    before their tombstones)."""
     async with _reading(client, topic) as (consumer, tp, start, end):
-        return await _newest_manifest(consumer, tp, partition, start, end)
+        return await _scan(consumer, tp, partition, start, end)
+
+
+async def _scan(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, partition: int, start: int, end: int
+) -> tuple[Manifest | None, set[bytes]]:
+    manifest: Manifest | None = None
+    live: set[bytes] = set()
+    key, prefix = str(partition).encode(), f"{partition}/".encode()
+    async for record in records_between(consumer, tp, start, end):
+        if record.key == key and record.value:
+            manifest = Manifest(**json.loads(record.value))
+        elif record.key is not None and record.key.startswith(prefix):
+            (live.add if record.value is not None else live.discard)(record.key)
+    return manifest, live
+
+
+async def tombstone(producer: AIOKafkaProducer, topic: str, keys: Iterable[bytes]) -> None:
+    """Mark `keys` deleted (compaction removes them and their values)."""
+    gone = [await producer.send(topic, None, key=key, partition=0) for key in sorted(keys)]
+    for fut in gone:
+        await fut
 
 
 @contextlib.asynccontextmanager
@@ -152,17 +181,6 @@ async def _reading(
         yield consumer, tp, start, end
     finally:
         await consumer.stop()
-
-
-async def _newest_manifest(
-    consumer: AIOKafkaConsumer, tp: TopicPartition, partition: int, start: int, end: int
-) -> Manifest | None:
-    manifest: Manifest | None = None
-    key = str(partition).encode()
-    async for record in records_between(consumer, tp, start, end):
-        if record.key == key and record.value:
-            manifest = Manifest(**json.loads(record.value))
-    return manifest
 
 
 async def trim(client: dict[str, Any], topic: str, partition: int, before: int) -> None:
@@ -212,14 +230,19 @@ class Shipper:
         started = time.perf_counter()
         try:
             previous = self.last.get(partition)
-            if previous is None:
-                previous = await latest_manifest(self.client, self.topic, partition)
+            stray: set[bytes] = set()
+            if previous is None:  # the first publication here: what does the topic hold?
+                previous, stray = await holdings(self.client, self.topic, partition)
+                if previous is not None:
+                    stray -= previous.chunk_keys()
             if previous is not None and previous.offset >= offset_of_file(path):
                 self.last[partition] = previous
+                await tombstone(self.producer, self.topic, stray)
                 return  # nothing newer (an idle worker): the file is not read at all
             data = path.read_bytes()
             manifest = await publish(self.producer, self.topic, partition, data, previous)
             self.last[partition] = manifest
+            await tombstone(self.producer, self.topic, stray - manifest.chunk_keys())
             if self.trim_log:
                 await trim(self.client, self.routing, partition, manifest.offset + 1)
             self.seconds = time.perf_counter() - started

@@ -25,8 +25,8 @@ from routing.engine import Engine
 from routing.events import parse_event
 from routing.policy.loader import load_policy
 from streams.records import apply_record, event_record
-from streams.snapshot_topic import CHUNK, TOPIC_CONFIG, latest, publish
-from streams.snapshots import SnapshotError, decode, encode, fingerprint
+from streams.snapshot_topic import CHUNK, TOPIC_CONFIG, Shipper, holdings, latest, publish
+from streams.snapshots import SnapshotError, decode, encode, fingerprint, write_file
 from tests.kafka_harness import create_topic, poll_until, unique_name
 from tests.worker_outcome import check_run, event_key
 from tests.worker_process import POLICY, WorkerRig, sample_lines, worker_rig_fixture  # noqa: F401
@@ -171,6 +171,42 @@ async def test_a_large_snapshot_travels_in_chunks_and_replaces_the_previous(
         await (await producer.send(topic, json.dumps(lost).encode(), key=b"0", partition=0))
         with pytest.raises(SnapshotError, match="incomplete"):
             await latest(client, topic, 0)
+    finally:
+        await producer.stop()
+
+
+async def test_a_crashed_publishers_leftover_chunks_are_deleted_by_the_next_publication(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A publisher killed between its chunks and its manifest, or between the manifest and
+    the previous snapshot's tombstones, leaves chunks nobody reads. The next worker's first
+    publication for that routing partition tombstones them (another partition's stay)."""
+    client = {"bootstrap_servers": kafka_bootstrap}
+    topic = unique_name("snapshots")
+    await create_topic(kafka_bootstrap, topic, 1, **TOPIC_CONFIG)
+    fp = fingerprint(LOADED)
+    engine = Engine(LOADED)
+    producer = AIOKafkaProducer(**client, acks="all")
+    await producer.start()
+    try:
+        older = await publish(producer, topic, 0, encode(engine, 41, fp), None)
+        newest = await publish(producer, topic, 0, encode(engine, 45, fp), None)  # no tombstones
+        orphans = {b"0/50/0", b"0/50/1"}  # chunks sent, then killed before the manifest
+        others = {b"1/7/0"}  # routing partition 1's, not ours to delete
+        for key in sorted(orphans | others):
+            await (await producer.send(topic, b"chunk", key=key, partition=0))
+        left = older.chunk_keys() | newest.chunk_keys() | orphans
+        assert (await holdings(client, topic, 0)) == (newest, left)
+        path = tmp_path / "pool-0.snapshot"
+        write_file(path, encode(engine, 60, fp))
+        shipper = Shipper(producer, client, topic, "unused", every_s=0, trim_log=False)
+        shipper.ship(0, path, 0.0)
+        await shipper.close()
+        manifest, live = await holdings(client, topic, 0)
+        assert manifest is not None and manifest.offset == 60
+        assert live == manifest.chunk_keys()
+        assert (await holdings(client, topic, 1))[1] == others
+        assert await latest(client, topic, 0) == path.read_bytes()
     finally:
         await producer.stop()
 
