@@ -11,10 +11,12 @@ One command: starts its own broker (streams.broker, jars cached in .kafka/jars),
    (b) the worker (`leadflow worker --clock event`, a fresh app id each run): events/s from
        its first published decision to its last (the backlog is there before it starts);
    one more worker run is profiled with py-spy when it is installed (not counted);
-2. runs a worker on the wall clock with a 24/7 policy of short SLA windows and sends the
-   live mix (streams.loadgen) at `--rate` events/s for `--duration` seconds, `at` = now:
-   produce -> decision latency (Kafka timestamps of the input and of the first decision it
-   caused), and timer accuracy (each `sla.breached` published vs its `due`).
+2. runs a worker on the wall clock with a 24/7 policy of short SLA windows and, once it
+   holds both stages, sends the live mix (streams.loadgen) at `--rate` events/s: 2 s of
+   warm-up (reported apart as the cold start), then `--duration` seconds, `at` = now:
+   produce -> decision latency (the input's send, which stamps its Kafka timestamp, to the
+   Kafka timestamp of the first decision it caused), and timer accuracy (each
+   `sla.breached` published vs its `due`).
 
 Prints a Markdown report (medians, ratios) for docs/benchmarks.md.
 """

@@ -11,7 +11,8 @@ RSS (`ru_maxrss` as the child reports it), the outputs written, and the machine.
 The floor reads the file line by line and does `json.loads` + `json.dumps` of each line
 (benchmarks/floor.py). The engine child loads the policy, builds `routing.engine.Engine`,
 and feeds every line of `routing.replay.replay_lines` (plus a newline) to a sha256, counting
-them. Only the loop over the file is timed; loading the policy is reported as setup.
+them, with the cyclic collector off as `leadflow replay` runs it (routing.collector). Only
+the loop over the file is timed; loading the policy is reported as setup.
 "engine" is the routing core as installed (compiled with mypyc when built); "pure" is the same
 child with LEADFLOW_PURE=1 (pure Python), in the same rounds. Their outputs must hash the same.
 """

@@ -74,8 +74,8 @@ class _Check:
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Condition:
-    """A policy condition (`routing.policy.conditions`) as data, evaluated in one loop:
-    the same answers as `compile_condition`'s predicate, without a closure per entry."""
+    """A policy condition (`routing.policy.conditions` says what it means) as data, evaluated
+    in one loop over its entries."""
 
     def __init__(self, condition: Mapping[Any, Matcher]) -> None:
         self.checks = tuple(_Check(str(name), m) for name, m in condition.items())

@@ -12,9 +12,9 @@ skip; the pool stage calls it once its engine is recovered and right before each
 (the fork: CPython's documented recipe for fork without exec), so a collection only
 traverses what was allocated since the last snapshot. Frozen objects are still freed by
 reference counting; only a reference *cycle* among them would never be collected. The
-engine makes none (replaying a quarter of 5,000 leads with the collector off, a full
-collection finds 0 unreachable objects), so freezing it leaks nothing; the young
-generations are collected first, so short-lived cyclic garbage is not frozen either.
+core makes none (routing.collector; tests/test_collector.py checks it), so freezing the
+engine leaks nothing; the young generations are collected first, so short-lived cyclic
+garbage is not frozen either.
 `thaw()` (the stage is released) hands everything back to the collector.
 """
 
