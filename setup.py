@@ -1,10 +1,11 @@
-"""Build hook: compiles the routing core with mypyc (the list is `routing/_native.py`).
+"""Build hook: compiles the routing core and the simulator's per-lead modules with mypyc,
+each package into its own shared library (the lists are in `routing/_native.py`).
 
     python setup.py build_ext --inplace    # what scripts/test.sh runs; skips when up to date
     LEADFLOW_COMPILE=0 pip install .       # no compilation: the pure-Python core
 
 Installing never fails because compiling does: without mypyc or a C compiler, or when
-compiling fails, the build says so and installs the pure-Python core. Everything else about
+compiling fails, the build says so and installs that package as pure Python. Everything else about
 the package is in pyproject.toml.
 """
 
@@ -34,32 +35,42 @@ def _inplace() -> bool:
     return "build_ext" in sys.argv and ("--inplace" in sys.argv or "-i" in sys.argv)
 
 
-def extensions() -> list[Any]:
-    if os.environ.get("LEADFLOW_COMPILE", "1") == "0":
-        say("LEADFLOW_COMPILE=0: not compiling; the routing core is pure Python")
-        return []
-    if _inplace() and native.status()[0]:
-        say("compiled routing core is up to date")
+def _part_extensions(part: Any) -> list[Any]:
+    if _inplace() and native.status(part.root, part.package)[0]:
+        say(f"compiled {part.package} is up to date")
         return []
     try:
         from mypyc.build import mypycify
     except ImportError:
-        say("mypyc is not installed: the routing core is pure Python")
+        say(f"mypyc is not installed: {part.package} stays pure Python")
         return []
-    paths = [f"routing/{name}.py" for name in native.COMPILED]
+    paths = [f"{part.package}/{name}.py" for name in part.modules]
     try:
-        return list(mypycify(paths, opt_level="3", debug_level="0", group_name=native.GROUP))
+        return list(mypycify(paths, opt_level="3", debug_level="0", group_name=part.group))
     except BaseException as exc:  # mypyc exits via SystemExit on type errors
-        say(f"mypyc could not translate the routing core ({exc!r}): it stays pure Python")
+        say(f"mypyc could not translate {part.package} ({exc!r}): it stays pure Python")
         return []
 
 
-HASHES = native.source_hashes(ROOT / "routing")  # the sources as they are compiled
+def extensions() -> list[Any]:
+    if os.environ.get("LEADFLOW_COMPILE", "1") == "0":
+        say("LEADFLOW_COMPILE=0: not compiling; the routing core and simulator are pure Python")
+        return []
+    return [ext for part in native.PARTS.values() for ext in _part_extensions(part)]
+
+
+def _part_of(ext: Any) -> Any:
+    """The compiled package an extension belongs to (`routing.engine`, `simulator._sim__mypyc`)."""
+    return native.PARTS[ext.name.split(".")[0]]
+
+
+# The sources as they are compiled, by package.
+HASHES = {name: part.hashes(ROOT / name) for name, part in native.PARTS.items()}
 
 
 class BuildCore(build_ext):
     """build_ext that falls back to pure Python instead of failing, and writes the
-    manifest the import guard checks (only after every module built)."""
+    manifest the import guard checks (per package, only after every module built)."""
 
     def copy_file(self, infile: Any, outfile: Any, *args: Any, **kwargs: Any) -> Any:
         # A new file, not the old one rewritten in place: a running process that has the
@@ -68,23 +79,36 @@ class BuildCore(build_ext):
             os.unlink(outfile)
         return super().copy_file(infile, outfile, *args, **kwargs)
 
+    def _target(self, part: Any) -> Path:
+        return ROOT / part.package if self.inplace else Path(self.build_lib) / part.package
+
     def run(self) -> None:
         if not self.extensions:
             return
-        target = ROOT / "routing" if self.inplace else Path(self.build_lib) / "routing"
-        (target / native.MANIFEST).unlink(missing_ok=True)
+        parts = {_part_of(ext).package: _part_of(ext) for ext in self.extensions}
+        for part in parts.values():
+            (self._target(part) / native.MANIFEST).unlink(missing_ok=True)
+        for part in parts.values():
+            self._run_part(part, [e for e in self.extensions if _part_of(e) is part])
+
+    def _run_part(self, part: Any, extensions: list[Any]) -> None:
+        target = self._target(part)
+        everything = self.extensions
+        self.extensions = extensions
         try:
             super().run()
         except Exception as exc:  # CompileError, LinkError, a missing gcc ...
             why = f"{type(exc).__name__}: {str(exc)[:200]}"
-            say(f"compiling the routing core failed ({why}): installing it as pure Python")
-            for name in [*native.COMPILED, native.GROUP.split(".")[-1] + "__mypyc"]:
+            say(f"compiling {part.package} failed ({why}): installing it as pure Python")
+            for name in [*part.modules, part.group.split(".")[-1] + "__mypyc"]:
                 for built in target.glob(f"{name}.*.so"):
                     built.unlink()
             return
+        finally:
+            self.extensions = everything
         target.mkdir(parents=True, exist_ok=True)
-        native.write_manifest(target, HASHES)
-        say(f"compiled the routing core ({len(native.COMPILED)} modules) into {target}")
+        native.write_manifest(target, HASHES[part.package], part.group)
+        say(f"compiled {part.package} ({len(part.modules)} modules) into {target}")
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildCore})

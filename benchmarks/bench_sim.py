@@ -15,7 +15,8 @@
    leadflow at least as fast as ciw. Both mean waits are printed next to Erlang C as a
    check that they simulated the same queue.
 3. The M/M/c case on one process again in a child with LEADFLOW_PURE=1: the routing core
-   as pure Python against the compiled one (when built), with the results' sha256 compared.
+   and the simulator as pure Python against the compiled ones (when built), with the
+   results' sha256 compared.
 
 Medians over rounds, ratios of medians, and the ratio in each round (same-run pairs);
 the machine is shared and noisy.
@@ -232,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     digests = {r["sha256"] for r in rows if r["kind"] in ("leadflow x1", "leadflow x1 pure")}
     from routing._native import loaded_compiled
 
+    built = {p: "compiled" if loaded_compiled(p) else "NOT compiled"
+             for p in ("routing", "simulator")}
     print(
-        f"routing core {'compiled' if loaded_compiled() else 'NOT compiled'}: M/M/c on 1 "
+        f"routing core {built['routing']}, simulator {built['simulator']}: M/M/c on 1 "
         f"process {lf_rate:,.0f} leads/s vs pure Python {pure_rate:,.0f} leads/s "
         f"(x{lf_rate / pure_rate:.2f}); results "
         f"{'identical' if len(digests) == 1 else 'DIFFERENT: ' + ', '.join(sorted(digests))}"

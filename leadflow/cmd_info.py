@@ -19,6 +19,13 @@ def core_line() -> str:
     return f"routing core: pure Python ({_native.STATE['reason']})"
 
 
+def simulator_line() -> str:
+    """"simulator: compiled (mypyc, 5 modules)" or "simulator: pure Python (why)"."""
+    if _native.loaded_compiled("simulator"):
+        return f"simulator: compiled (mypyc, {len(_native.SIMULATOR)} modules)"
+    return f"simulator: pure Python ({_native.STATES['simulator']['reason']})"
+
+
 def version_line() -> str:
     try:
         number = version("leadflow")
@@ -39,6 +46,7 @@ def _info(args: argparse.Namespace) -> int:
           f"({sys.executable})")
     if _native.loaded_compiled():
         print(f"compiled modules: {', '.join(_native.COMPILED)}")
+    print(simulator_line())
     print("LEADFLOW_PURE=1 forces pure Python; LEADFLOW_COMPILE=0 at install skips compiling; "
           "`python setup.py build_ext --inplace` (re)builds a checkout.")
     return 0

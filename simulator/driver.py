@@ -13,7 +13,7 @@ meets the window), then reps waking up.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from heapq import heappush
 from typing import Any
@@ -27,6 +27,7 @@ from routing.reps import RepState
 from routing.windows import Window, point
 from simulator import inputs
 from simulator.arrivals import Arrival, generate
+from simulator.call import Call
 from simulator.leadgen import TierTemplate
 from simulator.metrics import Collector
 from simulator.reps import FT, FU, Plan, RepAgent
@@ -44,29 +45,6 @@ INF = float("inf")
 Handler = Callable[[dict[str, Any], float], None]
 
 
-class _Call(Event):
-    """A SimPy event that is already triggered and only runs FN: what `env.step` needs
-    (`callbacks`, `_ok`), without `Event.__init__`'s bookkeeping."""
-
-    __slots__ = ()
-
-    def __init__(self, fn: Callable[[Event], None], then: Callable[[Event], None]) -> None:
-        self.callbacks = [fn, then]
-        self._ok = True
-
-
-class Clock(simpy.Environment):
-    """SimPy's environment with one shortcut: `call_at` pushes a pre-triggered event onto
-    the schedule itself (what `Environment.schedule` does, one Python call fewer)."""
-
-    def call_at(self, t: float, event: _Call, priority: EventPriority) -> None:
-        now = self._now
-        delay = t - now
-        if not delay > 0.0:  # max(0.0, delay), exactly (0.0 for 0, -0.0 and the past)
-            delay = 0.0
-        heappush(self._queue, (now + delay, priority, next(self._eid), event))
-
-
 class Replication:
     """Build with a scenario and a replication index; `run()` returns its measurements."""
 
@@ -75,7 +53,9 @@ class Replication:
         spec = scenario.spec
         work = spec.work
         self.engine = Engine(scenario.loaded)
-        self.env = Clock(initial_time=scenario.start)
+        self.env = simpy.Environment(initial_time=scenario.start)
+        self._queue: list[tuple[float, EventPriority, int, Event]] = self.env._queue
+        self._eid: Iterator[int] = self.env._eid
         streams = Streams(scenario.seed, index)
         self.connect_rate = work.connect_rate
         self.give_up_after = work.unresponsive_after_touches
@@ -158,10 +138,18 @@ class Replication:
         ]
 
     # --- SimPy plumbing ----------------------------------------------------------------
+    def push(self, t: float, event: Call, priority: EventPriority) -> None:
+        """What `env.schedule(event, priority, t - now)` does, onto SimPy's heap directly."""
+        now: float = self.env._now
+        delay = t - now
+        if not delay > 0.0:  # max(0.0, delay), exactly (0.0 for 0, -0.0 and the past)
+            delay = 0.0
+        heappush(self._queue, (now + delay, priority, next(self._eid), event))
+
     def call_at(
         self, t: float, fn: Callable[[Event], None], priority: EventPriority = NORMAL
     ) -> None:
-        self.env.call_at(t, _Call(fn, self._then), priority)
+        self.push(t, Call(fn, self._then), priority)
 
     def wake(self, agent: RepAgent, t: float) -> None:
         env = self.env
@@ -239,7 +227,7 @@ class Replication:
         """Arrivals are scheduled one at a time (a short event queue is a fast one)."""
         items = self.arrivals.items
         if i < len(items):
-            self.env.call_at(items[i].t, _Call(lambda _e: self._arrived(i), self._then), NORMAL)
+            self.push(items[i].t, Call(lambda _e: self._arrived(i), self._then), NORMAL)
 
     def _arrived(self, i: int) -> None:
         items = self.arrivals.items
@@ -266,8 +254,8 @@ class Replication:
     ) -> None:
         self.handle(self._apply(self.inputs.touched(t, lead_id, agent.id, channel, connected)))
         env = self.env
-        done = _Call(lambda _e: agent.touch_done(lead_id, env._now), self._then)
-        env.call_at(t + dur, done, NORMAL)
+        done = Call(lambda _e: agent.touch_done(lead_id, env._now), self._then)
+        self.push(t + dur, done, NORMAL)
 
     def disposition(
         self, agent: RepAgent, lead_id: str, outcome: Outcome, reason: str, t: float

@@ -253,9 +253,9 @@ class Collector:
             days += cal.is_working_day(cal.local_date(t))
             t = cal.next_local_midnight(t)
         out = {}
-        hours: Counter[str] = Counter()
+        hours: dict[str, Any] = {}  # float sums; 0 (an int, as JSON) for a pool never in surge
         for p in self.periods:
-            hours[p["pool"]] += (p["end"] - p["start"]) / 3600.0
+            hours[p["pool"]] = hours.get(p["pool"], 0) + (p["end"] - p["start"]) / 3600.0
         for name, pool in self.pools:
             reps = [r.id for r in pool.reps]
             avail = [self._available(r)[0] for r in reps]
@@ -273,7 +273,7 @@ class Collector:
                 "queue_max": self.qmax[name],
                 "queue": [a / self.size for a in self.area[name]],
                 "surge": [s / self.size for s in surge],
-                "surge_hours": hours[name],
+                "surge_hours": hours.get(name, 0),
             }
         return out
 

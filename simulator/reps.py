@@ -8,7 +8,7 @@ status) and on shift (per the core's rep calendar); a touch once started is fini
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from routing.lead import MQL
@@ -39,21 +39,28 @@ class Plan:
 Item = tuple[str, float, float]
 
 
-@dataclass(slots=True)
 class RepAgent:
-    sim: Replication
-    state: RepState
-    touch_s: Sampler
-    delay_s: Sampler
-    rank: dict[str, int]
-    work: dict[str, Item] = field(default_factory=dict)
-    busy: bool = False
-    wake_at: float = INF
-    busy_s: float = 0.0
-    id: str = ""  # the rep's id (`state.id`), read for every touch
+    """One rep's side of the simulation. A plain class, not a dataclass: compiled, a
+    dataclass would build its annotations at import, and `Replication` (driver.py, which
+    imports this module) does not exist yet then."""
 
-    def __post_init__(self) -> None:
-        self.id = self.state.id
+    __slots__ = ("busy", "busy_s", "delay_s", "id", "rank", "sim", "state", "touch_s",
+                 "wake_at", "work")
+
+    def __init__(
+        self, sim: Replication, state: RepState, touch_s: Sampler, delay_s: Sampler,
+        rank: dict[str, int],
+    ) -> None:
+        self.sim = sim
+        self.state = state
+        self.touch_s = touch_s
+        self.delay_s = delay_s
+        self.rank = rank
+        self.work: dict[str, Item] = {}
+        self.busy = False
+        self.wake_at = INF
+        self.busy_s = 0.0
+        self.id = state.id  # the rep's id, read for every touch
 
     def take(self, lead_id: str, t: float) -> None:
         """The core gave this rep the lead (first assignment, reassignment, hand-back)."""

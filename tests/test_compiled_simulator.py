@@ -1,0 +1,87 @@
+"""The simulator's per-lead modules compiled with mypyc: the test environment runs them
+compiled, they simulate the same sample paths as pure Python, and a stale or forced-off
+build runs pure (the routing core's guard, `routing/_native.py`, per package)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routing import _native
+
+REPO = Path(__file__).resolve().parent.parent
+SKIP_REASON = "LEADFLOW_COMPILE=0 or LEADFLOW_PURE=1: this run is pure Python on purpose"
+DELIBERATELY_PURE = (os.environ.get("LEADFLOW_COMPILE") == "0"
+                     or os.environ.get("LEADFLOW_PURE", "") not in ("", "0"))
+PROBE = (
+    "import simulator.driver as d; from routing import _native as n; "
+    "print(d.__file__); print(n.STATES['simulator']['reason'])"
+)
+# Two simulated days of the M/M/c case: the results' hash and which driver ran.
+RUN = (
+    "import dataclasses, hashlib, json; import simulator.driver as d; "
+    "from simulator.leadgen import tier_templates; "
+    "from simulator.scenario import load_scenario; "
+    "s = load_scenario('examples/mmc/scenario.yaml'); "
+    "s = dataclasses.replace(s, end=s.start + 2 * 86400); "
+    "r = d.run_replication(s, 0, tier_templates(s.loaded.policy)); "
+    "print(d.__file__); print(sum(r['mqls_per_week'])); "
+    "print(hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest())"
+)
+
+
+def _python(code: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "LEADFLOW_PURE"}
+    environment.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_the_test_environment_runs_the_compiled_simulator() -> None:
+    import simulator.reps
+
+    assert _native.STATES["simulator"] == {"compiled": True, "reason": "compiled"}
+    assert _native.loaded_compiled("simulator")
+    assert not (simulator.reps.__file__ or "").endswith(".py")
+
+
+def test_leadflow_pure_forces_the_pure_python_simulator() -> None:
+    out = _python(PROBE, LEADFLOW_PURE="1").stdout.splitlines()
+    assert out == [str(REPO / "simulator" / "driver.py"), "LEADFLOW_PURE is set"]
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_compiled_and_pure_simulate_the_same_sample_paths() -> None:
+    compiled = _python(RUN).stdout.splitlines()
+    pure = _python(RUN, LEADFLOW_PURE="1").stdout.splitlines()
+    assert not compiled[0].endswith(".py") and pure[0].endswith("driver.py")
+    assert int(compiled[1]) > 1000  # about 2,070 leads in two days
+    assert compiled[1:] == pure[1:]
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_an_edited_simulator_or_core_source_makes_the_simulator_load_pure(tmp_path: Path) -> None:
+    """A copy of the built packages; a source edited after the build. The simulator's
+    build also goes stale when the routing core's sources change (it may inline them)."""
+    for package in ("routing", "simulator"):
+        shutil.copytree(REPO / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    before = _python(PROBE, cwd=tmp_path)
+    assert not before.stdout.splitlines()[0].endswith(".py") and before.stderr == ""
+    with (tmp_path / "simulator" / "work.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# edited after the build\n")
+    after = _python(PROBE, cwd=tmp_path)
+    assert after.stdout.splitlines() == [str(tmp_path / "simulator" / "driver.py"),
+                                         "source changed since the build: work"]
+    assert after.stderr.count("\n") == 1 and "pure-Python simulator" in after.stderr
+    shutil.copy(REPO / "simulator" / "work.py", tmp_path / "simulator" / "work.py")
+    with (tmp_path / "routing" / "surge.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# edited after the build\n")
+    reason = _python(PROBE, cwd=tmp_path).stdout.splitlines()[1]
+    assert reason == "source changed since the build: routing/surge"
