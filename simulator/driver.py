@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
@@ -56,6 +56,7 @@ class Replication:
         self.env = simpy.Environment(initial_time=scenario.start)
         self._queue: list[tuple[float, EventPriority, int, Event]] = self.env._queue
         self._eid: Iterator[int] = self.env._eid
+        self.now: float = self.env._now  # the clock, kept with SimPy's by `_run_until`
         streams = Streams(scenario.seed, index)
         self.connect_rate = work.connect_rate
         self.give_up_after = work.unresponsive_after_touches
@@ -140,7 +141,7 @@ class Replication:
     # --- SimPy plumbing ----------------------------------------------------------------
     def push(self, t: float, event: Call, priority: EventPriority) -> None:
         """What `env.schedule(event, priority, t - now)` does, onto SimPy's heap directly."""
-        now: float = self.env._now
+        now = self.now
         delay = t - now
         if not delay > 0.0:  # max(0.0, delay), exactly (0.0 for 0, -0.0 and the past)
             delay = 0.0
@@ -152,14 +153,13 @@ class Replication:
         self.push(t, Call(fn, self._then), priority)
 
     def wake(self, agent: RepAgent, t: float) -> None:
-        env = self.env
-        self.call_at(t, lambda _e: agent.woken(env._now), WAKES)
+        self.call_at(t, lambda _e: agent.woken(self.now), WAKES)
 
     def kick(self, agent: RepAgent) -> None:
         if self._in_handle:
             self._kicks.append(agent)
         else:
-            agent.kick(self.env._now)
+            agent.kick(self.now)
 
     def status_ends(self, rep: RepState, t: float) -> float:
         for start, end in self.absences.get(rep.id, ()):
@@ -171,12 +171,32 @@ class Replication:
         """Seconds of [a, b) inside the measured part of the horizon."""
         return max(0.0, min(b, self.scenario.end) - max(a, self.metrics.measure_from))
 
+    def _run_until(self, at: float) -> None:
+        """`env.run(until=at)`, as a compiled loop over SimPy's schedule. SimPy would put
+        an URGENT stop event at now + (at - now), ahead of every other event of that
+        instant, and step until it: `Environment.step` for each event due before it
+        (the clock at the event's time, its callbacks taken off it and called), then the
+        clock at the stop time. Every event on this schedule is a `Call`, triggered and
+        ok, so none can fail; `StopSimulation` is never raised here."""
+        env = self.env
+        now = self.now
+        stop = now + (at - now)
+        queue = self._queue
+        while queue and queue[0][0] < stop:
+            now, _, _, event = heappop(queue)
+            self.now = env._now = now
+            callbacks = event.callbacks
+            event.callbacks = None  # type: ignore[assignment]  # as SimPy does
+            for callback in callbacks:
+                callback(event)
+        self.now = env._now = stop
+
     # --- the core ----------------------------------------------------------------------
     def feed(self, event: Any) -> None:
         self.handle(self._apply(event))
 
     def handle(self, decisions: list[dict[str, Any]]) -> None:
-        t = self.env._now
+        t = self.now
         self._in_handle += 1
         on = self._on
         for d in decisions:
@@ -203,7 +223,7 @@ class Replication:
         if at != self._armed:
             return  # superseded by an earlier deadline (which re-armed this one if needed)
         self._armed = INF
-        self.handle(self.engine.advance(self.env._now))
+        self.handle(self.engine.advance(self.now))
 
     def _assigned(self, d: dict[str, Any], t: float) -> None:
         self.agents[d["rep_id"]].take(d["lead_id"], t)
@@ -253,8 +273,7 @@ class Replication:
         self, agent: RepAgent, lead_id: str, channel: Channel, connected: bool, t: float, dur: int
     ) -> None:
         self.handle(self._apply(self.inputs.touched(t, lead_id, agent.id, channel, connected)))
-        env = self.env
-        done = Call(lambda _e: agent.touch_done(lead_id, env._now), self._then)
+        done = Call(lambda _e: agent.touch_done(lead_id, self.now), self._then)
         self.push(t + dur, done, NORMAL)
 
     def disposition(
@@ -270,7 +289,6 @@ class Replication:
     # --- run ---------------------------------------------------------------------------
     def run(self, tick: Callable[[float], None] | None = None) -> dict[str, Any]:
         """Simulate the horizon; TICK(share of the horizon done) now and then."""
-        env = self.env
         self._next_arrival(0)
         for rep_id, days in self.absences.items():
             for start, end in days:
@@ -280,7 +298,7 @@ class Replication:
         # In slices, for progress: SimPy's stop event does not reorder the others.
         slices = TICKS if tick is not None else 1
         for k in range(1, slices + 1):
-            env.run(until=start + (end - start) * k / slices)
+            self._run_until(start + (end - start) * k / slices)
             if tick is not None:
                 tick(k / slices)
         self.handle(self.engine.advance(self.scenario.end))
