@@ -286,6 +286,15 @@ class Replication:
     def _absent(self, rep_id: str, start: float, end: float, _event: Event) -> None:
         self.feed(self.inputs.absent(start, rep_id, end))
 
+    def close(self) -> None:
+        """Break the replication's reference cycles: the reps, the decision handlers, the
+        callback after each event and the events still scheduled all point back at it."""
+        self._queue.clear()
+        self.agents = {}
+        self._kicks = []
+        self._on = {}
+        self._then = _no_op
+
     # --- run ---------------------------------------------------------------------------
     def run(self, tick: Callable[[float], None] | None = None) -> dict[str, Any]:
         """Simulate the horizon; TICK(share of the horizon done) now and then."""
@@ -311,6 +320,10 @@ class Replication:
         return result
 
 
+def _no_op(_event: Event | None = None) -> None:
+    return None
+
+
 def run_replication(
     scenario: Scenario,
     index: int,
@@ -318,4 +331,22 @@ def run_replication(
     tick: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     with no_collections():
-        return Replication(scenario, index, templates).run(tick)
+        return _run_and_free(scenario, index, templates, tick)
+
+
+def _run_and_free(
+    scenario: Scenario,
+    index: int,
+    templates: dict[str, TierTemplate],
+    tick: Callable[[float], None] | None,
+) -> dict[str, Any]:
+    """One replication, freed before the caller turns the cyclic GC back on: with its
+    cycles broken (`close`), reference counting frees the engine, the arrivals and the
+    reps as this returns. Left to the GC, the first young collection after the run would
+    walk every object the run made (they were all allocated with the GC off): about 0.4 s
+    for 28 weeks of the M/M/c case."""
+    replication = Replication(scenario, index, templates)
+    try:
+        return replication.run(tick)
+    finally:
+        replication.close()
