@@ -105,9 +105,13 @@ def status(root: Path = HERE, package: str = "routing") -> tuple[bool, str]:
     if missing:
         return False, f"compiled files missing for {', '.join(missing)}"
     recorded = manifest.get("sources", {})
-    changed = [n for n, h in part.hashes(root).items() if recorded.get(n) != h]
+    hashes = part.hashes(root)
+    changed = [n for n, h in hashes.items() if recorded.get(n) != h]
     if changed:
         return False, f"source changed since the build: {', '.join(changed)}"
+    extra = sorted(set(recorded) - set(hashes))
+    if extra:  # the library was built with other modules in it: their classes are native there
+        return False, f"built with modules no longer compiled: {', '.join(extra)}"
     return True, "compiled"
 
 

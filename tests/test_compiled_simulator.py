@@ -85,3 +85,21 @@ def test_an_edited_simulator_or_core_source_makes_the_simulator_load_pure(tmp_pa
         fh.write("\n# edited after the build\n")
     reason = _python(PROBE, cwd=tmp_path).stdout.splitlines()[1]
     assert reason == "source changed since the build: routing/surge"
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_a_build_with_a_module_since_dropped_from_the_list_loads_pure(tmp_path: Path) -> None:
+    """Its shared library holds that module's classes as native ones, which the pure
+    module left in its place would not match."""
+    import json
+
+    for package in ("routing", "simulator"):
+        shutil.copytree(REPO / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = tmp_path / "simulator" / _native.MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["sources"]["arrivals"] = "0" * 64
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    out = _python(PROBE, cwd=tmp_path).stdout.splitlines()
+    assert out == [str(tmp_path / "simulator" / "driver.py"),
+                   "built with modules no longer compiled: arrivals"]
