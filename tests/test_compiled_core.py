@@ -3,11 +3,8 @@ the same decisions as pure Python, pickles, and a stale or forced-off build runs
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cloudpickle
@@ -17,14 +14,12 @@ from routing import _native
 from routing.engine import Engine
 from routing.policy.loader import load_policy
 from routing.replay import replay_lines
+from tests.compiled_cases import DELIBERATELY_PURE, REPO, SKIP_REASON
+from tests.compiled_cases import python_child as _python
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 SAMPLE = EXAMPLES / "events.sample.jsonl"
 POLICY = EXAMPLES / "policy.yaml"
-SKIP_REASON = "LEADFLOW_COMPILE=0 or LEADFLOW_PURE=1: this run is pure Python on purpose"
-DELIBERATELY_PURE = (os.environ.get("LEADFLOW_COMPILE") == "0"
-                     or os.environ.get("LEADFLOW_PURE", "") not in ("", "0"))
 
 PROBE = (
     "import sys, routing.engine as e; from routing import _native as n; "
@@ -37,15 +32,6 @@ REPLAY_SHA = (
     "[h.update(line.encode() + b'\\n') for line in replay_lines(eng, open(sys.argv[2], 'rb'))]; "
     "import routing.engine as m; print(m.__file__); print(h.hexdigest())"
 )
-
-
-def _python(
-    code: str, *args: str, cwd: Path = REPO, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "LEADFLOW_PURE"}
-    environment.update(env)
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=120, check=True)
 
 
 @pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)

@@ -4,20 +4,15 @@ build runs pure (the routing core's guard, `routing/_native.py`, per package).""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from routing import _native
+from tests.compiled_cases import DELIBERATELY_PURE, REPO, SKIP_REASON
+from tests.compiled_cases import python_child as _python
 
-REPO = Path(__file__).resolve().parent.parent
-SKIP_REASON = "LEADFLOW_COMPILE=0 or LEADFLOW_PURE=1: this run is pure Python on purpose"
-DELIBERATELY_PURE = (os.environ.get("LEADFLOW_COMPILE") == "0"
-                     or os.environ.get("LEADFLOW_PURE", "") not in ("", "0"))
 PROBE = (
     "import simulator.driver as d; from routing import _native as n; "
     "print(d.__file__); print(n.STATES['simulator']['reason'])"
@@ -33,13 +28,6 @@ RUN = (
     "print(d.__file__); print(sum(r['mqls_per_week'])); "
     "print(hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest())"
 )
-
-
-def _python(code: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "LEADFLOW_PURE"}
-    environment.update(env)
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=120, check=True)
 
 
 @pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
