@@ -88,10 +88,13 @@ class BuildCore(build_ext):
         parts = {_part_of(ext).package: _part_of(ext) for ext in self.extensions}
         for part in parts.values():
             (self._target(part) / native.MANIFEST).unlink(missing_ok=True)
+        compiler = self.compiler  # the option (a name or None): `run` replaces it with an object
         for part in parts.values():
+            self.compiler = compiler
             self._run_part(part, [e for e in self.extensions if _part_of(e) is part])
 
     def _run_part(self, part: Any, extensions: list[Any]) -> None:
+        """build_ext's run over one package's extensions: one failing leaves the other."""
         target = self._target(part)
         everything = self.extensions
         self.extensions = extensions
