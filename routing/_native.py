@@ -42,8 +42,8 @@ COMPILED = (
     "lifecycle", "outputs", "queue", "replay", "reps", "router", "scorecard", "sla",
     "strategies", "surge", "windows",
 )
-#: The simulator's modules compiled: its per-lead path. Not compiled: `Clock` and `_Call`
-#: (`simulator.clock`, subclasses of SimPy's classes), set-up, scenario models, reports.
+#: The simulator's modules compiled: its per-lead path. Not compiled: `simulator.call`
+#: (`Call` subclasses SimPy's `Event`), the set-up, scenario models, aggregation, reports.
 SIMULATOR = ("driver", "inputs", "metrics", "reps", "work")
 
 
