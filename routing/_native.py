@@ -33,8 +33,8 @@ GROUP = "routing._core"  # the shared library: routing/_core__mypyc.<abi>.so
 #: `errors` (exceptions), `events` and `policy.*` (pydantic models and the policy's
 #: condition closures, which the worker's snapshots pickle).
 COMPILED = (
-    "calendar", "clocks", "commitments", "durations", "engine", "intent", "lead",
-    "lifecycle", "outputs", "queue", "replay", "reps", "router", "scorecard", "sla",
+    "calendar", "clocks", "commitments", "desk", "durations", "engine", "intent", "lead",
+    "lifecycle", "outputs", "queue", "replay", "reps", "router", "scorecard", "sink", "sla",
     "strategies", "surge", "windows",
 )
 
