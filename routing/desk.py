@@ -38,7 +38,9 @@ DEDUPE_WINDOW_S = 7 * 86400.0
 DEFER = "defer"  # the desk's one timer kind: a deferred lead comes back
 
 
-@mypyc_attr(serializable=True)
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# (the worker's lead stage) does not run its __init__ otherwise.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class LeadDesk:
     def __init__(
         self,
@@ -222,10 +224,13 @@ class LeadDesk:
         """A deferral is due unless the lead came back (or was closed again) since."""
         return subject.cycle == version and subject.state == CLOSED
 
-    def fire(self, at: float, subject: Lead) -> None:
-        """A deferral is due: the lead is new again and qualifies on its fields."""
+    def fire(self, at: float, subject: Lead) -> str:
+        """A deferral is due: the lead is new again and qualifies on its fields. Returns
+        the cause its decisions are named after (the same each time it is fired)."""
+        cause = f"{subject.id}#{subject.cycle}@defer"
         subject.state = NEW
-        self.qualify(subject, at, f"{subject.id}#{subject.cycle}@defer")
+        self.qualify(subject, at, cause)
+        return cause
 
 
 __all__ = ["DEDUPE_WINDOW_S", "DEFER", "LeadDesk"]

@@ -69,6 +69,7 @@ class Engine(Lifecycle):
         self.now = NEG_INF
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
+        self.positions: dict[str, int] = {}  # input log -> highest offset applied (open_input)
         self.stats: Counter[str] = Counter()
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
@@ -83,15 +84,8 @@ class Engine(Lifecycle):
         values: dict[str, Any] = event.__dict__
         t = epoch(values["at"])
         cause: str = values["event_id"]
-        self._fire_until(t, inclusive=False)
-        if self.desk.duplicate(cause, t, self.now):
-            self.stats["duplicate"] += 1
+        if not self.open_input(cause, t):
             return self.em.take()
-        if t > self.now:
-            self.now = t
-        if not self._observed:
-            self._observed = True
-            self.commitments.observe(t)
         try:
             self.desk.dispatch(event, values, t, cause)
         except EventError as exc:
@@ -100,7 +94,36 @@ class Engine(Lifecycle):
             self.refused(t, cause, source, lead_id, text, str(exc))
         else:
             self.stats["applied"] += 1
-        if t < self.now:  # a late event: its own timers may already be due
+        return self.close_input(t)
+
+    def open_input(self, input_id: str, t: float, log: str = "", offset: int = -1) -> bool:
+        """The pool side driven from elsewhere (the worker's pool stage, reading what the
+        lead desk decided: streams.desk_records): before the sink calls of input
+        `input_id` at t. False when that input was applied already (skip its calls).
+        Then `close_input(t)` gives the decisions. `apply` is the same around the desk.
+
+        `log`, `offset`: where the input was read, when it comes from a log read in
+        order (a partition of the worker's input): an offset at or below the highest one
+        applied from that log is a repeat, however old (ids are remembered for a window
+        of event time only, and a lead stage may send again from far behind)."""
+        self._fire_until(t, inclusive=False)
+        if log:
+            if offset <= self.positions.get(log, -1):
+                self.stats["duplicate"] += 1
+                return False
+            self.positions[log] = offset
+        if self.desk.duplicate(input_id, t, self.now):
+            self.stats["duplicate"] += 1
+            return False
+        if t > self.now:
+            self.now = t
+        if not self._observed:
+            self._observed = True
+            self.commitments.observe(t)
+        return True
+
+    def close_input(self, t: float) -> list[Output]:
+        if t < self.now:  # a late input: its own timers may already be due
             self._fire_until(self.now, inclusive=False)
         return self.em.take()
 
