@@ -266,13 +266,13 @@ def start_profile(w: Worker, out: Path) -> subprocess.Popen[bytes] | None:
 
 
 GROUPS = {
-    "routing core (Engine.apply/advance)": ("apply (routing/engine.py", "advance (routing/engine"),
+    "routing core (Engine, LeadDesk)": ("apply (routing/engine.py", "advance (routing/engine",
+                                        "open_input (routing/engine", "(routing/desk.py"),
     "event parsing (parse_event, twice)": ("parse_event (routing/events.py",),
-    "lead stage (validate, forward)": ("run_lead_stage (streams/stages.py",),
-    "pool stage (apply, publish)": (
-        "PoolStages.run (streams/stages.py",
-        "PoolStages._batch (streams/stages.py",  # shielded: a task of its own
-    ),
+    "lead stage (validate, desk, send)": ("LeadStages.publish (streams/partitions.py",
+                                          "LeadStage.step (streams/lead_stage.py"),
+    "pool stage (apply, publish)": ("PoolStages.publish (streams/partitions.py",
+                                    "PoolStage.step (streams/pool_stage.py"),
     "publishing (aiokafka producer.send)": ("Publisher.send (streams/stages.py",),
     "aiokafka consumer (getmany)": ("getmany (aiokafka/",),
     "Faust/mode (timers, web, service loop)": ("/faust/", "/mode/"),

@@ -80,7 +80,7 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
             assert back == data
             snap = decode(back, fp, topic)
             recover_s = time.perf_counter() - started
-            assert snap is not None and len(snap.engine.leads) == len(engine.leads)
+            assert snap is not None and len(snap.state.leads) == len(engine.leads)
             rows.append({"bytes": len(data), "rebuild_s": rebuild_s, "encode_s": encode_s,
                          "stall_s": stall_s, "publish_s": publish_s,
                          "recover_s": recover_s})  # fmt: skip

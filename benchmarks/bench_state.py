@@ -91,7 +91,7 @@ def snapshot_costs(engine: Engine, policy: Path, work: Path) -> dict[str, float]
     started = time.perf_counter()
     snap = read(path, fp)
     load = time.perf_counter() - started
-    assert snap is not None and len(snap.engine.leads) == len(engine.leads)
+    assert snap is not None and len(snap.state.leads) == len(engine.leads)
     return {"bytes": len(data), "inline_s": inline, "fork_stall_s": stall, "load_s": load}
 
 

@@ -21,6 +21,7 @@ from routing.lead import Lead
 from routing.outputs import Emitter
 from routing.policy.models import Policy
 from routing.reps import RepState
+from routing.sink import DeskSink
 from routing.sla import (
     AT_RISK,
     BREACH,
@@ -40,7 +41,7 @@ from routing.windows import Window
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
-class SlaTimers:
+class SlaTimers(DeskSink):
     policy: Policy
     cal: BusinessCalendar
     em: Emitter

@@ -20,30 +20,16 @@ from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
 
 from routing.commitments import Commitments
+from routing.desk import DEDUPE_WINDOW_S, DEFER, LeadDesk
 from routing.errors import EventError
-from routing.events import (
-    LEAD_FIELDS,
-    InputEvent,
-    LeadDispositioned,
-    LeadEngaged,
-    LeadTouched,
-    LeadUpserted,
-    RepStatus,
-    RepUpserted,
-    explain,
-    raw_text,
-)
-from routing.intent import IntentDetector
-from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
+from routing.events import InputEvent, RepStatus, RepUpserted, explain, raw_text
+from routing.lead import Lead
 from routing.lifecycle import Lifecycle
 from routing.outputs import Emitter, Output, TimeFormat, epoch
 from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
 from routing.reps import build_rep
 from routing.router import Router
-
-DEDUPE_WINDOW_S = 7 * 86400.0
-
 
 NEG_INF = float("-inf")
 INF = float("inf")
@@ -58,7 +44,9 @@ def _rep_spec(raw: dict[str, Any]) -> Rep:
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Engine(Lifecycle):
-    """The routing core. See the module docstring for the time model."""
+    """The routing core: the lead desk (routing.desk) in front of the pool side
+    (routing.lifecycle), one timer heap for both. See the module docstring for the time
+    model."""
 
     def __init__(self, loaded: LoadedPolicy, dedupe_window_s: float = DEDUPE_WINDOW_S) -> None:
         policy = loaded.policy
@@ -67,10 +55,6 @@ class Engine(Lifecycle):
         self.cal = policy.calendar.build()
         self.fmt = TimeFormat(self.cal.tz)
         self.em = Emitter(self.fmt)
-        self.defs = Definitions(policy)
-        self.intent = (
-            IntentDetector(policy.alerts.intent_spike) if policy.alerts.intent_spike else None
-        )
         self.commitments = Commitments(policy, self.cal)
         effective = datetime.combine(policy.agreement.effective, time(0), self.cal.tz)
         self.effective_at = effective.timestamp()
@@ -80,15 +64,12 @@ class Engine(Lifecycle):
         ]
         self.router = Router(policy, reps)
         self.managers = {k: v.sales_manager for k, v in loaded.team.team_leads.items()}
-        self.leads: dict[str, Lead] = {}
+        self.desk = LeadDesk(policy, self.fmt, self, dedupe_window_s)
+        self.leads: dict[str, Lead] = self.desk.leads  # one record per lead, the desk's
         self.now = NEG_INF
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
-        # Ids and times apart: strings and floats are invisible to the cyclic GC.
-        self._seen: dict[str, float] = {}  # event id -> time
-        self._seen_order: list[str] = []  # event ids in arrival order, from _seen_head on
-        self._seen_head = 0
-        self.dedupe_window_s = dedupe_window_s
+        self.positions: dict[str, int] = {}  # input log -> highest offset applied (open_input)
         self.stats: Counter[str] = Counter()
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
@@ -103,35 +84,58 @@ class Engine(Lifecycle):
         values: dict[str, Any] = event.__dict__
         t = epoch(values["at"])
         cause: str = values["event_id"]
-        self._fire_until(t, inclusive=False)
-        if self._duplicate(cause, t):
-            self.stats["duplicate"] += 1
+        if not self.open_input(cause, t):
             return self.em.take()
+        try:
+            self.desk.dispatch(event, values, t, cause)
+        except EventError as exc:
+            lead_id: str | None = values.get("lead_id")
+            text = raw_text(raw) if raw is not None else event.model_dump_json()
+            self.refused(t, cause, source, lead_id, text, str(exc))
+        else:
+            self.stats["applied"] += 1
+        return self.close_input(t)
+
+    def open_input(self, input_id: str, t: float, log: str = "", offset: int = -1) -> bool:
+        """The pool side driven from elsewhere (the worker's pool stage, reading what the
+        lead desk decided: streams.desk_records): before the sink calls of input
+        `input_id` at t. False when that input was applied already (skip its calls).
+        Then `close_input(t)` gives the decisions. `apply` is the same around the desk.
+
+        `log`, `offset`: where the input was read, when it comes from a log read in
+        order (a partition of the worker's input): an offset at or below the highest one
+        applied from that log is a repeat, however old (ids are remembered for a window
+        of event time only, and a lead stage may send again from far behind)."""
+        self._fire_until(t, inclusive=False)
+        if log:
+            if offset <= self.positions.get(log, -1):
+                self.stats["duplicate"] += 1
+                return False
+            self.positions[log] = offset
+        if self.desk.duplicate(input_id, t, self.now):
+            self.stats["duplicate"] += 1
+            return False
         if t > self.now:
             self.now = t
         if not self._observed:
             self._observed = True
             self.commitments.observe(t)
-        try:
-            self._dispatch(event, values, t, cause)
-        except EventError as exc:
-            self.stats["refused"] += 1
-            about = {"lead_id": event.lead_id} if hasattr(event, "lead_id") else {}
-            self.em.emit(
-                "event.rejected",
-                t,
-                source or cause,
-                cause,
-                **about,
-                raw=raw_text(raw) if raw is not None else event.model_dump_json(),
-                source=source,
-                reason=str(exc),
-            )
-        else:
-            self.stats["applied"] += 1
-        if t < self.now:  # a late event: its own timers may already be due
+        return True
+
+    def close_input(self, t: float) -> list[Output]:
+        if t < self.now:  # a late input: its own timers may already be due
             self._fire_until(self.now, inclusive=False)
         return self.em.take()
+
+    def refused(
+        self, t: float, cause: str, source: str, lead_id: str | None, raw: str, reason: str
+    ) -> None:
+        self.stats["refused"] += 1
+        about = {"lead_id": lead_id} if lead_id is not None else {}
+        self.em.emit(
+            "event.rejected", t, source or cause, cause, **about, raw=raw, source=source,
+            reason=reason,
+        )  # fmt: skip
 
     def reject(self, raw: str, source: str, reason: str) -> list[Output]:
         """An input that could not be parsed at all: say so, at the current event time."""
@@ -193,94 +197,23 @@ class Engine(Lifecycle):
             elif self.timer_live(kind, subject, version):
                 self.fire(at, kind, subject, version)
 
-    # --- de-duplication ---------------------------------------------------------------
-    def _duplicate(self, event_id: str, t: float) -> bool:
-        seen = self._seen
-        n = len(seen)
-        seen.setdefault(event_id, t)  # one lookup: adds the id unless it is there
-        if len(seen) == n:
-            return True
-        order = self._seen_order
-        order.append(event_id)
-        if (n + 1) & 1023 == 0:  # forget ids older than the window, now and then
-            horizon = max(self.now, t) - self.dedupe_window_s
-            head = self._seen_head
-            while head < len(order) and seen[order[head]] < horizon:
-                del seen[order[head]]
-                head += 1
-            if head * 2 > len(order):  # drop the forgotten ids' slots in one go
-                del order[:head]
-                head = 0
-            self._seen_head = head
-        return False
+    def timer_live(self, kind: str, subject: Any, version: int) -> bool:
+        if kind == DEFER:
+            return self.desk.timer_live(subject, version)
+        return super().timer_live(kind, subject, version)
 
-    # --- input events -----------------------------------------------------------------
-    def _dispatch(self, event: InputEvent, values: dict[str, Any], t: float, cause: str) -> None:
-        """`values`: the event's fields (its __dict__)."""
-        if isinstance(event, LeadEngaged):
-            self._engaged(values, t, cause)
-        elif isinstance(event, LeadTouched):
-            self.touched(values["lead_id"], values["channel"], t, cause)
-        elif isinstance(event, LeadUpserted):
-            self._upserted(event, values, t, cause)
-        elif isinstance(event, LeadDispositioned):
-            self.dispositioned(event, t, cause)
-        elif isinstance(event, RepStatus):
+    def fire(self, at: float, kind: str, subject: Any, version: int) -> None:
+        if kind == DEFER:
+            self.desk.fire(at, subject)
+        else:
+            super().fire(at, kind, subject, version)
+
+    # --- rep events (the lead desk passes them on) -------------------------------------
+    def rep_event(self, event: InputEvent, t: float, cause: str) -> None:
+        if isinstance(event, RepStatus):
             self._rep_status(event, t, cause)
         elif isinstance(event, RepUpserted):
             self._rep_upserted(event, t, cause)
-
-    def lead(self, lead_id: str) -> Lead:
-        lead = self.leads.get(lead_id)
-        if lead is None:
-            lead = self.leads[lead_id] = Lead(lead_id, {"engagements": 0})
-        return lead
-
-    def _upserted(
-        self, event: LeadUpserted, values: dict[str, Any], t: float, cause: str
-    ) -> None:
-        lead = self.lead(values["lead_id"])
-        given = event.model_fields_set
-        for name in LEAD_FIELDS:
-            if name in given:
-                lead.fields[name] = values[name]
-        if lead.state == CLOSED:
-            return  # dispositioned: it comes back only through its deferral
-        reason = self.defs.disqualified(lead.fields)
-        if reason is not None:
-            if lead.state != DISQUALIFIED:
-                was_open = lead.state == MQL
-                if was_open:
-                    self.close(lead, t)
-                lead.state = DISQUALIFIED
-                self.em.emit("lead.disqualified", t, cause, lead.id, lead_id=lead.id, reason=reason)
-                if was_open:
-                    self.drain(t, cause)  # its rep has room again
-            return
-        if lead.state == DISQUALIFIED:
-            lead.state = NEW
-        self.qualify(lead, t, cause)
-
-    def _engaged(self, values: dict[str, Any], t: float, cause: str) -> None:
-        lead = self.lead(values["lead_id"])
-        fields = lead.fields
-        fields["engagements"] += 1
-        activity: str = values["activity"]
-        if activity == "demo_request":
-            fields["demo_requested"] = True
-        if self.intent is not None and lead.state != DISQUALIFIED:
-            signals = self.intent.observe(lead, t, activity)
-            if signals is not None:
-                self.em.emit(
-                    "intent.spike",
-                    t,
-                    cause,
-                    lead.id,
-                    lead_id=lead.id,
-                    rep_id=lead.owner,
-                    signals=signals,
-                )
-        self.qualify(lead, t, cause)
 
     def _rep_status(self, event: RepStatus, t: float, cause: str) -> None:
         rep = self.router.reps.get(event.rep_id)
@@ -323,4 +256,4 @@ class Engine(Lifecycle):
         self.drain(t, cause)
 
 
-__all__ = ["Engine"]
+__all__ = ["DEDUPE_WINDOW_S", "Engine"]

@@ -1,5 +1,7 @@
-"""A lead's way through the agreement: MQL, placement, touches, disposition, hand-backs,
-escalation-driven reassignment; and the timers that move it when no event does."""
+"""The pool side of a lead's way through the agreement: placement, touches, disposition,
+hand-backs, escalation-driven reassignment; and the timers that move it when no event
+does. What a lead's events mean is decided before, by the lead desk (routing.desk),
+which calls the `DeskSink` methods here."""
 
 from __future__ import annotations
 
@@ -8,10 +10,7 @@ from typing import Any
 from mypy_extensions import mypyc_attr
 
 from routing.clocks import SlaTimers
-from routing.errors import EventError
-from routing.events import LeadDispositioned
-from routing.intent import IntentDetector
-from routing.lead import CLOSED, MQL, NEW, Definitions, Lead
+from routing.lead import CLOSED, MQL, Lead
 from routing.reps import ACCEPTING, INF, RepState
 from routing.router import PoolState, Router
 from routing.sla import DISPOSITION, FIRST_TOUCH, FOLLOW_UP, HANDOFF, SlaClock
@@ -19,57 +18,75 @@ from routing.sla import DISPOSITION, FIRST_TOUCH, FOLLOW_UP, HANDOFF, SlaClock
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Lifecycle(SlaTimers):
-    defs: Definitions
     router: Router
     leads: dict[str, Lead]
-    intent: IntentDetector | None
 
     def setup_lifecycle(self) -> None:
         self.setup_clocks()
-        p = self.policy
-        self.follow_up = p.sales_commits.follow_up
-        self.disposition = p.sales_commits.disposition
-        self.handback_on = frozenset(p.routing.reassign_when_rep)
+        self.handback_on = frozenset(self.policy.routing.reassign_when_rep)
 
-    def lead(self, lead_id: str) -> Lead:
-        raise NotImplementedError
-
-    # --- MQL and placement ------------------------------------------------------------
-    def qualify(self, lead: Lead, t: float, cause: str) -> None:
-        if lead.state == NEW and self.defs.is_mql(lead.fields):
-            self.become_mql(lead, t, cause)
-
-    def become_mql(self, lead: Lead, t: float, cause: str) -> None:
-        fields = lead.fields
+    # --- what the lead desk decided (routing.sink.DeskSink) ---------------------------
+    def mql(
+        self,
+        lead_id: str,
+        t: float,
+        cause: str,
+        cycle: int,
+        tier_index: int,
+        tier: str,
+        pool: str | None,
+        missing: list[str],
+        fields: dict[str, Any],
+    ) -> None:
+        lead = self.leads.get(lead_id)
+        if lead is None:  # the desk runs elsewhere (the worker's lead stage)
+            lead = self.leads[lead_id] = Lead(lead_id)
+        lead.fields = fields  # in one process, the desk's own record: the same object
         lead.state = MQL
-        lead.cycle += 1
+        lead.cycle = cycle
         lead.mql_at = t
-        lead.tier_index, lead.tier = self.defs.tier_of(fields)
+        lead.tier_index, lead.tier, lead.pool = tier_index, tier, pool
         lead.owners = ()
-        lead.touches, lead.first_touch_at = 0, None
-        lead.channels = ()
+        lead.first_touch_at = None
         lead.reassign_pending = False
         lead.clocks = {}
-        missing = self.defs.missing(fields)
         if missing:
-            self.em.emit("handoff.incomplete", t, cause, lead.id, lead_id=lead.id, missing=missing)
-        self.commitments.mql(t, lead.tier, not missing)
-        lead.pool = self.defs.pool_of(fields)
-        if lead.pool is None:
+            self.em.emit("handoff.incomplete", t, cause, lead_id, lead_id=lead_id, missing=missing)
+        self.commitments.mql(t, tier, not missing)
+        if pool is None:
             self.em.emit(
                 "lead.unroutable",
                 t,
                 cause,
-                lead.id,
-                lead_id=lead.id,
-                tier=lead.tier,
+                lead_id,
+                lead_id=lead_id,
+                tier=tier,
                 why="no pool of the policy matches this lead",
             )
             return
-        lead.relaxed = self.router.pools[lead.pool].surge.active
+        lead.relaxed = self.router.pools[pool].surge.active
         self.start_clock(lead, DISPOSITION, t)
         self.start_clock(lead, FIRST_TOUCH, t)
         self.place(lead, t, cause)
+
+    def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
+        if was_open:
+            self.close(self.leads[lead_id], t)
+        self.em.emit("lead.disqualified", t, cause, lead_id, lead_id=lead_id, reason=reason)
+        if was_open:
+            self.drain(t, cause)  # its rep has room again
+
+    def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
+        lead = self.leads.get(lead_id)
+        owner = lead.owner if lead is not None else None
+        self.em.emit(
+            "intent.spike", t, cause, lead_id, lead_id=lead_id, rep_id=owner, signals=signals
+        )
+
+    def fields_changed(self, lead_id: str, fields: dict[str, Any]) -> None:
+        lead = self.leads.get(lead_id)
+        if lead is not None:
+            lead.fields = fields
 
     def place(self, lead: Lead, t: float, cause: str, handed_back_by: str | None = None) -> None:
         """Give a lead without an owner to a rep, or queue it."""
@@ -186,80 +203,35 @@ class Lifecycle(SlaTimers):
             self.surge_check(pool, t, cause)
 
     # --- work on the lead -------------------------------------------------------------
-    def touched(self, lead_id: str, channel: str, t: float, cause: str) -> None:
-        lead = self.leads.get(lead_id)
-        if lead is None or lead.state != MQL or lead.mql_at is None or t < lead.mql_at:
-            return  # outside an open MQL (or, arriving late, from before it): no SLA event
-        lead.touches += 1
-        if channel not in lead.channels:
-            lead.channels += (channel,)
-        if lead.first_touch_at is None:
+    def touched(self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool) -> None:
+        lead = self.leads[lead_id]
+        if first:
             lead.first_touch_at = t
+            assert lead.mql_at is not None
             self.commitments.first_touch(lead.tier, lead.mql_at, t)
             self.stop_clock(lead, FIRST_TOUCH, t, cause)
             if lead.reassign_pending and lead.reassign_sla == FIRST_TOUCH:
                 self._cancel_pending(lead)
             self.start_clock(lead, FOLLOW_UP, t)
-        if self._cadence_done(lead):
+        if cadence_done:
             self.stop_clock(lead, FOLLOW_UP, t, cause)
             if lead.reassign_pending and lead.reassign_sla == FOLLOW_UP:
                 self._cancel_pending(lead)
-
-    def _cadence_done(self, lead: Lead) -> bool:
-        spec = self.follow_up
-        return spec is None or (
-            lead.touches >= spec.touches and len(lead.channels) >= spec.channels
-        )
 
     def _cancel_pending(self, lead: Lead) -> None:
         lead.reassign_pending = False
         self.router.dequeue(lead)
 
-    def dispositioned(self, event: LeadDispositioned, t: float, cause: str) -> None:
-        lead = self.leads.get(event.lead_id)
-        if lead is None or lead.state != MQL:
-            state = "unknown" if lead is None else lead.state
-            raise EventError(f"lead {event.lead_id!r} is not an open MQL (it is {state})")
-        if lead.mql_at is not None and t < lead.mql_at:
-            raise EventError(
-                f"the disposition is dated before lead {lead.id!r} became an MQL "
-                f"({self.em.fmt(lead.mql_at)})"
-            )
-        self._check_reason(lead, event, t)
+    def dispositioned(
+        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
+    ) -> None:
+        lead = self.leads[lead_id]
         self.stop_clock(lead, DISPOSITION, t, cause)
         self.stop_clock(lead, FIRST_TOUCH, t, cause)
         self.stop_clock(lead, FOLLOW_UP, t, cause, counts=False)
-        self.commitments.dispositioned(t, event.outcome, event.reason)
+        self.commitments.dispositioned(t, outcome, reason)
         self.close(lead, t)
-        if event.defer_until is not None:
-            self.schedule(event.defer_until.timestamp(), "defer", lead, lead.cycle)
         self.drain(t, cause)
-
-    def _check_reason(self, lead: Lead, event: LeadDispositioned, t: float) -> None:
-        outcome, reason = event.outcome, event.reason
-        if event.defer_until is not None:
-            if outcome != "deferred":
-                raise EventError(f"defer_until goes with outcome deferred, not {outcome}")
-            if event.defer_until.timestamp() <= t:
-                raise EventError("defer_until must be later than the disposition itself")
-        spec = self.disposition
-        if spec is None:
-            return
-        listed: list[str] = getattr(spec.reasons, outcome)
-        if outcome == "rejected" and spec.reject_requires_reason and not reason:
-            raise EventError(
-                f"a rejection needs a reason code from the taxonomy: {', '.join(listed)}"
-            )
-        if reason and listed and reason not in listed:
-            raise EventError(
-                f"reason {reason!r} is not in the {outcome} taxonomy: {', '.join(listed)}"
-            )
-        if reason == "unresponsive" and not self._cadence_done(lead) and self.follow_up:
-            raise EventError(
-                f"lead {lead.id!r} cannot be closed as unresponsive before the follow-up "
-                f"cadence: {lead.touches}/{self.follow_up.touches} touches on "
-                f"{len(lead.channels)}/{self.follow_up.channels} channels"
-            )
 
     def close(self, lead: Lead, t: float) -> None:
         """The lead leaves the routing: dispositioned or disqualified."""
@@ -339,8 +311,6 @@ class Lifecycle(SlaTimers):
             return bool(subject.status_version == version)
         if kind == "surge_exit":
             return bool(subject.surge.version == version and subject.surge.active)
-        if kind == "defer":
-            return bool(subject.cycle == version and subject.state == CLOSED)
         return True
 
     def fire(self, at: float, kind: str, subject: Any, version: int) -> None:
@@ -364,7 +334,3 @@ class Lifecycle(SlaTimers):
             self.em.emit(
                 "surge.exited", at, cause, pool.name, pool=pool.name, why=rule.exit_why(pool.surge)
             )
-        elif kind == "defer":
-            lead: Lead = subject
-            lead.state = NEW
-            self.qualify(lead, at, f"{lead.id}#{lead.cycle}@defer")

@@ -15,6 +15,9 @@ from mypy_extensions import mypyc_attr
 from routing.lead import Lead
 
 SortKey = tuple[Any, ...]
+#: The lead attributes a queue order reads (beside the lead's tier and mql_at): what the
+#: pool side of the engine needs of a lead's fields (routing.sink).
+ROUTING_FIELDS = ("score", "fit")
 _KEYS: dict[str, Callable[[Lead], Any]] = {
     "tier": lambda lead: lead.tier_index,
     "score_desc": lambda lead: -(lead.fields.get("score") or 0),

@@ -3,17 +3,23 @@
 Topology (docs/worker.md):
 
     leads.events --lead stage--> <app>-routing --pool stage--> leads.assignments
-         (keyed by lead_id)  |   (one record log)   (Engine)   sla.alerts
-                             +--> leads.deadletter <-----------+ (refused by a rule)
-                                  (not a valid event)
+    (keyed by lead_id) (LeadDesk  (one record log)   (Engine)   sla.alerts
+                        per input      |                 +--> leads.deadletter
+                        partition)     +--> leads.deadletter   (refused by a rule)
+                                            (not a valid event)
 
-- The lead stage (parallel over the input's partitions) validates each message with the
-  core's `parse_event`; what fails goes to `leads.deadletter` with the raw bytes, the
-  source topic/partition/offset and the reason; the rest is forwarded as a record.
+- The lead stage (parallel over the input's partitions) holds one lead desk
+  (routing.desk) per input partition: it validates each message with the core's
+  `parse_event` (what fails goes to `leads.deadletter` with the raw bytes, the source
+  topic/partition/offset and the reason), de-duplicates, and decides what the input
+  means for its lead (MQL, tier, pool, disqualification, intent, touches, dispositions,
+  deferrals); it sends the pool stage a desk record of those decisions
+  (streams.lead_stage, streams.desk_records).
 - The pool stage owns the routing domain: one `Engine` on one partition of the routing
   topic, so a rep's capacity is booked in exactly one place. It applies records in offset
-  order and publishes the decisions; its state is snapshotted and recovered as described
-  in `streams.pool_stage`.
+  order and publishes the decisions.
+- Both stages' state is snapshotted and recovered from their input log as described in
+  `streams.stage_state`.
 - The tick timer of the worker that holds the pool stage appends tick records: on the wall
   clock when a timer is due (`clock="wall"`), or when input pauses (`clock="event"`: time
   follows the events, as in `leadflow replay`).
@@ -44,12 +50,14 @@ from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
 from streams import codecs, heap
 from streams.admin import records_between
+from streams.lead_stage import LeadStage
 from streams.metrics import WorkerMetrics
+from streams.partitions import LeadStages, PoolStages
 from streams.pool_stage import PoolStage
 from streams.records import tick_record
 from streams.settings import StreamSettings
 from streams.snapshot_topic import TOPIC_CONFIG, Shipper, latest
-from streams.stages import POOL_KEY, POOL_PARTITION, Names, PoolStages, Publisher, run_lead_stage
+from streams.stages import POOL_KEY, POOL_PARTITION, Names, Publisher
 
 Clock = Literal["wall", "event"]
 
@@ -98,6 +106,7 @@ class Worker:
         (self.state_dir / "faust").mkdir(parents=True, exist_ok=True)
         self.metrics = WorkerMetrics(self.engine)
         self.pools: PoolStages | None = None
+        self.leads: LeadStages | None = None
         self.out: Publisher | None = None
         self.pool_consumer: AIOKafkaConsumer | None = None
         self.lead_consumer: AIOKafkaConsumer | None = None
@@ -172,6 +181,14 @@ class Worker:
             self.loaded, path, fork_snapshots=o.fork_snapshots, freeze_heap=o.freeze_heap
         )
 
+    def _make_lead_stage(self, partition: int) -> LeadStage:
+        o = self.options
+        return LeadStage(
+            self.loaded, self.names.events, partition,
+            snapshot_path=self.state_dir / f"lead-{partition}.snapshot",
+            fork_snapshots=o.fork_snapshots, freeze_heap=o.freeze_heap,
+        )  # fmt: skip
+
     async def _run_stages(self) -> None:
         """Declare the topics, then run both stages until the app stops."""
         for topic in self.topics:
@@ -190,7 +207,7 @@ class Worker:
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
             "fetch_max_wait_ms": 50,  # a quiet partition must not hold a busy one's records
         }
-        lead = AIOKafkaConsumer(self.names.events, group_id=f"{s.app_id}-lead", **common)
+        lead = AIOKafkaConsumer(group_id=f"{s.app_id}-lead", **common)
         pool = AIOKafkaConsumer(group_id=f"{s.app_id}-pool", **common)
         # One publisher per stage: each commits after its *own* messages are acknowledged.
         out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
@@ -202,8 +219,13 @@ class Worker:
                 producer, kwargs, snaps, self.names.routing, o.publish_every_s, o.trim_log
             )
             self.pools.remote = lambda p: lambda: latest(kwargs, snaps, p)
-        self.pools.log_start = self._log_start
+        self.pools.log_start = lambda p: self._log_start(self.names.routing, p)
         pool.subscribe([self.names.routing], listener=self.pools)
+        self.leads = LeadStages(
+            self._make_lead_stage, lead_out, o.snapshot_every_s, event_clock=o.clock == "event"
+        )
+        self.leads.log_start = lambda p: self._log_start(self.names.events, p)
+        lead.subscribe([self.names.events], listener=self.leads)
         self.pool_consumer, self.lead_consumer = pool, lead
         pauses = self.metrics.gc_pauses
         watch = heap.PauseWatch(lambda generation, s: pauses.labels(str(generation)).observe(s))
@@ -216,42 +238,51 @@ class Worker:
             await lead_out.prepare()
             within_ms = max(1, int(o.within_s * 1000))
             await asyncio.gather(
-                run_lead_stage(lead, lead_out, o.batch, within_ms),
-                self.pools.run(pool, self._reader, o.batch, within_ms),
+                self.leads.run(lead, self._reader(self.names.events), o.batch, within_ms),
+                self.pools.run(pool, self._reader(self.names.routing), o.batch, within_ms),
             )
         finally:
             watch.stop()
             try:
+                await self.leads.leave()
                 await self.pools.leave()
             finally:
                 for client in (lead, pool, producer):
                     await client.stop()
 
-    async def _log_start(self, partition: int) -> int:
-        """The first offset the routing log still holds (it may have been trimmed)."""
+    async def _log_start(self, topic: str, partition: int) -> int:
+        """The first offset a stage's input log still holds (it may have been trimmed)."""
         consumer = AIOKafkaConsumer(**self.settings.aiokafka_kwargs(), group_id=None)
         await consumer.start()
         try:
-            tp = TopicPartition(self.names.routing, partition)
+            tp = TopicPartition(topic, partition)
             return int((await consumer.beginning_offsets([tp]))[tp])
         finally:
             await consumer.stop()
 
-    def _reader(self, partition: int) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
+    def _reader(
+        self, topic: str
+    ) -> Callable[[int], Callable[[int, int], AsyncIterator[tuple[int, bytes]]]]:
+        """The reader of a stage's input log (`topic`), for each partition."""
+        return lambda partition: self._read_range(topic, partition)
+
+    def _read_range(
+        self, topic: str, partition: int
+    ) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
         async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
-            """Routing records at offsets [start, end), read with a consumer of its own."""
+            """Input records at offsets [start, end), read with a consumer of its own."""
             consumer = AIOKafkaConsumer(
                 **self.settings.aiokafka_kwargs(), enable_auto_commit=False, group_id=None
             )
             await consumer.start()
             try:
-                tp = TopicPartition(self.names.routing, partition)
+                tp = TopicPartition(topic, partition)
                 consumer.assign([tp])
                 first = (await consumer.beginning_offsets([tp]))[tp]
                 if first > start:
                     raise EventError(
-                        f"routing records {start}..{first - 1} were deleted: "
-                        "the pool stage cannot be rebuilt (see docs/crash-safety.md)"
+                        f"{topic} records {start}..{first - 1} were deleted: the stage "
+                        f"of partition {partition} cannot be rebuilt (see docs/crash-safety.md)"
                     )
                 async for record in records_between(consumer, tp, start, end, 5000):
                     yield record.offset, record.value or b""
@@ -264,6 +295,15 @@ class Worker:
         """The input partitions this worker's lead stage holds now."""
         lead = self.lead_consumer
         return sorted(tp.partition for tp in lead.assignment()) if lead is not None else []
+
+    def lead_stats(self) -> dict[str, int]:
+        """What the lead stage's desks did (applied / duplicate / refused), all partitions."""
+        total: dict[str, int] = {}
+        for stage in list(self.leads.stages.values()) if self.leads is not None else []:
+            if stage.state is not None:
+                for key, n in stage.state.stats.items():
+                    total[key] = total.get(key, 0) + n
+        return total
 
     # --- ticks ----------------------------------------------------------------------------
     def owns_pool_stage(self) -> bool:

@@ -1,123 +1,32 @@
-"""The pool stage's state: one engine, the routing offset it has applied, its snapshots.
-
-Recovery (after a crash, a restart or a rebalance): load the newest snapshot (engine +
-offset S), then re-apply the routing records after S up to the first record the
-consumer delivers, then go on. Records at or below S are already in the engine and are
-skipped. `recover` returns the outputs of the re-applied records; the worker does not
-publish them again (they are below the committed offset: streams.stages). Records after
-the committed offset are applied live and may repeat outputs published before a crash,
-with the same `event_id`s and bytes (at-least-once; consumers de-duplicate by id).
-Nothing here reads a clock: `apply` takes the records, `due_snapshot` takes the time.
-"""
+"""The pool stage's state on one routing partition: one engine, applying routing records
+in offset order (streams.records), snapshotted and recovered as `streams.stage_state`
+describes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-
 from routing.engine import Engine
 from routing.outputs import Output
-from routing.policy.loader import LoadedPolicy
-from streams import heap
 from streams.records import apply_record
-from streams.snapshots import SnapshotWriter, decode, fingerprint, read
+from streams.stage_state import ReadRange, Remote, StageState
 
-ReadRange = Callable[[int, int], AsyncIterator[tuple[int, bytes]]]
-Remote = Callable[[], Awaitable[bytes | None]]
+__all__ = ["PoolStage", "ReadRange", "Remote"]
 
 
-class PoolStage:
+class PoolStage(StageState[Engine]):
     """State of the pool stage on one routing partition."""
 
-    def __init__(
-        self,
-        loaded: LoadedPolicy,
-        snapshot_path: Path,
-        fork_snapshots: bool = True,
-        freeze_heap: bool = False,
-    ) -> None:
-        self.loaded = loaded
-        # Freeze the process's objects once recovered and at each snapshot (streams.heap):
-        # the worker's pool stage does; a stage used as a library leaves the collector be.
-        self.freeze_heap = freeze_heap
-        self.policy_fp = fingerprint(loaded)
-        self.writer = SnapshotWriter(snapshot_path, self.policy_fp, fork=fork_snapshots)
-        self.engine: Engine | None = None
-        self.offset = -1  # last routing offset applied
-        self.snapshot_offset = -1  # offset of the last snapshot started
-        self.snapshot_at = 0.0
-        self.recovered = 0  # records re-applied during the last recovery
-        self.recovered_from = ""  # "file", "kafka" (the snapshot topic) or "log" (no snapshot)
-        self.last_applied_at = 0.0  # wall-clock instant of the last record (for idle ticks)
+    kind = Engine
+
+    def fresh(self) -> Engine:
+        return Engine(self.loaded)
+
+    def step(self, state: Engine, offset: int, record: bytes) -> list[Output]:
+        return apply_record(state, record)
+
+    @property
+    def engine(self) -> Engine | None:
+        return self.state
 
     @property
     def loaded_engine(self) -> Engine:
-        assert self.engine is not None, "the pool stage has not recovered yet"
-        return self.engine
-
-    async def recover(
-        self,
-        first_offset: int,
-        read_range: ReadRange,
-        log_start: int = 0,
-        remote: Remote | None = None,
-    ) -> list[Output]:
-        """Load a snapshot and re-apply the records in (snapshot, first_offset).
-
-        The snapshot file if it is usable (taken under this policy, and the routing log
-        still holds the records after it: the log starts at `log_start`); else the newest
-        snapshot `remote()` gives (published on Kafka: streams.snapshot_topic); else none
-        (the engine is rebuilt from the start of the log)."""
-        snap = read(self.writer.path, self.policy_fp)
-        self.recovered_from = "file"
-        if (snap is None or snap.offset + 1 < log_start) and remote is not None:
-            data = await remote()
-            published = decode(data, self.policy_fp, "the snapshot topic") if data else None
-            if published is not None and (snap is None or published.offset > snap.offset):
-                snap, self.recovered_from = published, "kafka"
-        if snap is None:
-            self.engine, self.offset = Engine(self.loaded), -1
-            self.recovered_from = "log"
-        else:
-            self.engine, self.offset = snap.engine, snap.offset
-        self.snapshot_offset = self.offset
-        outputs: list[Output] = []
-        self.recovered = 0
-        if first_offset > self.offset + 1:
-            async for offset, record in read_range(self.offset + 1, first_offset):
-                outputs += self.apply(offset, record)
-                self.recovered += 1
-        if self.freeze_heap:
-            heap.freeze()
-        return outputs
-
-    def apply(self, offset: int, record: bytes) -> list[Output]:
-        """Apply the record at `offset` unless the engine already holds it."""
-        if offset <= self.offset:
-            return []
-        self.offset = offset
-        return apply_record(self.loaded_engine, record)
-
-    def due_snapshot(self, now: float, every_s: float) -> bool:
-        return (
-            self.engine is not None
-            and self.offset > self.snapshot_offset
-            and now - self.snapshot_at >= every_s
-            and not self.writer.busy()
-        )
-
-    def snapshot(self, now: float) -> None:
-        """Snapshot now. Call only once every output up to `self.offset` is delivered."""
-        if self.freeze_heap:
-            heap.freeze()
-        self.writer.write(self.loaded_engine, self.offset)
-        self.snapshot_offset = self.offset
-        self.snapshot_at = now
-
-    def release(self) -> None:
-        """The partition moved away: forget the state (the snapshot stays on disk)."""
-        self.writer.wait()
-        self.engine = None
-        self.offset = -1
-        if self.freeze_heap:
-            heap.thaw()
+        return self.loaded_state

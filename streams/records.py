@@ -1,6 +1,6 @@
 """What travels on the internal routing topic, and where each decision is published.
 
-The lead stage forwards every valid input to the pool stage as a *record*; the tick
+The lead stage sends, for every valid input, a *record* to the pool stage; the tick
 task adds tick records. The routing topic is therefore the complete, ordered input of
 the engine: applying its records in offset order (`apply_record`) is what the pool
 stage does live, what it does again after a crash (from a snapshot's offset), and what
@@ -8,8 +8,12 @@ the fault test's offline oracle does. One function, three callers.
 
 Record layout (bytes, no JSON round trip for the event itself):
 
+- ``d{...}``: what the lead desk decided for one input (or a deferral that came due):
+  the pool side's calls, `streams.desk_records` (JSON, versioned).
 - ``e<source>\\n<raw event JSON>``: an input event as received; `source` names where
-  it came from (`topic:partition:offset`), used by `event.rejected` decisions.
+  it came from (`topic:partition:offset`), used by `event.rejected` decisions. The lead
+  stage forwards rep events so (the pool side's own); an older lead stage forwarded
+  every event so, and the pool stage still applies them whole.
 - ``t<epoch seconds>``: a wall-clock tick: fire every timer due by that instant.
 - ``t``: an event-time tick: fire every timer due by the engine's own event time
   (what `leadflow replay` does at the end of its input).
@@ -21,6 +25,7 @@ from routing.engine import Engine
 from routing.errors import EventError
 from routing.events import parse_event, raw_text
 from routing.outputs import Output
+from streams.desk_records import DESK, apply_desk
 
 EVENT = ord("e")
 TICK = ord("t")
@@ -50,6 +55,8 @@ def split_event(record: bytes) -> tuple[str, bytes]:
 def apply_record(engine: Engine, record: bytes) -> list[Output]:
     """Apply one routing record to the engine; return the decisions it caused."""
     kind = record[0] if record else 0
+    if kind == DESK:
+        return apply_desk(engine, record)
     if kind == EVENT:
         source, raw = split_event(record)
         try:

@@ -1,7 +1,8 @@
-"""Snapshots of the pool stage: the whole engine plus the routing offset it has applied.
+"""Snapshots of a stage's state on one partition: the pool stage's engine, or the lead
+stage's desk (streams.lead_stage), plus the input offset it has applied.
 
-A snapshot file holds a header (format, the policy's fingerprint, the last routing
-offset applied) and the engine pickled with cloudpickle (the engine holds compiled
+A snapshot file holds a header (format, the policy's fingerprint, the last input
+offset applied) and the state pickled with cloudpickle (the engine holds compiled
 policy predicates, which the standard pickle cannot write). Files are written to a
 temporary name, fsynced and renamed, so a reader sees a whole snapshot or the previous
 one, never half of one, even when the writer is killed.
@@ -23,12 +24,12 @@ import struct
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import cloudpickle
 
 import routing
 from routing._native import loaded_compiled
-from routing.engine import Engine
 from routing.policy.loader import LoadedPolicy
 from streams import heap
 from streams.errors import StreamsError
@@ -71,13 +72,13 @@ def core_digest(root: Path = ROUTING) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    engine: Engine
-    offset: int  # the last routing-topic offset applied to `engine`
+    state: Any  # an Engine (pool stage) or a DeskHost (lead stage)
+    offset: int  # the last input offset applied to `state`
 
 
-def encode(engine: Engine, offset: int, policy_fp: bytes) -> bytes:
-    state: bytes = cloudpickle.dumps(engine, protocol=5)
-    return MAGIC + _HEADER.pack(policy_fp, offset) + state
+def encode(state: object, offset: int, policy_fp: bytes) -> bytes:
+    data: bytes = cloudpickle.dumps(state, protocol=5)
+    return MAGIC + _HEADER.pack(policy_fp, offset) + data
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -95,14 +96,14 @@ def write_file(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def read(path: Path, policy_fp: bytes) -> Snapshot | None:
+def read(path: Path, policy_fp: bytes, kind: type[Any] = object) -> Snapshot | None:
     """The snapshot at `path`, or None when there is none or it was taken under another
     policy (the caller then rebuilds the state from the routing log)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    return decode(data, policy_fp, str(path))
+    return decode(data, policy_fp, str(path), kind)
 
 
 def offset_of_file(path: Path) -> int:
@@ -118,19 +119,21 @@ def offset_of(data: bytes, where: str) -> int:
     return int(_HEADER.unpack_from(data, len(MAGIC))[1])
 
 
-def decode(data: bytes, policy_fp: bytes, where: str) -> Snapshot | None:
+def decode(
+    data: bytes, policy_fp: bytes, where: str, kind: type[Any] = object
+) -> Snapshot | None:
     """An encoded snapshot (a file's or a snapshot topic's bytes); None when it was taken
-    under another policy. `where` names its origin in errors."""
+    under another policy. `where` names its origin in errors; `kind`: what it must hold."""
     offset = offset_of(data, where)
     if data[len(MAGIC) : len(MAGIC) + 32] != policy_fp:
         return None
     try:
-        engine = pickle.loads(data[len(MAGIC) + _HEADER.size :])
+        state = pickle.loads(data[len(MAGIC) + _HEADER.size :])
     except Exception as exc:  # a truncated or foreign file: say which and why
-        raise SnapshotError(f"{where}: cannot unpickle the engine: {exc}") from exc
-    if not isinstance(engine, Engine):
-        raise SnapshotError(f"{where}: holds a {type(engine).__name__}, not an Engine")
-    return Snapshot(engine, offset)
+        raise SnapshotError(f"{where}: cannot unpickle the state: {exc}") from exc
+    if not isinstance(state, kind):
+        raise SnapshotError(f"{where}: holds a {type(state).__name__}, not a {kind.__name__}")
+    return Snapshot(state, offset)
 
 
 def _background() -> None:
@@ -184,9 +187,9 @@ class SnapshotWriter:
             if status != 0:
                 raise SnapshotError(f"snapshot writer for {self.path} failed (status {status})")
 
-    def write(self, engine: Engine, offset: int) -> None:
-        """Snapshot `engine` as of `offset`. The caller must have delivered every output
-        of the records up to `offset` first."""
+    def write(self, engine: object, offset: int) -> None:
+        """Snapshot `engine` (a stage's state) as of `offset`. The caller must have
+        delivered every output of the records up to `offset` first."""
         self.written += 1
         if not self.fork:
             write_file(self.path, encode(engine, offset, self.policy_fp))

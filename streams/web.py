@@ -29,6 +29,7 @@ def add_views(worker: Worker) -> None:
             "clock": worker.options.clock,
             "pool_stage": "here" if engine is not None else "elsewhere",
             "input_partitions": worker.input_partitions(),
+            "lead_stage": worker.lead_stats(),
         }
         if engine is not None and stage is not None:
             body["routing_offset"] = stage.offset

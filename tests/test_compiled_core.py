@@ -119,7 +119,7 @@ def test_a_compiled_snapshot_is_set_aside_by_the_pure_core(tmp_path: Path) -> No
         "import sys; from streams.snapshots import read, fingerprint; "
         "from routing.policy.loader import load_policy; "
         "s = read(__import__('pathlib').Path(sys.argv[1]), fingerprint(load_policy(sys.argv[2]))); "
-        "print(None if s is None else (s.offset, len(s.engine.leads)))"
+        "print(None if s is None else (s.offset, len(s.state.leads)))"
     )
     pure = _python(probe, str(path), str(POLICY), LEADFLOW_PURE="1").stdout.strip()
     compiled = _python(probe, str(path), str(POLICY)).stdout.strip()

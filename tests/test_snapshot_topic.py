@@ -161,7 +161,7 @@ async def test_a_large_snapshot_travels_in_chunks_and_replaces_the_previous(
         assert await latest(client, topic, 1) is None  # another routing partition: none
         back = decode(small, fp, topic)
         assert back is not None and back.offset == 42
-        assert back.engine.leads.keys() == engine.leads.keys()
+        assert back.state.leads.keys() == engine.leads.keys()
         # The previous snapshot's chunks got tombstones (compaction deletes them).
         records = await _all_records(kafka_bootstrap, topic)
         gone = {key for key, value in records if value is None}

@@ -39,6 +39,7 @@ async def test_health_metrics_and_sla(worker_rig: WorkerRig) -> None:
     health = rig.health()
     assert health["status"] == "ok" and health["pool_stage"] == "here"
     assert health["engine"] == {k: v for k, v in oracle.stats.items() if k != "rejected"}
+    assert health["lead_stage"] == health["engine"]  # the desk decided, the pool side heard
 
     status, ctype, raw = rig.get("/metrics")
     assert status == 200 and ctype.startswith("text/plain")

@@ -35,6 +35,7 @@ from routing.events import parse_event
 from routing.outputs import Output
 from routing.policy.loader import load_policy
 from routing.replay import dumps
+from streams import desk_records
 from streams.records import ASSIGNMENT_TYPES, EVENT, apply_record, split_event
 from tests.kafka_harness import poll_until
 from tests.test_invariants import Ledger, WatchedEngine, check_engine_agrees
@@ -128,7 +129,7 @@ async def check_run(
     async def finished() -> bool:
         rig.check_alive()
         log = await log_of(rig)
-        seen = {json.loads(split_event(r)[1])["event_id"] for _, r in log if r[0] == EVENT}
+        seen = {input_id(r) for _, r in log if r[0] in (EVENT, desk_records.DESK)}
         now = health()
         return valid <= seen and log[-1][1] == b"t" and now.get("routing_offset") == log[-1][0]
 
@@ -154,6 +155,13 @@ async def check_run(
     repeats = check_outputs(rig, records, expected)
     kinds = Counter(d["type"] for d in expected)
     return Outcome(len(log), len(expected), kinds["sla.breached"], repeats)
+
+
+def input_id(record: bytes) -> str:
+    """The input a routing record carries: an event forwarded whole, or a desk record."""
+    if record[0] == EVENT:
+        return str(json.loads(split_event(record)[1])["event_id"])
+    return desk_records.decode(record).id
 
 
 def _decision_id(record: ConsumerRecord[bytes, bytes]) -> str:

@@ -1,0 +1,236 @@
+"""The lead desk: everything about one lead, decided from that lead's events alone.
+
+It holds each lead's record and state (new, mql, closed, disqualified) and decides:
+which input ids were seen already (de-duplication), the MQL definition, tier, pool and
+data completeness (`routing.lead.Definitions`), disqualification, intent spikes, what
+a touch counts for (the follow-up cadence), whether a disposition is valid, and when a
+deferred lead comes back. It tells the pool side what it decided through a
+`routing.sink.DeskSink`, which makes (and emits) every decision from there on.
+
+Because nothing here depends on another lead, the desk can run partitioned by lead
+(the Kafka worker's lead stage: docs/worker.md). A refused input raises `EventError`
+before anything reached the sink.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mypy_extensions import mypyc_attr
+
+from routing.errors import EventError
+from routing.events import (
+    LEAD_FIELDS,
+    InputEvent,
+    LeadDispositioned,
+    LeadEngaged,
+    LeadTouched,
+    LeadUpserted,
+)
+from routing.intent import IntentDetector
+from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
+from routing.outputs import TimeFormat
+from routing.policy.models import Policy
+from routing.queue import ROUTING_FIELDS
+from routing.sink import DeskSink
+
+DEDUPE_WINDOW_S = 7 * 86400.0
+DEFER = "defer"  # the desk's one timer kind: a deferred lead comes back
+
+
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# (the worker's lead stage) does not run its __init__ otherwise.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
+class LeadDesk:
+    def __init__(
+        self,
+        policy: Policy,
+        fmt: TimeFormat,
+        sink: DeskSink,
+        dedupe_window_s: float = DEDUPE_WINDOW_S,
+    ) -> None:
+        self.fmt = fmt
+        self.sink = sink
+        self.defs = Definitions(policy)
+        spike = policy.alerts.intent_spike
+        self.intent = IntentDetector(spike) if spike else None
+        self.follow_up = policy.sales_commits.follow_up
+        self.disposition = policy.sales_commits.disposition
+        self.leads: dict[str, Lead] = {}
+        # Ids and times apart: strings and floats are invisible to the cyclic GC.
+        self._seen: dict[str, float] = {}  # event id -> time
+        self._seen_order: list[str] = []  # event ids in arrival order, from _seen_head on
+        self._seen_head = 0
+        self.dedupe_window_s = dedupe_window_s
+
+    # --- de-duplication ---------------------------------------------------------------
+    def duplicate(self, event_id: str, t: float, now: float) -> bool:
+        """Seen before (within the window)? Else remember it. `now`: the latest instant."""
+        seen = self._seen
+        n = len(seen)
+        seen.setdefault(event_id, t)  # one lookup: adds the id unless it is there
+        if len(seen) == n:
+            return True
+        order = self._seen_order
+        order.append(event_id)
+        if (n + 1) & 1023 == 0:  # forget ids older than the window, now and then
+            horizon = max(now, t) - self.dedupe_window_s
+            head = self._seen_head
+            while head < len(order) and seen[order[head]] < horizon:
+                del seen[order[head]]
+                head += 1
+            if head * 2 > len(order):  # drop the forgotten ids' slots in one go
+                del order[:head]
+                head = 0
+            self._seen_head = head
+        return False
+
+    # --- input events -----------------------------------------------------------------
+    def dispatch(self, event: InputEvent, values: dict[str, Any], t: float, cause: str) -> None:
+        """Apply one (new) event at t. `values`: its fields (its __dict__)."""
+        if isinstance(event, LeadEngaged):
+            self._engaged(values, t, cause)
+        elif isinstance(event, LeadTouched):
+            self._touched(values["lead_id"], values["channel"], t, cause)
+        elif isinstance(event, LeadUpserted):
+            self._upserted(event, values, t, cause)
+        elif isinstance(event, LeadDispositioned):
+            self._dispositioned(event, t, cause)
+        else:
+            self.sink.rep_event(event, t, cause)
+
+    def lead(self, lead_id: str) -> Lead:
+        lead = self.leads.get(lead_id)
+        if lead is None:
+            lead = self.leads[lead_id] = Lead(lead_id, {"engagements": 0})
+        return lead
+
+    def _upserted(
+        self, event: LeadUpserted, values: dict[str, Any], t: float, cause: str
+    ) -> None:
+        lead = self.lead(values["lead_id"])
+        given = event.model_fields_set
+        for name in LEAD_FIELDS:
+            if name in given:
+                lead.fields[name] = values[name]
+        if lead.cycle:  # the pool side knows the lead: it may be waiting in a queue
+            for name in ROUTING_FIELDS:
+                if name in given:
+                    self.sink.fields_changed(lead.id, lead.fields)
+                    break
+        if lead.state == CLOSED:
+            return  # dispositioned: it comes back only through its deferral
+        reason = self.defs.disqualified(lead.fields)
+        if reason is not None:
+            if lead.state != DISQUALIFIED:
+                self.sink.disqualified(lead.id, t, cause, reason, lead.state == MQL)
+                lead.state = DISQUALIFIED
+            return
+        if lead.state == DISQUALIFIED:
+            lead.state = NEW
+        self.qualify(lead, t, cause)
+
+    def _engaged(self, values: dict[str, Any], t: float, cause: str) -> None:
+        lead = self.lead(values["lead_id"])
+        fields = lead.fields
+        fields["engagements"] += 1
+        activity: str = values["activity"]
+        if activity == "demo_request":
+            fields["demo_requested"] = True
+        if self.intent is not None and lead.state != DISQUALIFIED:
+            signals = self.intent.observe(lead, t, activity)
+            if signals is not None:
+                self.sink.intent(lead.id, t, cause, signals)
+        self.qualify(lead, t, cause)
+
+    def qualify(self, lead: Lead, t: float, cause: str) -> None:
+        if lead.state == NEW and self.defs.is_mql(lead.fields):
+            self._become_mql(lead, t, cause)
+
+    def _become_mql(self, lead: Lead, t: float, cause: str) -> None:
+        fields = lead.fields
+        defs = self.defs
+        lead.state = MQL
+        lead.cycle += 1
+        lead.mql_at = t
+        lead.tier_index, lead.tier = defs.tier_of(fields)
+        lead.pool = defs.pool_of(fields)
+        lead.touches = 0
+        lead.channels = ()
+        self.sink.mql(
+            lead.id, t, cause, lead.cycle, lead.tier_index, lead.tier, lead.pool,
+            defs.missing(fields), fields,
+        )  # fmt: skip
+
+    def _touched(self, lead_id: str, channel: str, t: float, cause: str) -> None:
+        lead = self.leads.get(lead_id)
+        if lead is None or lead.state != MQL or lead.mql_at is None or t < lead.mql_at:
+            return  # outside an open MQL (or, arriving late, from before it): no SLA event
+        lead.touches += 1
+        if channel not in lead.channels:
+            lead.channels += (channel,)
+        self.sink.touched(lead_id, t, cause, lead.touches == 1, self._cadence_done(lead))
+
+    def _cadence_done(self, lead: Lead) -> bool:
+        spec = self.follow_up
+        return spec is None or (
+            lead.touches >= spec.touches and len(lead.channels) >= spec.channels
+        )
+
+    def _dispositioned(self, event: LeadDispositioned, t: float, cause: str) -> None:
+        lead = self.leads.get(event.lead_id)
+        if lead is None or lead.state != MQL:
+            state = "unknown" if lead is None else lead.state
+            raise EventError(f"lead {event.lead_id!r} is not an open MQL (it is {state})")
+        if lead.mql_at is not None and t < lead.mql_at:
+            raise EventError(
+                f"the disposition is dated before lead {lead.id!r} became an MQL "
+                f"({self.fmt(lead.mql_at)})"
+            )
+        self._check_reason(lead, event, t)
+        lead.state = CLOSED
+        if event.defer_until is not None:
+            self.sink.schedule(event.defer_until.timestamp(), DEFER, lead, lead.cycle)
+        self.sink.dispositioned(lead.id, t, cause, event.outcome, event.reason)
+
+    def _check_reason(self, lead: Lead, event: LeadDispositioned, t: float) -> None:
+        outcome, reason = event.outcome, event.reason
+        if event.defer_until is not None:
+            if outcome != "deferred":
+                raise EventError(f"defer_until goes with outcome deferred, not {outcome}")
+            if event.defer_until.timestamp() <= t:
+                raise EventError("defer_until must be later than the disposition itself")
+        spec = self.disposition
+        if spec is None:
+            return
+        listed: list[str] = getattr(spec.reasons, outcome)
+        if outcome == "rejected" and spec.reject_requires_reason and not reason:
+            raise EventError(
+                f"a rejection needs a reason code from the taxonomy: {', '.join(listed)}"
+            )
+        if reason and listed and reason not in listed:
+            raise EventError(
+                f"reason {reason!r} is not in the {outcome} taxonomy: {', '.join(listed)}"
+            )
+        if reason == "unresponsive" and not self._cadence_done(lead) and self.follow_up:
+            raise EventError(
+                f"lead {lead.id!r} cannot be closed as unresponsive before the follow-up "
+                f"cadence: {lead.touches}/{self.follow_up.touches} touches on "
+                f"{len(lead.channels)}/{self.follow_up.channels} channels"
+            )
+
+    # --- timers -----------------------------------------------------------------------
+    def timer_live(self, subject: Lead, version: int) -> bool:
+        """A deferral is due unless the lead came back (or was closed again) since."""
+        return subject.cycle == version and subject.state == CLOSED
+
+    def fire(self, at: float, subject: Lead) -> str:
+        """A deferral is due: the lead is new again and qualifies on its fields. Returns
+        the cause its decisions are named after (the same each time it is fired)."""
+        cause = f"{subject.id}#{subject.cycle}@defer"
+        subject.state = NEW
+        self.qualify(subject, at, cause)
+        return cause
+
+
+__all__ = ["DEDUPE_WINDOW_S", "DEFER", "LeadDesk"]

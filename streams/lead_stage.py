@@ -1,0 +1,182 @@
+"""The lead stage's state on one input partition: a lead desk (routing.desk) and its
+deferral timers, whose decisions go to the pool stage as desk records.
+
+Each valid input gives one routing record, in input order: a rep event as itself
+(`streams.records.event_record`: the pool side's own), anything else as the desk record
+of the sink calls it caused (streams.desk_records), possibly none. Input that is not an
+event gives an `Invalid` (the worker dead-letters it). A deferral that comes due gives a
+desk record named by its cause (`<lead>#<cycle>@defer`).
+
+State, snapshots and recovery are `streams.stage_state`'s: after a restart the desk is
+rebuilt from its snapshot and the partition's input after it; records published again
+carry the same ids, and the pool side drops them (`Engine.open_input`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from routing.desk import LeadDesk
+from routing.errors import EventError
+from routing.events import InputEvent, parse_event, raw_text
+from routing.lead import Lead
+from routing.outputs import TimeFormat, epoch
+from routing.policy.loader import LoadedPolicy
+from routing.queue import ROUTING_FIELDS
+from routing.sink import DeskSink
+from streams import desk_records
+from streams.records import event_record
+from streams.stage_state import StageState
+
+NEG_INF = float("-inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """An input that is not an event (it goes to the dead-letter topic)."""
+
+    reason: str
+
+
+def _routing(fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: fields[name] for name in ROUTING_FIELDS if name in fields}
+
+
+class DeskHost(DeskSink):
+    """A lead desk whose sink records the calls, and the desk's timers."""
+
+    def __init__(self, loaded: LoadedPolicy) -> None:
+        policy = loaded.policy
+        self.desk = LeadDesk(policy, TimeFormat(policy.calendar.build().tz), self)
+        self.now = NEG_INF
+        self.timers: list[tuple[float, int, Lead, int]] = []
+        self.seq = 0
+        self.calls: list[list[Any]] = []
+        self.rep = False  # the input was a rep event (forwarded as it is)
+        self.stats: Counter[str] = Counter()
+
+    # Pickled by hand: the compiled base class pickles only its own (native) attributes.
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # --- the sink: record each call -----------------------------------------------------
+    def mql(
+        self, lead_id: str, t: float, cause: str, cycle: int, tier_index: int, tier: str,
+        pool: str | None, missing: list[str], fields: dict[str, Any],
+    ) -> None:  # fmt: skip
+        self.calls.append(
+            ["mql", lead_id, t, cause, cycle, tier_index, tier, pool, missing, _routing(fields)]
+        )
+
+    def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
+        self.calls.append(["disqualified", lead_id, t, cause, reason, was_open])
+
+    def touched(self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool) -> None:
+        self.calls.append(["touched", lead_id, t, cause, first, cadence_done])
+
+    def dispositioned(
+        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
+    ) -> None:
+        self.calls.append(["dispositioned", lead_id, t, cause, outcome, reason])
+
+    def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
+        self.calls.append(["intent", lead_id, t, cause, signals])
+
+    def fields_changed(self, lead_id: str, fields: dict[str, Any]) -> None:
+        self.calls.append(["fields_changed", lead_id, _routing(fields)])
+
+    def refused(
+        self, t: float, cause: str, source: str, lead_id: str | None, raw: str, reason: str
+    ) -> None:
+        self.calls.append(["refused", t, cause, source, lead_id, raw, reason])
+
+    def rep_event(self, event: InputEvent, t: float, cause: str) -> None:
+        self.rep = True
+
+    def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
+        self.seq += 1
+        heapq.heappush(self.timers, (at, self.seq, subject, version))
+
+    # --- driving ------------------------------------------------------------------------
+    def apply(self, event: InputEvent, source: str, raw: bytes) -> list[bytes]:
+        """Apply one valid input at its own time; return the routing records it (and the
+        desk's timers due before it) gave."""
+        values: dict[str, Any] = event.__dict__
+        t = epoch(values["at"])
+        cause: str = values["event_id"]
+        out = self._fire_until(t, inclusive=False)
+        if self.desk.duplicate(cause, t, self.now):
+            # Still forwarded, without calls: the pool side counts it (every input is
+            # accounted for there) and its time goes on as it would.
+            self.stats["duplicate"] += 1
+            out.append(desk_records.encode(cause, t, source, []))
+            return out
+        self.now = max(self.now, t)
+        self.calls, self.rep = [], False
+        try:
+            self.desk.dispatch(event, values, t, cause)
+        except EventError as exc:
+            self.stats["refused"] += 1
+            self.calls = []
+            self.refused(t, cause, source, values.get("lead_id"), raw_text(raw), str(exc))
+        else:
+            self.stats["applied"] += 1
+        if self.rep:
+            out.append(event_record(source, raw))
+        else:
+            out.append(desk_records.encode(cause, t, source, self.calls))
+        self.calls = []
+        if t < self.now:  # a late event: a deferral may be due already
+            out += self._fire_until(self.now, inclusive=False)
+        return out
+
+    def advance(self, now: float) -> list[bytes]:
+        """Let time pass up to `now`: the records of the deferrals due by then."""
+        self.now = max(self.now, now)
+        return self._fire_until(now, inclusive=True)
+
+    def next_deadline(self) -> float | None:
+        timers = self.timers
+        while timers and not self.desk.timer_live(timers[0][2], timers[0][3]):
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
+    def _fire_until(self, limit: float, inclusive: bool) -> list[bytes]:
+        out: list[bytes] = []
+        timers = self.timers
+        while timers and (timers[0][0] < limit or (inclusive and timers[0][0] == limit)):
+            at, _, lead, version = heapq.heappop(timers)
+            if self.desk.timer_live(lead, version):
+                self.calls = []
+                cause = self.desk.fire(at, lead)
+                out.append(desk_records.encode(cause, at, "", self.calls))
+                self.calls = []
+        return out
+
+
+class LeadStage(StageState[DeskHost]):
+    """State of the lead stage on one input partition (of topic `topic`)."""
+
+    kind = DeskHost
+
+    def __init__(self, loaded: LoadedPolicy, topic: str, partition: int, **kwargs: Any) -> None:
+        super().__init__(loaded, **kwargs)
+        self.prefix = f"{topic}:{partition}:"
+
+    def fresh(self) -> DeskHost:
+        return DeskHost(self.loaded)
+
+    def step(self, state: DeskHost, offset: int, record: bytes) -> list[bytes | Invalid]:
+        try:
+            if not record:
+                raise EventError("empty message: no value")
+            event = parse_event(record)
+        except EventError as exc:
+            return [Invalid(str(exc))]
+        return [*state.apply(event, self.prefix + str(offset), record)]
