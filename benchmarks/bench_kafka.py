@@ -260,15 +260,18 @@ def start_profile(w: Worker, out: Path) -> subprocess.Popen[bytes] | None:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists() or w.proc is None:
         return None
-    cmd = [spy, "record", "-p", str(w.proc.pid), "-d", "12", "-r", "100", "-f", "raw"]
+    # --native: the compiled core's functions (mypyc's `CPyDef_...`) have no Python frames.
+    cmd = [spy, "record", "-p", str(w.proc.pid), "-d", "12", "-r", "100", "-f", "raw",
+           "--native"]  # fmt: skip
     return subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 GROUPS = {
-    "routing core (Engine, LeadDesk)": ("apply (routing/engine.py", "advance (routing/engine",
-                                        "open_input (routing/engine", "(routing/desk.py"),
-    "event parsing (parse_event, twice)": ("parse_event (routing/events.py",),
+    "routing core (Engine, LeadDesk)": ("CPyDef_", "apply (routing/engine.py",
+                                        "advance (routing/engine", "open_input (routing/engine",
+                                        "(routing/desk.py"),
+    "event parsing (parse_event, lead stage)": ("parse_event (routing/events.py",),
     "lead stage (validate, desk, send)": ("LeadStages.publish (streams/partitions.py",
                                           "LeadStage.step (streams/lead_stage.py"),
     "pool stage (apply, publish)": ("PoolStages.publish (streams/partitions.py",

@@ -52,7 +52,7 @@ from streams import codecs, heap
 from streams.admin import records_between
 from streams.lead_stage import LeadStage
 from streams.metrics import WorkerMetrics
-from streams.partitions import LeadStages, PoolStages
+from streams.partitions import ForkGate, LeadStages, PoolStages
 from streams.pool_stage import PoolStage
 from streams.records import tick_record
 from streams.settings import StreamSettings
@@ -212,7 +212,9 @@ class Worker:
         # One publisher per stage: each commits after its *own* messages are acknowledged.
         out = self.out = Publisher(producer, self.names, self.metrics, o.wall)
         lead_out = Publisher(producer, self.names, self.metrics, o.wall)
-        self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s)
+        # Forks of both stages' snapshots spaced out: at most ten per interval.
+        gate = ForkGate(o.snapshot_every_s / 10)
+        self.pools = PoolStages(self._make_stage, out, o.snapshot_every_s, gate)
         if o.publish_every_s > 0:
             snaps = snapshot_topic(s)
             self.pools.shipper = Shipper(
@@ -222,8 +224,9 @@ class Worker:
         self.pools.log_start = lambda p: self._log_start(self.names.routing, p)
         pool.subscribe([self.names.routing], listener=self.pools)
         self.leads = LeadStages(
-            self._make_lead_stage, lead_out, o.snapshot_every_s, event_clock=o.clock == "event"
-        )
+            self._make_lead_stage, lead_out, o.snapshot_every_s, gate,
+            event_clock=o.clock == "event",
+        )  # fmt: skip
         self.leads.log_start = lambda p: self._log_start(self.names.events, p)
         lead.subscribe([self.names.events], listener=self.leads)
         self.pool_consumer, self.lead_consumer = pool, lead

@@ -38,6 +38,24 @@ def _produced(msg: Any) -> tuple[int, int, int]:
     return msg.timestamp, msg.partition, msg.offset
 
 
+class ForkGate:
+    """Spaces the snapshot forks of every stage of a worker: each fork copies the whole
+    process's page tables and stalls its loop for milliseconds, so five stages forking
+    in the same poll stall it five times in a row (a latency spike). One fork at most
+    every `gap_s`, shared by the lead and pool stages; a stage whose turn has not come
+    snapshots at a later poll (a later snapshot only means a longer replay)."""
+
+    def __init__(self, gap_s: float) -> None:
+        self.gap_s = gap_s
+        self.last = float("-inf")
+
+    def open(self, now: float) -> bool:
+        return now - self.last >= self.gap_s
+
+    def forked(self, now: float) -> None:
+        self.last = now
+
+
 class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
     """The stage of each partition this worker holds, for one stage kind.
 
@@ -51,11 +69,16 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
     label = ""  # "lead" or "pool", in metrics
 
     def __init__(
-        self, make: Callable[[int], Any], out: Publisher, snapshot_every_s: float
+        self,
+        make: Callable[[int], Any],
+        out: Publisher,
+        snapshot_every_s: float,
+        gate: ForkGate | None = None,
     ) -> None:
         self.make = make
         self.out = out
         self.snapshot_every_s = snapshot_every_s
+        self.gate = gate if gate is not None else ForkGate(0.0)
         self.stages: dict[int, Any] = {}
         self.lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
@@ -179,9 +202,11 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         if committed or not checkpoint.dirty:  # every output so far is acknowledged
             # Also on idle polls: the last state before input pauses is snapshotted (and
             # shipped) once due, not only when more input arrives.
+            gate = self.gate
             for partition, stage in stages.items():
-                if stage.due_snapshot(now, self.snapshot_every_s):
+                if gate.open(now) and stage.due_snapshot(now, self.snapshot_every_s):
                     stage.snapshot(now)
+                    gate.forked(now)
                     out.metrics.snapshots.inc()
                 ship = self.shipper
                 path = stage.writer.path
