@@ -62,6 +62,15 @@ from streams.stages import POOL_KEY, POOL_PARTITION, Names, Publisher
 Clock = Literal["wall", "event"]
 
 
+async def log_start(consumer: AIOKafkaConsumer, topic: str, partition: int) -> int:
+    """The first offset a stage's input log still holds (it may have been trimmed), asked
+    through the stage's own running consumer: a client of its own would cost a connection
+    and a metadata round trip for each partition a stage takes over (the worker's first
+    events waited for those, one partition after another)."""
+    tp = TopicPartition(topic, partition)
+    return int((await consumer.beginning_offsets([tp]))[tp])
+
+
 @dataclass(frozen=True)
 class WorkerOptions:
     clock: Clock = "wall"
@@ -221,13 +230,13 @@ class Worker:
                 producer, kwargs, snaps, self.names.routing, o.publish_every_s, o.trim_log
             )
             self.pools.remote = lambda p: lambda: latest(kwargs, snaps, p)
-        self.pools.log_start = lambda p: self._log_start(self.names.routing, p)
+        self.pools.log_start = lambda p: log_start(pool, self.names.routing, p)
         pool.subscribe([self.names.routing], listener=self.pools)
         self.leads = LeadStages(
             self._make_lead_stage, lead_out, o.snapshot_every_s, gate,
             event_clock=o.clock == "event",
         )  # fmt: skip
-        self.leads.log_start = lambda p: self._log_start(self.names.events, p)
+        self.leads.log_start = lambda p: log_start(lead, self.names.events, p)
         lead.subscribe([self.names.events], listener=self.leads)
         self.pool_consumer, self.lead_consumer = pool, lead
         pauses = self.metrics.gc_pauses
@@ -252,16 +261,6 @@ class Worker:
             finally:
                 for client in (lead, pool, producer):
                     await client.stop()
-
-    async def _log_start(self, topic: str, partition: int) -> int:
-        """The first offset a stage's input log still holds (it may have been trimmed)."""
-        consumer = AIOKafkaConsumer(**self.settings.aiokafka_kwargs(), group_id=None)
-        await consumer.start()
-        try:
-            tp = TopicPartition(topic, partition)
-            return int((await consumer.beginning_offsets([tp]))[tp])
-        finally:
-            await consumer.stop()
 
     def _reader(
         self, topic: str
