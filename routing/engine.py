@@ -30,6 +30,7 @@ from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
 from routing.reps import build_rep
 from routing.router import Router
+from routing.sink import DeskSink
 
 NEG_INF = float("-inf")
 INF = float("inf")
@@ -73,6 +74,13 @@ class Engine(Lifecycle):
         self.stats: Counter[str] = Counter()
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
+
+    def release(self) -> None:
+        """Break the one reference cycle the core makes (the engine is its own desk's sink,
+        routing.collector), so that reference counting frees a dropped engine at once.
+        For drivers that make many engines (the simulator's replications). The engine
+        cannot be used after."""
+        self.desk.sink = DeskSink()
 
     # --- driving ----------------------------------------------------------------------
     def apply(

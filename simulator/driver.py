@@ -288,8 +288,10 @@ class Replication:
 
     def close(self) -> None:
         """Break the replication's reference cycles: the reps, the decision handlers, the
-        callback after each event and the events still scheduled all point back at it."""
+        callback after each event and the events still scheduled all point back at it; and
+        the engine is its own desk's sink (`Engine.release`)."""
         self._queue.clear()
+        self.engine.release()
         self.agents = {}
         self._kicks = []
         self._on = {}

@@ -37,6 +37,22 @@ def test_a_replay_leaves_no_cyclic_garbage(tmp_path: Path, collector_as_it_was: 
     assert {"lead.assigned", "sla.breached", "event.rejected"} <= kinds  # a varied run
     assert engine.stats["applied"] > 10 * 300  # about 11 events a lead
     assert gc.collect() == 0
+    engine.release()  # the one cycle: the engine is its own desk's sink
+    del engine
+    assert gc.collect() == 0  # reference counting freed every lead, clock and timer
+
+
+def test_a_dropped_engine_is_one_cycle_until_released(collector_as_it_was: None) -> None:
+    loaded = load_policy(Path(__file__).resolve().parent.parent / "examples" / "policy.yaml")
+    gc.collect()
+    gc.disable()
+    engine = Engine(loaded)
+    del engine
+    assert gc.collect() > 0  # the engine and its desk point at each other
+    engine = Engine(loaded)
+    engine.release()
+    del engine
+    assert gc.collect() == 0
 
 
 def test_the_collector_is_as_it_was_after_the_block(collector_as_it_was: None) -> None:
