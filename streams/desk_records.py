@@ -81,8 +81,9 @@ def decode(data: bytes) -> DeskRecord:
     return DeskRecord(record_id, float(t), source, calls)
 
 
-def _position(source: str) -> tuple[str, int]:
-    """The input log (`topic:partition`) and offset a record's source names, or ("", -1)."""
+def source_position(source: str) -> tuple[str, int]:
+    """The input log (`topic:partition`) and offset a source (`topic:partition:offset`,
+    as the lead stage names its input) names, or ("", -1)."""
     log, _, offset = source.rpartition(":")
     return (log, int(offset)) if log and offset.isdigit() else ("", -1)
 
@@ -108,7 +109,7 @@ def apply_desk(engine: Engine, data: bytes) -> list[Output]:
         record = decode(data)
     except RecordError as exc:
         return engine.reject(data.decode(errors="replace"), "routing", str(exc))
-    log, offset = _position(record.source)
+    log, offset = source_position(record.source)
     if not log and _stale(engine, record):
         engine.stats["duplicate"] += 1
         return []

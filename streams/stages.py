@@ -18,6 +18,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
 from routing.outputs import Output
+from streams.desk_records import source_position
 from streams.metrics import WorkerMetrics
 from streams.records import (
     ASSIGNMENT_TYPES,
@@ -59,12 +60,10 @@ def deadletter_headers(
 
 
 def _source_parts(source: str) -> tuple[str, int, int]:
-    topic, _, rest = source.rpartition(":")
-    topic, _, part = topic.rpartition(":")
-    try:
-        return topic, int(part), int(rest)
-    except ValueError:
-        return source, -1, -1
+    """(topic, partition, offset) of a source, or (source, -1, -1) if it names none."""
+    log, offset = source_position(source)
+    topic, _, part = log.rpartition(":")
+    return (topic, int(part), offset) if topic and part.isdigit() else (source, -1, -1)
 
 
 class Publisher:
