@@ -12,7 +12,6 @@ meets the window). The high-water mark of event time is `now`.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from datetime import datetime, time
 from typing import Any
 
@@ -25,7 +24,7 @@ from routing.errors import EventError
 from routing.events import InputEvent, RepStatus, RepUpserted, explain, raw_text
 from routing.lead import Lead
 from routing.lifecycle import Lifecycle
-from routing.outputs import Emitter, Output, TimeFormat, epoch
+from routing.outputs import Emitter, Output, TextlessEmitter, TimeFormat, Untimed, epoch
 from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
 from routing.reps import build_rep
@@ -33,6 +32,7 @@ from routing.router import Router
 from routing.sink import DeskSink
 
 NEG_INF = float("-inf")
+STATS = ("applied", "duplicate", "refused", "rejected", "after_until")
 INF = float("inf")
 
 
@@ -49,13 +49,18 @@ class Engine(Lifecycle):
     (routing.lifecycle), one timer heap for both. See the module docstring for the time
     model."""
 
-    def __init__(self, loaded: LoadedPolicy, dedupe_window_s: float = DEDUPE_WINDOW_S) -> None:
+    def __init__(
+        self, loaded: LoadedPolicy, dedupe_window_s: float = DEDUPE_WINDOW_S, texts: bool = True
+    ) -> None:
+        """`texts=False`: decisions without their text, for a driver that reads only what
+        was decided (the simulator): the same decisions, fields and order, with
+        `event_id`, the times written into them and `why` left empty."""
         policy = loaded.policy
         self.policy = policy
         self.team = loaded.team
         self.cal = policy.calendar.build()
         self.fmt = TimeFormat(self.cal.tz)
-        self.em = Emitter(self.fmt)
+        self.em = Emitter(self.fmt) if texts else TextlessEmitter(Untimed(self.cal.tz))
         self.commitments = Commitments(policy, self.cal)
         effective = datetime.combine(policy.agreement.effective, time(0), self.cal.tz)
         self.effective_at = effective.timestamp()
@@ -64,6 +69,7 @@ class Engine(Lifecycle):
             for i, rep in enumerate(loaded.team.reps)
         ]
         self.router = Router(policy, reps)
+        self.router.explain = texts
         self.managers = {k: v.sales_manager for k, v in loaded.team.team_leads.items()}
         self.desk = LeadDesk(policy, self.fmt, self, dedupe_window_s)
         self.leads: dict[str, Lead] = self.desk.leads  # one record per lead, the desk's
@@ -71,7 +77,9 @@ class Engine(Lifecycle):
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
         self.positions: dict[str, int] = {}  # input log -> highest offset applied (open_input)
-        self.stats: Counter[str] = Counter()
+        # Counts of inputs by what became of them. A plain dict with every key set (a
+        # Counter is a dict subclass: compiled, each `+= 1` on it took the slow path).
+        self.stats: dict[str, int] = dict.fromkeys(STATS, 0)
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
 
@@ -84,13 +92,21 @@ class Engine(Lifecycle):
 
     # --- driving ----------------------------------------------------------------------
     def apply(
-        self, event: InputEvent, source: str = "", raw: str | bytes | None = None
+        self,
+        event: InputEvent,
+        source: str = "",
+        raw: str | bytes | None = None,
+        t: float | None = None,
     ) -> list[Output]:
-        """Apply one validated input event; return the decisions it (and time) caused."""
+        """Apply one validated input event; return the decisions it (and time) caused.
+        `t`: the event's `at` in epoch seconds, when the caller has it already (the
+        simulator, which made the event; a replay, which compared it with `--until`);
+        it must be `epoch(event.at)`."""
         # The fields, read from the model's __dict__ at once: each attribute of a pydantic
         # model is a Python lookup (~0.1-0.2 us), a dict item is not.
         values: dict[str, Any] = event.__dict__
-        t = epoch(values["at"])
+        if t is None:
+            t = epoch(values["at"])
         cause: str = values["event_id"]
         if not self.open_input(cause, t):
             return self.em.take()

@@ -95,9 +95,9 @@ class Lifecycle(SlaTimers):
             self._give(lead, found.rep, found.pool, t, cause, found.why, handed_back_by)
             return
         self.router.enqueue(lead)
-        why = (
-            found.why if handed_back_by is None else f"{handed_back_by} handed it back; {found.why}"
-        )
+        why = found.why
+        if handed_back_by is not None and self.router.explain:
+            why = f"{handed_back_by} handed it back; {why}"
         record = self.em.head("lead.queued", t, cause, lead.id)
         record["lead_id"] = lead.id
         record["pool"] = lead.pool

@@ -117,6 +117,21 @@ class TimeFormat:
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
+class Untimed(TimeFormat):
+    """A `TimeFormat` for decisions without their text (`Engine(texts=False)`): the times
+    written into decisions (`text`) stay empty; called (`fmt(t)`: the names of timers'
+    causes, the reasons of refusals) it formats as `TimeFormat` does."""
+
+    __slots__ = ()
+
+    def __call__(self, t: float) -> str:
+        return TimeFormat.text(self, t)
+
+    def text(self, t: float) -> str:
+        return ""
+
+
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Emitter:
     """Collects the outputs of one step. Every output gets `event_id`, `type`, `at` first.
 
@@ -152,3 +167,16 @@ class Emitter:
     def take(self) -> list[Output]:
         out, self.out = self.out, []
         return out
+
+
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
+class TextlessEmitter(Emitter):
+    """Decisions without their text (`Engine(texts=False)`): the same decisions, fields
+    and order, with `event_id` and the times empty (its `fmt` is `Untimed`)."""
+
+    __slots__ = ()
+
+    def head(self, kind: str, at: float, cause: str, subject: str) -> Output:
+        record: Output = {"event_id": "", "type": kind, "at": ""}
+        self.out.append(record)
+        return record

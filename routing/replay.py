@@ -32,10 +32,13 @@ def replay(
         except EventError as exc:
             yield from engine.reject(raw_text(text), source, str(exc))
             continue
-        if until is not None and epoch(event.at) > until:
-            engine.stats["after_until"] += 1
-            continue
-        yield from engine.apply(event, source, text)
+        t = None
+        if until is not None:
+            t = epoch(event.at)
+            if t > until:
+                engine.stats["after_until"] += 1
+                continue
+        yield from engine.apply(event, source, text, t)
     end = until if until is not None else engine.now
     if end != float("-inf"):
         yield from engine.advance(end)

@@ -108,6 +108,7 @@ class Router:
         }
         self.reps: dict[str, RepState] = {}
         self._seq = 0
+        self.explain = True  # write `why` (Engine(texts=False) does not)
         for rep in reps:
             self.add_rep(rep)
 
@@ -179,6 +180,7 @@ class Router:
     def find(self, lead: Lead, t: float, exclude: Iterable[str] = ()) -> Placement:
         assert lead.pool is not None
         excluded = set(exclude) if exclude else None
+        explain = self.explain
         notes: list[str] = []
         wake = INF
         for name in self.chain(lead.pool):
@@ -198,6 +200,8 @@ class Router:
                 else:
                     blocked = rep.blocked(t, cap)
                     if blocked is None:
+                        if not explain:
+                            return Placement(rep, name, "", INF)
                         why = f"{pool.strategy.name} in {name}: {rep.id} ({rep.load(t, cap)})"
                         if count:
                             why += "; passed over " + _names(passed, count)
@@ -208,22 +212,24 @@ class Router:
                         return Placement(rep, name, why, INF)
                     reason, until = blocked
                 count += 1
-                if count <= SHOWN:
+                if count <= SHOWN and explain:
                     passed.append(f"{rep.id} ({reason})")
                 if until < pool_wake:
                     pool_wake = until
-            note = f"nobody in {name}"
-            if count:
-                note += f": {_names(passed, count)}"
-            if off_shift:
-                note += f"{',' if count else ':'} {off_shift} off shift"
-            elif not count:
-                note += " (no reps)"
-            notes.append(note)
+            note = ""
+            if explain:
+                note = f"nobody in {name}"
+                if count:
+                    note += f": {_names(passed, count)}"
+                if off_shift:
+                    note += f"{',' if count else ':'} {off_shift} off shift"
+                elif not count:
+                    note += " (no reps)"
+                notes.append(note)
             wake = min(wake, pool_wake)
             if not excluded:
                 pool.blocked_from, pool.blocked_until, pool.blocked_note = t, pool_wake, note
-        return Placement(None, None, "; ".join(notes), wake)
+        return Placement(None, None, "; ".join(notes) if explain else "", wake)
 
     def assign(self, lead: Lead, rep: RepState, pool: str, t: float) -> RepState | None:
         """Give `lead` to `rep` (taking it from its current owner); return the old owner."""

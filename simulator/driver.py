@@ -52,7 +52,7 @@ class Replication:
         self.scenario = scenario
         spec = scenario.spec
         work = spec.work
-        self.engine = Engine(scenario.loaded)
+        self.engine = Engine(scenario.loaded, texts=False)  # what it decided is all we read
         self.env = simpy.Environment(initial_time=scenario.start)
         self._queue: list[tuple[float, EventPriority, int, Event]] = self.env._queue
         self._eid: Iterator[int] = self.env._eid
@@ -263,16 +263,19 @@ class Replication:
             return
         t, lead_id = arrival.t, arrival.lead_id
         fields = arrival.fields or {}
-        self.handle(self._apply(self.inputs.upserted(t, lead_id, fields)))
+        apply = self._apply
+        inputs = self.inputs
+        self.handle(apply(inputs.upserted(t, lead_id, fields), "", None, inputs.at_s))
         if arrival.engagements:
             activity = "demo_request" if fields.get("demo_requested") else "content_download"
             for _ in range(arrival.engagements):
-                self.feed(self.inputs.engaged(t, lead_id, activity))
+                self.handle(apply(inputs.engaged(t, lead_id, activity), "", None, inputs.at_s))
 
     def touched(
         self, agent: RepAgent, lead_id: str, channel: Channel, connected: bool, t: float, dur: int
     ) -> None:
-        self.handle(self._apply(self.inputs.touched(t, lead_id, agent.id, channel, connected)))
+        event = self.inputs.touched(t, lead_id, agent.id, channel, connected)
+        self.handle(self._apply(event, "", None, self.inputs.at_s))
         done = Call(lambda _e: agent.touch_done(lead_id, self.now), self._then)
         self.push(t + dur, done, NORMAL)
 
@@ -281,7 +284,7 @@ class Replication:
     ) -> None:
         self.metrics.dispositioned(lead_id, reason)
         event = self.inputs.dispositioned(t, lead_id, agent.id, outcome, reason)
-        self.handle(self._apply(event))
+        self.handle(self._apply(event, "", None, self.inputs.at_s))
 
     def _absent(self, rep_id: str, start: float, end: float, _event: Event) -> None:
         self.feed(self.inputs.absent(start, rep_id, end))

@@ -8,6 +8,7 @@ Each builder writes its model's `__dict__` in one go (about 1 µs an event).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from routing.events import LeadDispositioned, LeadEngaged, LeadTouched, LeadUpserted, RepStatus
+from routing.outputs import epoch
 from simulator.work import Channel, Outcome
 
 M = TypeVar("M", bound=BaseModel)
@@ -22,6 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 _SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 _set_dict, _set_fields, _set_extra, _set_private = (BaseModel.__dict__[n].__set__ for n in _SLOTS)
 _fromtimestamp = datetime.fromtimestamp
+_floor = math.floor
 NAN = float("nan")
 _TOUCHED = frozenset(("event_id", "type", "at", "lead_id", "rep_id", "channel", "outcome"))
 _ENGAGED = frozenset(("event_id", "type", "at", "lead_id", "activity"))
@@ -57,14 +60,21 @@ class Inputs:
     built; the events of one instant share its datetime (made once: an arrival touched at
     once, a touch ending and the next starting). The three per-lead builders (`upserted`,
     `touched`, `dispositioned`) are written out in full: each is called once or more for
-    every simulated lead, and a helper call costs as much as what it would share."""
+    every simulated lead, and a helper call costs as much as what it would share.
 
-    __slots__ = ("_at", "_seq", "_t")
+    `at_s` is the instant of the events last built as the core reads it: the epoch
+    seconds of their `at` (a datetime, so to the microsecond): the simulated time
+    itself when that is whole seconds (arrivals and work times are), else worked out
+    from the datetime, once per instant. The driver hands it to `Engine.apply` with the
+    event, which then need not read the datetime back."""
+
+    __slots__ = ("_at", "_seq", "_t", "at_s")
 
     def __init__(self) -> None:
         self._seq = 0
         self._t = NAN
         self._at = at(0.0)
+        self.at_s = 0.0
 
     def eid(self) -> str:
         self._seq += 1
@@ -73,6 +83,7 @@ class Inputs:
     def when(self, t: float) -> datetime:
         if t != self._t:
             self._t, self._at = t, _fromtimestamp(t, UTC)
+            self.at_s = t if t == _floor(t) else epoch(self._at)
         return self._at
 
     def upserted(self, t: float, lead_id: str, fields: dict[str, Any]) -> LeadUpserted:
@@ -99,6 +110,7 @@ class Inputs:
         self._seq += 1
         if t != self._t:
             self._t, self._at = t, _fromtimestamp(t, UTC)
+            self.at_s = t if t == _floor(t) else epoch(self._at)
         model = _new(LeadTouched)
         _set_dict(
             model,
@@ -123,6 +135,7 @@ class Inputs:
         self._seq += 1
         if t != self._t:
             self._t, self._at = t, _fromtimestamp(t, UTC)
+            self.at_s = t if t == _floor(t) else epoch(self._at)
         values = dict(_DISPOSITION_DEFAULTS)
         values["event_id"] = f"s{self._seq}"
         values["type"] = "lead.dispositioned"
