@@ -94,3 +94,54 @@ def test_handing_the_instant_over_decides_the_same() -> None:
     assert plain == given
     kinds = [line.split('"type":"')[1].split('"')[0] for line in plain]
     assert "lead.assigned" in kinds and "sla.breached" in kinds  # the touch came late
+
+
+def _lines() -> list[str]:
+    from tests.replaying import GOLDEN
+    from tests.worker_process import sample_lines
+
+    golden = (GOLDEN / "generated.events.jsonl").read_text().splitlines()
+    return [line.decode() for line in sample_lines()] + golden
+
+
+def test_the_core_keeps_nothing_of_an_event_it_applied() -> None:
+    """What lets `Inputs` refill one model per kind: after `apply`, neither the event nor
+    its fields dict is referenced by the core (whatever the event did: qualified a
+    lead, was refused, a duplicate, a rep's event)."""
+    import sys
+
+    from routing.errors import EventError
+    from routing.events import parse_event
+    from routing.policy.loader import load_policy
+    from tests.replaying import GOLDEN
+
+    engine = Engine(load_policy(GOLDEN / "overloaded.policy.yaml"))
+    applied = 0
+    for line in _lines():
+        try:
+            event = parse_event(line)
+        except EventError:
+            continue
+        values = event.__dict__
+        before = sys.getrefcount(event), sys.getrefcount(values)
+        engine.apply(event, "test", line)
+        assert (sys.getrefcount(event), sys.getrefcount(values)) == before, line
+        applied += 1
+    assert applied > 1000 and engine.stats["applied"] > 1000 and engine.stats["refused"] > 0
+
+
+def test_each_kind_is_one_model_refilled() -> None:
+    inputs = Inputs()
+    first = inputs.touched(START, "L1", "r1", "call", False)
+    again = inputs.touched(START + 60, "L2", "r2", "email", True)
+    assert again is first
+    assert (again.lead_id, again.rep_id, again.channel, again.outcome) == (
+        "L2", "r2", "email", "connected",
+    )
+    assert again.event_id == "s2" and inputs.at_s == START + 60
+    one = inputs.upserted(START, "L1", {"score": 70.0})
+    other = inputs.upserted(START, "L2", {"score": 20.0, "fit": 10.0})
+    same = inputs.upserted(START, "L3", {"score": 90.0})
+    assert one is same and other is not one
+    assert same.model_fields_set == {"event_id", "type", "at", "lead_id", "score"}
+    assert (same.lead_id, same.score, same.fit) == ("L3", 90.0, None)
