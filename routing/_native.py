@@ -44,7 +44,7 @@ COMPILED = (
 )
 #: The simulator's modules compiled: its per-lead path. Not compiled: `simulator.call`
 #: (`Call` subclasses SimPy's `Event`), the set-up, scenario models, aggregation, reports.
-SIMULATOR = ("driver", "inputs", "metrics", "reps", "work")
+SIMULATOR = ("arrivals", "driver", "inputs", "metrics", "reps", "work")
 
 
 class Part:

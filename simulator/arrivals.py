@@ -23,16 +23,28 @@ from simulator.streams import Streams
 WEEK_S = 7 * 86400
 
 
-@dataclass(slots=True)
 class Arrival:
-    """One lead arriving (generated: `fields`), or one recorded input event (`event`)."""
+    """One lead arriving (generated: `fields`), or one recorded input event (`event`).
+    A plain class: compiled, a dataclass is built through Python's `__init__` protocol,
+    and there is one of these per lead."""
 
-    t: int
-    lead_id: str
-    tier: str  # the tier the fields were made for ("" for a replayed event)
-    fields: dict[str, Any] | None
-    engagements: int
-    event: InputEvent | None = None
+    __slots__ = ("engagements", "event", "fields", "lead_id", "t", "tier")
+
+    def __init__(
+        self,
+        t: int,
+        lead_id: str,
+        tier: str,
+        fields: dict[str, Any] | None,
+        engagements: int,
+        event: InputEvent | None = None,
+    ) -> None:
+        self.t = t
+        self.lead_id = lead_id
+        self.tier = tier  # the tier the fields were made for ("" for a replayed event)
+        self.fields = fields
+        self.engagements = engagements
+        self.event = event
 
 
 @dataclass
@@ -79,7 +91,7 @@ def _poisson_times(
     """A Poisson process with a rate constant within each hour: the count of each hour is
     Poisson, its arrivals uniform within it (exact for a piecewise-constant rate)."""
     day_w, hour_w = source.day_weights(), source.hour_weights()
-    per_week = sum(day_w) * sum(hour_w)
+    per_week = sum(day_w, 0.0) * sum(hour_w, 0.0)
     first = int(start // 3600) * 3600
     hours = np.arange(first, end, 3600, dtype=np.int64)
     rates = np.empty(len(hours))
@@ -129,18 +141,26 @@ def _leads(
         mask = tier_of == ti
         for j, (lo, hi) in enumerate(template.ranges.values()):
             drawn[mask, j] = lo + (picks[mask, j % 2] * (hi - lo + 1)).astype(np.int64)
+    # Each template's parts read once (it is an interpreted dataclass).
     names = [list(t.ranges) for t in kinds]
+    tier_names = [t.tier for t in kinds]
+    fixed = [t.fixed for t in kinds]
+    engagements = [t.engagements for t in kinds]
     out: list[Arrival] = []
-    for k, (t, ti, si, row) in enumerate(
-        zip(times.tolist(), tier_of.tolist(), seg_of, drawn.tolist(), strict=True)
-    ):
-        template = kinds[ti]
+    rows: list[list[int]] = drawn.tolist()
+    tier_list: list[int] = tier_of.tolist()
+    prefix = f"{index}."
+    for k, t in enumerate(times.tolist()):
+        ti = tier_list[k]
+        si = seg_of[k]
+        row = rows[k]
         fields: dict[str, Any] = {"source": source}
-        fields.update(zip(names[ti], row, strict=False))  # a row is as wide as the widest
+        for j, name in enumerate(names[ti]):  # a row is as wide as the widest template
+            fields[name] = row[j]
         if si is not None:
             fields["segment"] = seg_names[si]
-        fields.update(template.fixed)
-        out.append(Arrival(int(t), f"{index}.{k}", template.tier, fields, template.engagements))
+        fields.update(fixed[ti])
+        out.append(Arrival(int(t), prefix + str(k), tier_names[ti], fields, engagements[ti]))
     return out
 
 

@@ -67,7 +67,7 @@ class Replication:
             (Window.of(follow_up.within, follow_up.clock), follow_up.touches) if follow_up else None
         )
         self.arrivals = generate(scenario, templates, streams, work.unresponsive_after_touches + 1)
-        self.plans = {lid: Plan(draws) for lid, draws in self.arrivals.outcomes.items()}
+        self.plans: dict[str, Plan] = {}  # made as leads are first worked (`plan`)
         listed = [*work.order, *(k for k in (FT, FU) if k not in work.order)]
         rank = {kind: listed.index(kind) for kind in (FT, FU)}  # unlisted kinds come last
         self.agents = {
@@ -110,6 +110,12 @@ class Replication:
     def _accepted_reason(self) -> str:
         d = self.scenario.loaded.policy.sales_commits.disposition
         return d.reasons.accepted[0] if d is not None and d.reasons.accepted else "accepted"
+
+    def plan(self, lead_id: str) -> Plan:
+        plan = self.plans.get(lead_id)
+        if plan is None:
+            plan = self.plans[lead_id] = Plan(self.arrivals.outcomes[lead_id])
+        return plan
 
     def follow_up_after(self, t: float) -> float:
         """Follow-up touches are spaced so the cadence fits its window: the next one at

@@ -8,7 +8,6 @@ status) and on shift (per the core's rep calendar); a touch once started is fini
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from routing.lead import MQL
@@ -23,14 +22,18 @@ FT, FU = "first_touch_due", "follow_up_due"
 INF = float("inf")
 
 
-@dataclass(slots=True)
 class Plan:
-    """The simulation's side of one lead: its draws and touches so far."""
+    """The simulation's side of one lead: its draws and touches so far. Made when the
+    lead is first worked (`Replication.plan`). A plain class: compiled, a dataclass is
+    built through Python's `__init__` protocol, several times slower."""
 
-    draws: list[float]
-    touches: int = 0
-    next_at: float = 0.0  # earliest instant of the next follow-up touch
-    connected: bool = False
+    __slots__ = ("connected", "draws", "next_at", "touches")
+
+    def __init__(self, draws: list[float]) -> None:
+        self.draws = draws
+        self.touches = 0
+        self.next_at = 0.0  # earliest instant of the next follow-up touch
+        self.connected = False
 
 
 # One item of a rep's work: (kind, due, ready). `due` is what "due" orders by (the
@@ -71,7 +74,7 @@ class RepAgent:
             due = clock.due if clock is not None else (lead.mql_at or t)
             self.work[lead_id] = (FT, due, t + self.delay_s())
         else:
-            plan = sim.plans[lead_id]
+            plan = sim.plan(lead_id)
             ready = max(t, plan.next_at)
             self.work[lead_id] = (FU, ready, ready)
         sim.kick(self)
@@ -122,7 +125,7 @@ class RepAgent:
     def touch(self, lead_id: str, t: float) -> None:
         sim = self.sim
         del self.work[lead_id]
-        plan = sim.plans[lead_id]
+        plan = sim.plan(lead_id)
         draws = plan.draws  # one per touch up to the give-up count, then the outcome's
         connected = draws[min(plan.touches, len(draws) - 2)] < sim.connect_rate
         channel = sim.channels[plan.touches % len(sim.channels)]
@@ -140,7 +143,7 @@ class RepAgent:
         sim = self.sim
         lead = sim.engine.leads.get(lead_id)
         if lead is not None and lead.state == MQL and lead.owner == self.id:
-            plan = sim.plans[lead_id]
+            plan = sim.plan(lead_id)
             if plan.connected:
                 outcome, reason = sim.outcomes.pick(plan.draws[-1])
                 sim.disposition(self, lead_id, outcome, reason, t)
