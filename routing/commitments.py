@@ -21,15 +21,14 @@ Decisions beyond the policy text:
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from mypy_extensions import mypyc_attr
 
-from routing.calendar import BusinessCalendar
+from routing.calendar import BusinessCalendar, bisect_left, bisect_right
 from routing.errors import LeadflowError
 from routing.outputs import Emitter, TimeFormat
 from routing.policy.models import PeriodStep, Policy
@@ -37,10 +36,10 @@ from routing.scorecard import Row, Side, Status, WeekCard, card_to_json, percent
 
 __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
 
-SLA_NAMES = ("handoff", "first_touch", "follow_up", "disposition")
-OUTCOMES = ("accepted", "rejected", "deferred")
-NO_REASON = "(no reason)"
-_REVIEW_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+SLA_NAMES: Final = ("handoff", "first_touch", "follow_up", "disposition")
+OUTCOMES: Final = ("accepted", "rejected", "deferred")
+NO_REASON: Final = "(no reason)"
+_REVIEW_MONTHS: Final = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 _Mode = Literal["evaluate", "partial", "in progress"]
 
 

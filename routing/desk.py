@@ -14,7 +14,7 @@ before anything reached the sink.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -34,8 +34,8 @@ from routing.policy.models import Policy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
 
-DEDUPE_WINDOW_S = 7 * 86400.0
-DEFER = "defer"  # the desk's one timer kind: a deferred lead comes back
+DEDUPE_WINDOW_S: Final = 7 * 86400.0
+DEFER: Final = "defer"  # the desk's one timer kind: a deferred lead comes back
 
 
 # allow_interpreted_subclasses: compiled, a serializable class built from interpreted code

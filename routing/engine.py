@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
@@ -32,8 +32,11 @@ from routing.reps import build_rep
 from routing.router import Router
 from routing.sink import DeskSink
 
-NEG_INF = float("-inf")
-INF = float("inf")
+NEG_INF: Final = float("-inf")
+INF: Final = float("inf")
+# Compiled (mypyc), a module's attribute is a lookup at each use, a Final name a C static.
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
 
 
 def _rep_spec(raw: dict[str, Any]) -> Rep:
@@ -176,18 +179,17 @@ class Engine(Lifecycle):
     # --- timers -----------------------------------------------------------------------
     def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
         self._tseq += 1
-        heapq.heappush(self._timers, (at, self._tseq, kind, subject, version))
+        heappush(self._timers, (at, self._tseq, kind, subject, version))
 
     def _drop_stale(self) -> None:
         timers = self._timers
         while timers and not self.timer_live(timers[0][2], timers[0][3], timers[0][4]):
-            heapq.heappop(timers)
+            heappop(timers)
 
     def _fire_until(self, limit: float, inclusive: bool) -> None:
         timers = self._timers
         commitments = self.commitments
         periods = commitments.next_deadline()  # only `commitments.advance` moves it
-        pop = heapq.heappop
         while True:
             top = timers[0][0] if timers else INF
             if periods is not None and periods < top:
@@ -198,7 +200,7 @@ class Engine(Lifecycle):
                 return
             if top > limit or (top == limit and not inclusive):
                 return
-            at, _, kind, subject, version = pop(timers)
+            at, _, kind, subject, version = heappop(timers)
             if kind == "sla":  # most timers: a clock's next point, live while unchanged
                 if subject.version == version:
                     self.fire_clock(self.leads[subject.lead_id], subject, at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -13,7 +13,10 @@ from routing.policy.conditions import Matcher, Range
 from routing.policy.models import Policy
 from routing.sla import SlaClock
 
-NEW, MQL, CLOSED, DISQUALIFIED = "new", "mql", "closed", "disqualified"
+NEW: Final = "new"
+MQL: Final = "mql"
+CLOSED: Final = "closed"
+DISQUALIFIED: Final = "disqualified"
 
 
 @mypyc_attr(serializable=True)
@@ -44,8 +47,11 @@ class Lead:
     relaxed: bool = False  # became MQL while its pool was in surge
 
 
-_RANGE, _ONE_OF, _EQUALS = 0, 1, 2
-_NEG_INF, _INF = float("-inf"), float("inf")
+_RANGE: Final = 0
+_ONE_OF: Final = 1
+_EQUALS: Final = 2
+_NEG_INF: Final = float("-inf")
+_INF: Final = float("inf")
 
 
 def _norm(value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -17,8 +17,11 @@ from routing.lead import Lead
 SortKey = tuple[Any, ...]
 #: The lead attributes a queue order reads (beside the lead's tier and mql_at): what the
 #: pool side of the engine needs of a lead's fields (routing.sink).
-ROUTING_FIELDS = ("score", "fit")
-_KEYS: dict[str, Callable[[Lead], Any]] = {
+ROUTING_FIELDS: Final = ("score", "fit")
+# Compiled (mypyc), a module's attribute is a lookup at each use, a Final name a C static.
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
+_KEYS: Final[dict[str, Callable[[Lead], Any]]] = {
     "tier": lambda lead: lead.tier_index,
     "score_desc": lambda lead: -(lead.fields.get("score") or 0),
     "score_asc": lambda lead: lead.fields.get("score") or 0,
@@ -66,7 +69,7 @@ class PoolQueue:
         self.leads[lead.id] = lead
         if lead.owner is None:
             self.depth += 1
-        heapq.heappush(self._heap, (self._key(lead), self._seq, self._seq, lead))
+        heappush(self._heap, (self._key(lead), self._seq, self._seq, lead))
 
     def discard(self, lead: Lead) -> None:
         if self.leads.pop(lead.id, None) is not None:
@@ -84,15 +87,15 @@ class PoolQueue:
                 entry = heap[0]
                 lead = entry[3]
                 if lead.queue_token != entry[2]:
-                    heapq.heappop(heap)
+                    heappop(heap)
                     continue
                 yield lead
                 # Compare sequence numbers, not identity: compiled (mypyc), a tuple is a value.
                 if heap and heap[0][1] == entry[1] and lead.queue_token == entry[2]:
-                    passed.append(heapq.heappop(heap))  # still waiting: look further
+                    passed.append(heappop(heap))  # still waiting: look further
         finally:
             for entry in passed:
-                heapq.heappush(heap, entry)
+                heappush(heap, entry)
 
     def reorder(self, key: Callable[[Lead], SortKey]) -> None:
         self._key = key

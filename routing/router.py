@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -21,9 +22,9 @@ from routing.reps import ACCEPTING, INF, RepState
 from routing.strategies import Strategy, make_strategy
 from routing.surge import SurgeRule, SurgeState
 
-NEG_INF = -INF
+NEG_INF: Final = -INF
 
-SHOWN = 4  # reps named in a `why` before "and N more"
+SHOWN: Final = 4  # reps named in a `why` before "and N more"
 
 
 @mypyc_attr(serializable=True)

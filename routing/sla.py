@@ -10,6 +10,7 @@ version, which makes its pending timer stale.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -17,9 +18,17 @@ from routing.calendar import BusinessCalendar
 from routing.policy.models import LeadStep, Policy
 from routing.windows import point
 
-HANDOFF, FIRST_TOUCH, FOLLOW_UP, DISPOSITION = "handoff", "first_touch", "follow_up", "disposition"
-RUNNING, MET, BREACHED, STOPPED = "running", "met", "breached", "stopped"
-AT_RISK, BREACH, STEP = "at_risk", "breach", "step"
+HANDOFF: Final = "handoff"
+FIRST_TOUCH: Final = "first_touch"
+FOLLOW_UP: Final = "follow_up"
+DISPOSITION: Final = "disposition"
+RUNNING: Final = "running"
+MET: Final = "met"
+BREACHED: Final = "breached"
+STOPPED: Final = "stopped"
+AT_RISK: Final = "at_risk"
+BREACH: Final = "breach"
+STEP: Final = "step"
 
 
 @mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled

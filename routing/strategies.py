@@ -7,9 +7,9 @@ set or dict order, so the same input always gives the same choice.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+import bisect
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -29,9 +29,13 @@ class Strategy(Protocol):
 
 # A least-loaded key packs (away, open leads, last assignment, roster order) into one int,
 # each part in _BITS bits: ints compare in one step where the tuple compared part by part.
-_BITS = 40
-_LIMIT = 1 << _BITS
-_MASK = _LIMIT - 1
+_BITS: Final = 40
+_LIMIT: Final = 1 << _BITS
+_MASK: Final = _LIMIT - 1
+# Compiled (mypyc), a name imported from a module is a dict lookup at each use, a Final
+# one a C static.
+bisect_left: Final = bisect.bisect_left
+insort: Final = bisect.insort
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
@@ -185,7 +189,7 @@ def _discard(items: list[Any], key: Any) -> None:
         del items[index]
 
 
-STRATEGIES: dict[str, type[LeastLoaded] | type[RoundRobin] | type[WeightedRoundRobin]] = {
+STRATEGIES: Final[dict[str, type[LeastLoaded] | type[RoundRobin] | type[WeightedRoundRobin]]] = {
     "least_loaded": LeastLoaded,
     "round_robin": RoundRobin,
     "weighted_round_robin": WeightedRoundRobin,

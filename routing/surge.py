@@ -10,12 +10,13 @@ first (`actions.prioritize`), and leads that become MQLs get `relax_first_touch`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
 from routing.policy.models import Capacity, Surge
 
-INF = float("inf")
+INF: Final = float("inf")
 
 
 @mypyc_attr(serializable=True)
