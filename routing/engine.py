@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from datetime import datetime, time
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
@@ -220,10 +220,11 @@ class Engine(Lifecycle):
 
     # --- rep events (the lead desk passes them on) -------------------------------------
     def rep_event(self, event: InputEvent, t: float, cause: str) -> None:
-        if isinstance(event, RepStatus):
-            self._rep_status(event, t, cause)
-        elif isinstance(event, RepUpserted):
-            self._rep_upserted(event, t, cause)
+        kind = event.type  # not isinstance: a Python call through pydantic's metaclass
+        if kind == "rep.status":
+            self._rep_status(cast(RepStatus, event), t, cause)
+        elif kind == "rep.upserted":
+            self._rep_upserted(cast(RepUpserted, event), t, cause)
 
     def _rep_status(self, event: RepStatus, t: float, cause: str) -> None:
         rep = self.router.reps.get(event.rep_id)
