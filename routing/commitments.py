@@ -33,6 +33,7 @@ from routing.errors import LeadflowError
 from routing.outputs import Emitter, TimeFormat
 from routing.policy.models import PeriodStep, Policy
 from routing.scorecard import Row, Side, Status, WeekCard, card_to_json, percentile
+from routing.tally import Tally
 
 __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
 
@@ -65,9 +66,10 @@ class _Week:
     complete: int = 0
     accepted: int = 0
     dispositioned: int = 0
-    met: Counter[str] = field(default_factory=Counter)
-    missed: Counter[str] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)
+    # Tallies: Counters whose `+= 1` costs what a dict's does (routing.tally).
+    met: Counter[str] = field(default_factory=Tally)
+    missed: Counter[str] = field(default_factory=Tally)
+    reasons: Counter[str] = field(default_factory=Tally)
     speed: dict[str, list[float]] = field(default_factory=dict)
 
 

@@ -31,6 +31,7 @@ from routing.policy.team import Rep
 from routing.reps import build_rep
 from routing.router import Router
 from routing.sink import DeskSink
+from routing.tally import Tally
 
 NEG_INF: Final = float("-inf")
 INF: Final = float("inf")
@@ -74,7 +75,7 @@ class Engine(Lifecycle):
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
         self.positions: dict[str, int] = {}  # input log -> highest offset applied (open_input)
-        self.stats: Counter[str] = Counter()
+        self.stats: Counter[str] = Tally()  # a Counter; `+= 1` at a dict's cost
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
 
