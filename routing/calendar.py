@@ -27,11 +27,12 @@ working seconds over a window of dates that grows on demand, so ``is_open``,
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mypy_extensions import mypyc_attr
@@ -44,18 +45,22 @@ __all__ = [
     "to_epoch",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 #: Longest stretch of days without working time that a forward search accepts.
-MAX_SCAN_DAYS = 3700
+MAX_SCAN_DAYS: Final = 3700
 #: Longest span of dates one query may need (about 110 years).
-MAX_SPAN_DAYS = 40_000
+MAX_SPAN_DAYS: Final = 40_000
 #: Extra dates covered beyond what a query needs when the window grows.
-_PAD_DAYS = 366
+_PAD_DAYS: Final = 366
 
-_ONE_DAY = timedelta(days=1)
-_HOURS_RE = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*")
-_EXPECTED_HOURS = 'expected working hours as "HH:MM-HH:MM", e.g. "09:00-17:00"'
+_ONE_DAY: Final = timedelta(days=1)
+_HOURS_RE: Final = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*")
+_EXPECTED_HOURS: Final = 'expected working hours as "HH:MM-HH:MM", e.g. "09:00-17:00"'
+# Compiled (mypyc), a name imported from a module is a dict lookup at each use, a Final
+# one a C static.
+bisect_left: Final = bisect.bisect_left
+bisect_right: Final = bisect.bisect_right
 
 
 class CalendarError(ValueError):

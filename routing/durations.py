@@ -26,15 +26,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
 __all__ = ["UNIT_SECONDS", "Duration", "DurationError", "parse_duration"]
 
-UNIT_SECONDS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+UNIT_SECONDS: Final[dict[str, int]] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-_EXPECTED = 'expected a duration like "5m", "4h", "2d" or "13w" (units s, m, h, d, w)'
-_DURATION_RE = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([smhdw])")
+_EXPECTED: Final = 'expected a duration like "5m", "4h", "2d" or "13w" (units s, m, h, d, w)'
+_DURATION_RE: Final = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([smhdw])")
 
 
 class DurationError(ValueError):

@@ -12,8 +12,9 @@ meets the window). The high-water mark of event time is `now`.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Final, cast
 
 from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
@@ -30,10 +31,13 @@ from routing.policy.team import Rep
 from routing.reps import build_rep
 from routing.router import Router
 from routing.sink import DeskSink
+from routing.tally import Tally
 
-NEG_INF = float("-inf")
-STATS = ("applied", "duplicate", "refused", "rejected", "after_until")
-INF = float("inf")
+NEG_INF: Final = float("-inf")
+INF: Final = float("inf")
+# Compiled (mypyc), a module's attribute is a lookup at each use, a Final name a C static.
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
 
 
 def _rep_spec(raw: dict[str, Any]) -> Rep:
@@ -77,9 +81,7 @@ class Engine(Lifecycle):
         self._timers: list[tuple[float, int, str, Any, int]] = []
         self._tseq = 0
         self.positions: dict[str, int] = {}  # input log -> highest offset applied (open_input)
-        # Counts of inputs by what became of them. A plain dict with every key set (a
-        # Counter is a dict subclass: compiled, each `+= 1` on it took the slow path).
-        self.stats: dict[str, int] = dict.fromkeys(STATS, 0)
+        self.stats: Counter[str] = Tally()  # a Counter; `+= 1` at a dict's cost
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
 
@@ -192,18 +194,17 @@ class Engine(Lifecycle):
     # --- timers -----------------------------------------------------------------------
     def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
         self._tseq += 1
-        heapq.heappush(self._timers, (at, self._tseq, kind, subject, version))
+        heappush(self._timers, (at, self._tseq, kind, subject, version))
 
     def _drop_stale(self) -> None:
         timers = self._timers
         while timers and not self.timer_live(timers[0][2], timers[0][3], timers[0][4]):
-            heapq.heappop(timers)
+            heappop(timers)
 
     def _fire_until(self, limit: float, inclusive: bool) -> None:
         timers = self._timers
         commitments = self.commitments
         periods = commitments.next_deadline()  # only `commitments.advance` moves it
-        pop = heapq.heappop
         while True:
             top = timers[0][0] if timers else INF
             if periods is not None and periods < top:
@@ -214,7 +215,7 @@ class Engine(Lifecycle):
                 return
             if top > limit or (top == limit and not inclusive):
                 return
-            at, _, kind, subject, version = pop(timers)
+            at, _, kind, subject, version = heappop(timers)
             if kind == "sla":  # most timers: a clock's next point, live while unchanged
                 if subject.version == version:
                     self.fire_clock(self.leads[subject.lead_id], subject, at)
@@ -234,10 +235,11 @@ class Engine(Lifecycle):
 
     # --- rep events (the lead desk passes them on) -------------------------------------
     def rep_event(self, event: InputEvent, t: float, cause: str) -> None:
-        if isinstance(event, RepStatus):
-            self._rep_status(event, t, cause)
-        elif isinstance(event, RepUpserted):
-            self._rep_upserted(event, t, cause)
+        kind = event.type  # not isinstance: a Python call through pydantic's metaclass
+        if kind == "rep.status":
+            self._rep_status(cast(RepStatus, event), t, cause)
+        elif kind == "rep.upserted":
+            self._rep_upserted(cast(RepUpserted, event), t, cause)
 
     def _rep_status(self, event: RepStatus, t: float, cause: str) -> None:
         rep = self.router.reps.get(event.rep_id)

@@ -4,8 +4,7 @@ data completeness and pool — each rule read from the policy in exactly one pla
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -13,39 +12,55 @@ from routing.policy.conditions import Matcher, Range
 from routing.policy.models import Policy
 from routing.sla import SlaClock
 
-NEW, MQL, CLOSED, DISQUALIFIED = "new", "mql", "closed", "disqualified"
+NEW: Final = "new"
+MQL: Final = "mql"
+CLOSED: Final = "closed"
+DISQUALIFIED: Final = "disqualified"
 
 
 @mypyc_attr(serializable=True)
-@dataclass(slots=True)
 class Lead:
     """Tuples, not lists or sets, for the small collections: a tuple of strings drops out of
-    the cyclic garbage collector's sight, and a quarter's leads are most of the heap."""
+    the cyclic garbage collector's sight, and a quarter's leads are most of the heap.
 
-    id: str
-    fields: dict[str, Any] = field(default_factory=dict)  # the lead's attributes + engagements
-    state: str = NEW
-    cycle: int = 0  # increments each time the lead becomes an MQL (again, after a deferral)
-    mql_at: float | None = None
-    tier_index: int = 0
-    tier: str = ""
-    pool: str | None = None
-    owner: str | None = None
-    owners: tuple[str, ...] = ()  # this cycle, in order
-    queue_token: int = 0
-    reassign_pending: bool = False  # an escalation asked for another rep; none could take it yet
-    reassign_sla: str = ""  # the SLA whose ladder asked for the reassignment
-    touches: int = 0
-    channels: tuple[str, ...] = ()  # distinct, in the order first used
-    first_touch_at: float | None = None
-    signals: tuple[tuple[float, str], ...] = ()  # intent signals, oldest first
-    intent_active: bool = False
-    clocks: dict[str, SlaClock] = field(default_factory=dict)
-    relaxed: bool = False  # became MQL while its pool was in surge
+    A plain class, not a dataclass: compiled (mypyc), a dataclass is built through
+    Python's `__init__`, a native class by a direct call."""
+
+    __slots__ = (
+        "channels", "clocks", "cycle", "fields", "first_touch_at", "id", "intent_active",
+        "mql_at", "owner", "owners", "pool", "queue_token", "reassign_pending", "reassign_sla",
+        "relaxed", "signals", "state", "tier", "tier_index", "touches",
+    )  # fmt: skip
+
+    def __init__(self, id: str, fields: dict[str, Any] | None = None) -> None:
+        self.id = id
+        # The lead's attributes + engagements.
+        self.fields: dict[str, Any] = {} if fields is None else fields
+        self.state = NEW
+        self.cycle = 0  # increments each time the lead becomes an MQL (again, after a deferral)
+        self.mql_at: float | None = None
+        self.tier_index = 0
+        self.tier = ""
+        self.pool: str | None = None
+        self.owner: str | None = None
+        self.owners: tuple[str, ...] = ()  # this cycle, in order
+        self.queue_token = 0
+        self.reassign_pending = False  # an escalation asked for another rep; none could yet
+        self.reassign_sla = ""  # the SLA whose ladder asked for the reassignment
+        self.touches = 0
+        self.channels: tuple[str, ...] = ()  # distinct, in the order first used
+        self.first_touch_at: float | None = None
+        self.signals: tuple[tuple[float, str], ...] = ()  # intent signals, oldest first
+        self.intent_active = False
+        self.clocks: dict[str, SlaClock] = {}
+        self.relaxed = False  # became MQL while its pool was in surge
 
 
-_RANGE, _ONE_OF, _EQUALS = 0, 1, 2
-_NEG_INF, _INF = float("-inf"), float("inf")
+_RANGE: Final = 0
+_ONE_OF: Final = 1
+_EQUALS: Final = 2
+_NEG_INF: Final = float("-inf")
+_INF: Final = float("inf")
 
 
 def _norm(value: Any) -> Any:

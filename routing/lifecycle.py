@@ -183,7 +183,7 @@ class Lifecycle(SlaTimers):
             wake = INF
             walk = pool.queue.waiting()
             try:
-                for lead in walk:
+                while (lead := walk.next()) is not None:
                     if lead.queue_token == 0:
                         continue
                     exclude = lead.owners if lead.reassign_pending else ()
@@ -195,9 +195,7 @@ class Lifecycle(SlaTimers):
                     if not lead.reassign_pending:
                         break
             finally:
-                # Puts back the leads passed over. Compiled (mypyc), a generator dropped
-                # unfinished does not run its `finally`, so close it explicitly.
-                walk.close()
+                walk.close()  # puts back the leads passed over
             if pool.queue.leads:
                 self.retry_at(pool, wake)
             self.surge_check(pool, t, cause)

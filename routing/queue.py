@@ -7,18 +7,22 @@ longer matches is stale and skipped.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
 from routing.lead import Lead
 
 SortKey = tuple[Any, ...]
+Entry = tuple[SortKey, int, int, Lead]  # sort key, sequence, token when pushed, lead
 #: The lead attributes a queue order reads (beside the lead's tier and mql_at): what the
 #: pool side of the engine needs of a lead's fields (routing.sink).
-ROUTING_FIELDS = ("score", "fit")
-_KEYS: dict[str, Callable[[Lead], Any]] = {
+ROUTING_FIELDS: Final = ("score", "fit")
+# Compiled (mypyc), a module's attribute is a lookup at each use, a Final name a C static.
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
+_KEYS: Final[dict[str, Callable[[Lead], Any]]] = {
     "tier": lambda lead: lead.tier_index,
     "score_desc": lambda lead: -(lead.fields.get("score") or 0),
     "score_asc": lambda lead: lead.fields.get("score") or 0,
@@ -55,7 +59,7 @@ class PoolQueue:
 
     def __init__(self, key: Callable[[Lead], SortKey]) -> None:
         self._key = key
-        self._heap: list[tuple[SortKey, int, int, Lead]] = []
+        self._heap: list[Entry] = []
         self._seq = 0
         self.leads: dict[str, Lead] = {}
         self.depth = 0  # waiting leads with no owner (pending reassignments keep theirs)
@@ -66,7 +70,7 @@ class PoolQueue:
         self.leads[lead.id] = lead
         if lead.owner is None:
             self.depth += 1
-        heapq.heappush(self._heap, (self._key(lead), self._seq, self._seq, lead))
+        heappush(self._heap, (self._key(lead), self._seq, self._seq, lead))
 
     def discard(self, lead: Lead) -> None:
         if self.leads.pop(lead.id, None) is not None:
@@ -74,25 +78,9 @@ class PoolQueue:
                 self.depth -= 1
             lead.queue_token = 0
 
-    def waiting(self) -> Generator[Lead, None, None]:
-        """Live entries, best first, lazily: the caller may place (discard) the lead it was
-        given, or stop early; entries it passed over are put back when it stops."""
-        heap = self._heap
-        passed: list[tuple[SortKey, int, int, Lead]] = []
-        try:
-            while heap:
-                entry = heap[0]
-                lead = entry[3]
-                if lead.queue_token != entry[2]:
-                    heapq.heappop(heap)
-                    continue
-                yield lead
-                # Compare sequence numbers, not identity: compiled (mypyc), a tuple is a value.
-                if heap and heap[0][1] == entry[1] and lead.queue_token == entry[2]:
-                    passed.append(heapq.heappop(heap))  # still waiting: look further
-        finally:
-            for entry in passed:
-                heapq.heappush(heap, entry)
+    def waiting(self) -> Walk:
+        """Live entries, best first, lazily (`Walk`)."""
+        return Walk(self._heap)
 
     def reorder(self, key: Callable[[Lead], SortKey]) -> None:
         self._key = key
@@ -105,3 +93,45 @@ class PoolQueue:
 
     def __len__(self) -> int:
         return len(self.leads)
+
+
+
+class Walk:
+    """The live entries of a queue, best first, lazily: `next()` gives a lead (None at the
+    end); the caller may place (discard) the lead it was given, or stop early; `close()`
+    puts back the entries it passed over, and must be called (in a `finally`).
+
+    A class with plain methods, not a generator: compiled (mypyc), a generator is resumed
+    through Python's iterator protocol and closed by a Python method call that throws
+    GeneratorExit into it (~5k instructions), a native method is a direct call."""
+
+    __slots__ = ("entry", "heap", "passed")
+
+    def __init__(self, heap: list[Entry]) -> None:
+        self.heap = heap
+        self.passed: list[Entry] = []
+        self.entry: Entry | None = None  # the one last given
+
+    def next(self) -> Lead | None:
+        heap = self.heap
+        given = self.entry
+        if given is not None:
+            self.entry = None
+            # Compare sequence numbers, not identity: compiled (mypyc), a tuple is a value.
+            if heap and heap[0][1] == given[1] and given[3].queue_token == given[2]:
+                self.passed.append(heappop(heap))  # still waiting: look further
+        while heap:
+            entry = heap[0]
+            lead = entry[3]
+            if lead.queue_token != entry[2]:
+                heappop(heap)
+                continue
+            self.entry = entry
+            return lead
+        return None
+
+    def close(self) -> None:
+        heap = self.heap
+        for entry in self.passed:
+            heappush(heap, entry)
+        self.passed = []

@@ -8,6 +8,7 @@ Capacity is two counters per rep: `open` (assigned, not yet dispositioned) again
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -15,11 +16,11 @@ from routing.calendar import BusinessCalendar
 from routing.policy.models import Capacity, RoutingCapacity
 from routing.policy.team import Rep
 
-ACCEPTING = "available"
+ACCEPTING: Final = "available"
 # How long a rep's daily assignment counts are kept: a late event (a backlog read from
 # several partitions can be weeks behind) still counts against its own day within this.
-KEEP_DAYS = 92
-INF = float("inf")
+KEEP_DAYS: Final = 92
+INF: Final = float("inf")
 
 
 @mypyc_attr(serializable=True)

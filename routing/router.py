@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -21,9 +22,9 @@ from routing.reps import ACCEPTING, INF, RepState
 from routing.strategies import Strategy, make_strategy
 from routing.surge import SurgeRule, SurgeState
 
-NEG_INF = -INF
+NEG_INF: Final = -INF
 
-SHOWN = 4  # reps named in a `why` before "and N more"
+SHOWN: Final = 4  # reps named in a `why` before "and N more"
 
 
 @mypyc_attr(serializable=True)
@@ -78,13 +79,18 @@ class PoolState:
         self.blocked_from, self.blocked_until = INF, NEG_INF
 
 
+# Plain classes, not dataclasses, for what is made per lead: compiled (mypyc), a
+# dataclass is built through Python's `__init__` (~1.7k instructions), a native class
+# with its own `__init__` by a direct call.
 @mypyc_attr(serializable=True)
-@dataclass(slots=True)
 class Placement:
-    rep: RepState | None
-    pool: str | None
-    why: str
-    wake: float  # if nobody: the earliest instant a rep may free up without an event
+    __slots__ = ("pool", "rep", "wake", "why")
+
+    def __init__(self, rep: RepState | None, pool: str | None, why: str, wake: float) -> None:
+        self.rep = rep
+        self.pool = pool
+        self.why = why
+        self.wake = wake  # if nobody: the earliest instant a rep may free up without an event
 
 
 @mypyc_attr(serializable=True)

@@ -7,35 +7,58 @@ set or dict order, so the same input always gives the same choice.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+import bisect
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
 from routing.reps import ACCEPTING, RepState
 
 
-class Strategy(Protocol):
-    name: str
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
+class Strategy:
+    """What the router asks of a strategy. A base class, not a Protocol: compiled (mypyc),
+    a method of a native class is a call through its vtable, a Protocol's a Python call."""
 
-    def add(self, rep: RepState) -> None: ...
-    def remove(self, rep: RepState) -> None: ...
-    def candidates(self) -> Iterator[RepState]: ...
-    def picked(self, rep: RepState) -> None: ...
-    def load_changed(self, rep: RepState) -> None: ...
-    def rank(self, rep: RepState) -> tuple[float, ...]: ...
+    name = ""
+
+    def add(self, rep: RepState) -> None:
+        raise NotImplementedError
+
+    def remove(self, rep: RepState) -> None:
+        raise NotImplementedError
+
+    def candidates(self) -> Iterator[RepState]:
+        """The pool's reps in preference order."""
+        raise NotImplementedError
+
+    def picked(self, rep: RepState) -> None:
+        """The rep was given a lead of this pool."""
+        raise NotImplementedError
+
+    def load_changed(self, rep: RepState) -> None:
+        """The rep's load or status changed (a lead of another pool, a release)."""
+        raise NotImplementedError
+
+    def rank(self, rep: RepState) -> tuple[float, ...]:
+        """The rep's place in the order, as a sort key."""
+        raise NotImplementedError
 
 
 # A least-loaded key packs (away, open leads, last assignment, roster order) into one int,
 # each part in _BITS bits: ints compare in one step where the tuple compared part by part.
-_BITS = 40
-_LIMIT = 1 << _BITS
-_MASK = _LIMIT - 1
+_BITS: Final = 40
+_LIMIT: Final = 1 << _BITS
+_MASK: Final = _LIMIT - 1
+# Compiled (mypyc), a name imported from a module is a dict lookup at each use, a Final
+# one a C static.
+bisect_left: Final = bisect.bisect_left
+insort: Final = bisect.insort
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
-class LeastLoaded:
+class LeastLoaded(Strategy):
     """Fewest open leads first; then the longest since their last assignment; then roster.
     Reps who are not available (away, offline, PTO) are kept at the back."""
 
@@ -91,7 +114,7 @@ class LeastLoaded:
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
-class RoundRobin:
+class RoundRobin(Strategy):
     """Each rep in roster order, one lead at a time, starting after the last one served."""
 
     name = "round_robin"
@@ -129,7 +152,7 @@ class RoundRobin:
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
-class WeightedRoundRobin:
+class WeightedRoundRobin(Strategy):
     """Leads in proportion to weight, by stride scheduling with start-time fairness.
 
     Each rep has a virtual finish time `pass`; the smallest goes first and advances by
@@ -185,7 +208,7 @@ def _discard(items: list[Any], key: Any) -> None:
         del items[index]
 
 
-STRATEGIES: dict[str, type[LeastLoaded] | type[RoundRobin] | type[WeightedRoundRobin]] = {
+STRATEGIES: Final[dict[str, type[Strategy]]] = {
     "least_loaded": LeastLoaded,
     "round_robin": RoundRobin,
     "weighted_round_robin": WeightedRoundRobin,

@@ -10,12 +10,13 @@ first (`actions.prioritize`), and leads that become MQLs get `relax_first_touch`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
 from routing.policy.models import Capacity, Surge
 
-INF = float("inf")
+INF: Final = float("inf")
 
 
 @mypyc_attr(serializable=True)
@@ -27,14 +28,18 @@ class SurgeState:
     version: int = 0
 
 
-@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
-@dataclass(frozen=True, slots=True)
 class Verdict:
-    """What an evaluation decided: enter, exit timer to arm (at), or nothing."""
+    """What an evaluation decided: enter, exit timer to arm (at), or nothing. A plain
+    class, not a dataclass: compiled (mypyc), a native class is built by a direct call."""
 
-    enter: bool = False
-    arm_exit_at: float | None = None
-    why: str = ""
+    __slots__ = ("arm_exit_at", "enter", "why")
+
+    def __init__(
+        self, enter: bool = False, arm_exit_at: float | None = None, why: str = ""
+    ) -> None:
+        self.enter = enter
+        self.arm_exit_at = arm_exit_at
+        self.why = why
 
 
 @mypyc_attr(serializable=True)

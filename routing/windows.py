@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
 from routing.calendar import BusinessCalendar
 from routing.durations import Duration
 
-EOBD = "end_of_business_day"
+EOBD: Final = "end_of_business_day"
 
 
 @mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
