@@ -9,7 +9,7 @@ that may change on its own (the next shift start or local midnight).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -59,7 +59,7 @@ class PoolState:
             self.on_shift, self.shift_from, self.shift_until = on, t, until
         return self.on_shift
 
-    def candidates(self, t: float) -> tuple[Iterable[RepState], int]:
+    def candidates(self, t: float) -> tuple[list[RepState], int]:
         """The strategy's order and how many reps it leaves out: when most reps are off
         shift, only those on shift are offered (in the strategy's order)."""
         working = self.working(t)
@@ -67,13 +67,9 @@ class PoolState:
             return self.strategy.candidates(), 0
         return self._by_rank(working), len(self.reps) - len(working)
 
-    def _by_rank(self, working: list[RepState]) -> Iterator[RepState]:
-        if not working:
-            return
-        rank = self.strategy.rank
-        best = min(working, key=rank)
-        yield best
-        yield from sorted((r for r in working if r is not best), key=rank)
+    def _by_rank(self, working: list[RepState]) -> list[RepState]:
+        """The reps on shift in the strategy's order (few: under a quarter of the pool)."""
+        return sorted(working, key=self.strategy.rank)
 
     def unblock(self) -> None:
         self.blocked_from, self.blocked_until = INF, NEG_INF

@@ -8,7 +8,6 @@ set or dict order, so the same input always gives the same choice.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
 from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
@@ -29,8 +28,8 @@ class Strategy:
     def remove(self, rep: RepState) -> None:
         raise NotImplementedError
 
-    def candidates(self) -> Iterator[RepState]:
-        """The pool's reps in preference order."""
+    def candidates(self) -> list[RepState]:
+        """The pool's reps in preference order (the caller does not change the list)."""
         raise NotImplementedError
 
     def picked(self, rep: RepState) -> None:
@@ -50,11 +49,10 @@ class Strategy:
 # each part in _BITS bits: ints compare in one step where the tuple compared part by part.
 _BITS: Final = 40
 _LIMIT: Final = 1 << _BITS
-_MASK: Final = _LIMIT - 1
 # Compiled (mypyc), a name imported from a module is a dict lookup at each use, a Final
 # one a C static.
 bisect_left: Final = bisect.bisect_left
-insort: Final = bisect.insort
+bisect_right: Final = bisect.bisect_right
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
@@ -66,8 +64,8 @@ class LeastLoaded(Strategy):
 
     def __init__(self) -> None:
         self._sorted: list[int] = []  # keys, kept sorted (bisect)
+        self._order: list[RepState] = []  # the reps, in the order of their keys
         self._keys: dict[str, int] = {}
-        self._reps: dict[int, RepState] = {}
 
     @staticmethod
     def _key(rep: RepState) -> int:
@@ -82,19 +80,15 @@ class LeastLoaded(Strategy):
     def add(self, rep: RepState) -> None:
         key = self._key(rep)
         self._keys[rep.id] = key
-        self._reps[rep.order] = rep
-        insort(self._sorted, key)
+        _insert(self._sorted, self._order, key, rep)
 
     def remove(self, rep: RepState) -> None:
         key = self._keys.pop(rep.id, None)
         if key is not None:
-            _discard(self._sorted, key)
-            del self._reps[rep.order]
+            _remove(self._sorted, self._order, key)
 
-    def candidates(self) -> Iterator[RepState]:
-        reps = self._reps
-        for key in self._sorted:
-            yield reps[key & _MASK]
+    def candidates(self) -> list[RepState]:
+        return self._order
 
     def load_changed(self, rep: RepState) -> None:
         old = self._keys.get(rep.id)
@@ -102,8 +96,8 @@ class LeastLoaded(Strategy):
             return
         new = self._key(rep)
         if new != old:
-            _discard(self._sorted, old)
-            insort(self._sorted, new)
+            _remove(self._sorted, self._order, old)
+            _insert(self._sorted, self._order, new, rep)
             self._keys[rep.id] = new
 
     def picked(self, rep: RepState) -> None:
@@ -133,12 +127,10 @@ class RoundRobin(Strategy):
         if index < self._next:
             self._next -= 1
 
-    def candidates(self) -> Iterator[RepState]:
+    def candidates(self) -> list[RepState]:
         reps = self._reps
-        n = len(reps)
-        start = self._next % n if n else 0
-        for i in range(n):
-            yield reps[(start + i) % n]
+        start = self._next % len(reps) if reps else 0
+        return reps[start:] + reps[:start]
 
     def picked(self, rep: RepState) -> None:
         self._next = self._reps.index(rep) + 1
@@ -164,35 +156,31 @@ class WeightedRoundRobin(Strategy):
     name = "weighted_round_robin"
 
     def __init__(self) -> None:
-        self._sorted: list[tuple[float, int]] = []  # kept sorted (bisect)
+        self._sorted: list[tuple[float, int]] = []  # (pass, roster order), kept sorted
+        self._order: list[RepState] = []  # the reps, in that order
         self._pass: dict[str, float] = {}
-        self._reps: dict[int, RepState] = {}
         self._vtime = 0.0
 
     def add(self, rep: RepState) -> None:
         start = self._pass.get(rep.id, self._vtime)
         self._pass[rep.id] = start
-        self._reps[rep.order] = rep
-        insort(self._sorted, (start, rep.order))
+        _insert(self._sorted, self._order, (start, rep.order), rep)
 
     def remove(self, rep: RepState) -> None:
         start = self._pass.pop(rep.id, None)
         if start is not None:
-            _discard(self._sorted, (start, rep.order))
-            del self._reps[rep.order]
+            _remove(self._sorted, self._order, (start, rep.order))
 
-    def candidates(self) -> Iterator[RepState]:
-        reps = self._reps
-        for _, order in self._sorted:
-            yield reps[order]
+    def candidates(self) -> list[RepState]:
+        return self._order
 
     def picked(self, rep: RepState) -> None:
         old = self._pass[rep.id]
         start = max(old, self._vtime)
         self._vtime = start
         new = start + 1.0 / rep.weight
-        _discard(self._sorted, (old, rep.order))
-        insort(self._sorted, (new, rep.order))
+        _remove(self._sorted, self._order, (old, rep.order))
+        _insert(self._sorted, self._order, (new, rep.order), rep)
         self._pass[rep.id] = new
 
     def rank(self, rep: RepState) -> tuple[float, ...]:
@@ -202,10 +190,18 @@ class WeightedRoundRobin(Strategy):
         return None
 
 
-def _discard(items: list[Any], key: Any) -> None:
-    index = bisect_left(items, key)
-    if index < len(items) and items[index] == key:
-        del items[index]
+def _insert(keys: list[Any], reps: list[RepState], key: Any, rep: RepState) -> None:
+    """Put KEY in the sorted KEYS, and REP at the same place in REPS."""
+    index = bisect_right(keys, key)
+    keys.insert(index, key)
+    reps.insert(index, rep)
+
+
+def _remove(keys: list[Any], reps: list[RepState], key: Any) -> None:
+    index = bisect_left(keys, key)
+    if index < len(keys) and keys[index] == key:
+        del keys[index]
+        del reps[index]
 
 
 STRATEGIES: Final[dict[str, type[Strategy]]] = {
