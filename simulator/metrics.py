@@ -17,6 +17,7 @@ import numpy as np
 from routing.engine import Engine
 from routing.lead import MQL
 from routing.sla import FIRST_TOUCH
+from routing.tally import Tally
 from simulator.scenario import Scenario
 
 DECAY = {"w": 0.98390, "h1": 3.662, "h2": 638.2}
@@ -64,11 +65,12 @@ class Collector:
         self.surge_from: dict[str, float] = {}
         self.periods: list[dict[str, Any]] = []
         self.ft_breached: set[str] = set()
-        self.tier_counts: dict[str, Counter[str]] = {t.name: Counter() for t in engine.policy.tiers}
+        # Tally: a Counter whose `+= 1` costs a dict's (routing/tally.py).
+        self.tier_counts: dict[str, Counter[str]] = {t.name: Tally() for t in engine.policy.tiers}
         self.sla_counts: Counter[tuple[str, str]] = Counter()
-        self.outcomes: Counter[str] = Counter()
-        self.assigned_pool: Counter[str] = Counter()
-        self.assigned_rep: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Tally()
+        self.assigned_pool: Counter[str] = Tally()
+        self.assigned_rep: Counter[str] = Tally()
         self.absent: dict[str, list[tuple[float, float]]] = {}
         self.period_breaches = 0
 
