@@ -14,6 +14,7 @@ before anything reached the sink.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final, cast
 
 from mypy_extensions import mypyc_attr
@@ -22,7 +23,6 @@ from routing.errors import EventError
 from routing.events import (
     LEAD_FIELDS,
     InputEvent,
-    LeadDispositioned,
     LeadUpserted,
 )
 from routing.intent import IntentDetector
@@ -98,7 +98,7 @@ class LeadDesk:
         elif kind == "lead.upserted":
             self._upserted(cast(LeadUpserted, event), values, t, cause)
         elif kind == "lead.dispositioned":
-            self._dispositioned(cast(LeadDispositioned, event), t, cause)
+            self._dispositioned(values, t, cause)
         else:
             self.sink.rep_event(event, t, cause)
 
@@ -180,28 +180,35 @@ class LeadDesk:
             lead.touches >= spec.touches and len(lead.channels) >= spec.channels
         )
 
-    def _dispositioned(self, event: LeadDispositioned, t: float, cause: str) -> None:
-        lead = self.leads.get(event.lead_id)
+    def _dispositioned(self, values: dict[str, Any], t: float, cause: str) -> None:
+        """`values`: the fields of a `LeadDispositioned` (read from its __dict__: compiled,
+        an attribute of a pydantic model is a Python lookup, a dict item is not)."""
+        lead_id: str = values["lead_id"]
+        lead = self.leads.get(lead_id)
         if lead is None or lead.state != MQL:
             state = "unknown" if lead is None else lead.state
-            raise EventError(f"lead {event.lead_id!r} is not an open MQL (it is {state})")
+            raise EventError(f"lead {lead_id!r} is not an open MQL (it is {state})")
         if lead.mql_at is not None and t < lead.mql_at:
             raise EventError(
                 f"the disposition is dated before lead {lead.id!r} became an MQL "
                 f"({self.fmt(lead.mql_at)})"
             )
-        self._check_reason(lead, event, t)
+        outcome: str = values["outcome"]
+        reason: str | None = values["reason"]
+        defer_until: datetime | None = values["defer_until"]
+        self._check_reason(lead, outcome, reason, defer_until, t)
         lead.state = CLOSED
-        if event.defer_until is not None:
-            self.sink.schedule(event.defer_until.timestamp(), DEFER, lead, lead.cycle)
-        self.sink.dispositioned(lead.id, t, cause, event.outcome, event.reason)
+        if defer_until is not None:
+            self.sink.schedule(defer_until.timestamp(), DEFER, lead, lead.cycle)
+        self.sink.dispositioned(lead.id, t, cause, outcome, reason)
 
-    def _check_reason(self, lead: Lead, event: LeadDispositioned, t: float) -> None:
-        outcome, reason = event.outcome, event.reason
-        if event.defer_until is not None:
+    def _check_reason(
+        self, lead: Lead, outcome: str, reason: str | None, defer_until: datetime | None, t: float
+    ) -> None:
+        if defer_until is not None:
             if outcome != "deferred":
                 raise EventError(f"defer_until goes with outcome deferred, not {outcome}")
-            if event.defer_until.timestamp() <= t:
+            if defer_until.timestamp() <= t:
                 raise EventError("defer_until must be later than the disposition itself")
         spec = self.disposition
         if spec is None:

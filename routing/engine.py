@@ -31,6 +31,7 @@ from routing.policy.team import Rep
 from routing.reps import build_rep
 from routing.router import Router
 from routing.sink import DeskSink
+from routing.sla import SlaClock
 from routing.tally import Tally
 
 NEG_INF: Final = float("-inf")
@@ -203,8 +204,9 @@ class Engine(Lifecycle):
                 return
             at, _, kind, subject, version = heappop(timers)
             if kind == "sla":  # most timers: a clock's next point, live while unchanged
-                if subject.version == version:
-                    self.fire_clock(self.leads[subject.lead_id], subject, at)
+                clock = cast(SlaClock, subject)  # compiled: its attributes read natively
+                if clock.version == version:
+                    self.fire_clock(self.leads[clock.lead_id], clock, at)
             elif self.timer_live(kind, subject, version):
                 self.fire(at, kind, subject, version)
 
