@@ -185,7 +185,10 @@ class Engine(Lifecycle):
 
     def _drop_stale(self) -> None:
         timers = self._timers
-        while timers and not self.timer_live(timers[0][2], timers[0][3], timers[0][4]):
+        while timers:
+            _, _, kind, subject, version = timers[0]  # compiled: the entry unpacked once
+            if self.timer_live(kind, subject, version):
+                return
             heappop(timers)
 
     def _fire_until(self, limit: float, inclusive: bool) -> None:
