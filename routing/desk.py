@@ -181,10 +181,9 @@ class LeadDesk:
         )
 
     def _dispositioned(self, values: dict[str, Any], t: float, cause: str) -> None:
+        """`values`: the fields of a `LeadDispositioned` (read from its __dict__: compiled,
+        an attribute of a pydantic model is a Python lookup, a dict item is not)."""
         lead_id: str = values["lead_id"]
-        outcome: str = values["outcome"]
-        reason: str | None = values["reason"]
-        defer_until: datetime | None = values["defer_until"]
         lead = self.leads.get(lead_id)
         if lead is None or lead.state != MQL:
             state = "unknown" if lead is None else lead.state
@@ -194,6 +193,9 @@ class LeadDesk:
                 f"the disposition is dated before lead {lead.id!r} became an MQL "
                 f"({self.fmt(lead.mql_at)})"
             )
+        outcome: str = values["outcome"]
+        reason: str | None = values["reason"]
+        defer_until: datetime | None = values["defer_until"]
         self._check_reason(lead, outcome, reason, defer_until, t)
         lead.state = CLOSED
         if defer_until is not None:

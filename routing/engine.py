@@ -31,6 +31,7 @@ from routing.policy.team import Rep
 from routing.reps import build_rep
 from routing.router import Router
 from routing.sink import DeskSink
+from routing.sla import SlaClock
 from routing.tally import Tally
 
 NEG_INF: Final = float("-inf")
@@ -198,7 +199,10 @@ class Engine(Lifecycle):
 
     def _drop_stale(self) -> None:
         timers = self._timers
-        while timers and not self.timer_live(timers[0][2], timers[0][3], timers[0][4]):
+        while timers:
+            _, _, kind, subject, version = timers[0]  # compiled: the entry unpacked once
+            if self.timer_live(kind, subject, version):
+                return
             heappop(timers)
 
     def _fire_until(self, limit: float, inclusive: bool) -> None:
@@ -217,8 +221,9 @@ class Engine(Lifecycle):
                 return
             at, _, kind, subject, version = heappop(timers)
             if kind == "sla":  # most timers: a clock's next point, live while unchanged
-                if subject.version == version:
-                    self.fire_clock(self.leads[subject.lead_id], subject, at)
+                clock = cast(SlaClock, subject)  # compiled: its attributes read natively
+                if clock.version == version:
+                    self.fire_clock(self.leads[clock.lead_id], clock, at)
             elif self.timer_live(kind, subject, version):
                 self.fire(at, kind, subject, version)
 

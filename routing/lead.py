@@ -18,7 +18,9 @@ CLOSED: Final = "closed"
 DISQUALIFIED: Final = "disqualified"
 
 
-@mypyc_attr(serializable=True)
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# does not run its __init__ otherwise.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Lead:
     """Tuples, not lists or sets, for the small collections: a tuple of strings drops out of
     the cyclic garbage collector's sight, and a quarter's leads are most of the heap.

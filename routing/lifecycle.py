@@ -5,7 +5,7 @@ which calls the `DeskSink` methods here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from mypy_extensions import mypyc_attr
 
@@ -304,7 +304,7 @@ class Lifecycle(SlaTimers):
     # --- timers -----------------------------------------------------------------------
     def timer_live(self, kind: str, subject: Any, version: int) -> bool:
         if kind == "sla":
-            return bool(subject.version == version)
+            return cast(SlaClock, subject).version == version  # compiled: read natively
         if kind == "status":
             return bool(subject.status_version == version)
         if kind == "surge_exit":

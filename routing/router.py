@@ -78,7 +78,6 @@ class PoolState:
 # Plain classes, not dataclasses, for what is made per lead: compiled (mypyc), a
 # dataclass is built through Python's `__init__` (~1.7k instructions), a native class
 # with its own `__init__` by a direct call.
-@mypyc_attr(serializable=True)
 class Placement:
     __slots__ = ("pool", "rep", "wake", "why")
 

@@ -9,7 +9,6 @@ version, which makes its pending timer stale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from mypy_extensions import mypyc_attr
@@ -31,19 +30,23 @@ BREACH: Final = "breach"
 STEP: Final = "step"
 
 
-@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
-@dataclass(frozen=True, slots=True)
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# does not run its __init__ otherwise.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Point:
-    share: float  # multiple of the window
-    kind: str  # at_risk | breach | step
-    level: int  # escalation level (1-based) for steps
-    step: LeadStep | None
-    tag: str = ""  # the suffix of a timer's cause: "@at_risk", "@breach", "@step2"
-    notify: tuple[str, ...] = ()  # the step's roles
+    """Not changed once made. A plain class, not a frozen dataclass: compiled (mypyc), a
+    frozen native class cannot be unpickled, and a non-native one's attributes are
+    Python lookups; a native class's are read directly."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tag", f"@{self.kind}{self.level or ''}")
-        object.__setattr__(self, "notify", tuple(self.step.notify) if self.step else ())
+    __slots__ = ("kind", "level", "notify", "share", "step", "tag")
+
+    def __init__(self, share: float, kind: str, level: int, step: LeadStep | None) -> None:
+        self.share = share  # multiple of the window
+        self.kind = kind  # at_risk | breach | step
+        self.level = level  # escalation level (1-based) for steps
+        self.step = step
+        self.tag = f"@{kind}{level or ''}"  # a timer's cause suffix: "@at_risk", "@step2"
+        self.notify: tuple[str, ...] = tuple(step.notify) if step else ()  # the step's roles
 
 
 def schedule(policy: Policy) -> tuple[Point, ...]:
@@ -58,7 +61,9 @@ def schedule(policy: Policy) -> tuple[Point, ...]:
 
 # A plain class, not a dataclass: compiled (mypyc), a dataclass is built through Python's
 # `__init__` and `__post_init__` (~6.6k instructions), a native class by a direct call.
-@mypyc_attr(serializable=True)
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# does not run its __init__ otherwise.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class SlaClock:
     __slots__ = (
         "business", "cycle", "due", "lead_id", "n", "name", "next_point", "sla", "start",

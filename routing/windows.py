@@ -8,7 +8,6 @@ share, the escalation multiples) are measured in the same clock as the window.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Final
 
 from mypy_extensions import mypyc_attr
@@ -19,16 +18,31 @@ from routing.durations import Duration
 EOBD: Final = "end_of_business_day"
 
 
-@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
-@dataclass(frozen=True, slots=True)
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# does not run its __init__ otherwise.
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Window:
-    """`within` on a clock. `business` windows count only the calendar's working time."""
+    """`within` on a clock. `business` windows count only the calendar's working time.
 
-    text: str
-    business: bool
-    seconds: float = 0.0  # calendar seconds, or business seconds for s/m/h units
-    days: float = 0.0  # business days (d, w units)
-    eobd: bool = False
+    Not changed once made. A plain class, not a frozen dataclass: compiled (mypyc), a
+    frozen native class cannot be unpickled, and a non-native one's `due` is a Python
+    method call; a native class's is a direct call."""
+
+    __slots__ = ("business", "days", "eobd", "seconds", "text")
+
+    def __init__(
+        self,
+        text: str,
+        business: bool,
+        seconds: float = 0.0,  # calendar seconds, or business seconds for s/m/h units
+        days: float = 0.0,  # business days (d, w units)
+        eobd: bool = False,
+    ) -> None:
+        self.text = text
+        self.business = business
+        self.seconds = seconds
+        self.days = days
+        self.eobd = eobd
 
     @classmethod
     def of(cls, within: Duration | str, clock: str) -> Window:

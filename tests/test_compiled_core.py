@@ -125,3 +125,28 @@ def test_a_compiled_snapshot_is_set_aside_by_the_pure_core(tmp_path: Path) -> No
     compiled = _python(probe, str(path), str(POLICY)).stdout.strip()
     assert pure == "None"
     assert compiled == f"(7, {len(engine.leads)})"
+
+
+def test_the_plain_classes_of_the_core_built_from_python_are_initialised() -> None:
+    """The core's plain (native) classes, built from interpreted code (a test, the
+    simulator, the worker), run their `__init__` and pickle as they are: compiled, a
+    serializable class that does not allow interpreted subclasses would come out empty."""
+    from routing.durations import parse_duration
+    from routing.lead import Lead
+    from routing.router import Placement
+    from routing.sla import BREACH, Point, SlaClock
+    from routing.windows import Window
+
+    lead = Lead("L1")
+    clock = SlaClock("first_touch", "L1", 2, 1, 10.0, 70.0, False)
+    point = Point(1.0, BREACH, 0, None)
+    window = Window.of(parse_duration("5m"), "calendar")
+    placement = Placement(None, None, "nobody in p", 99.0)
+    assert (lead.id, lead.state, lead.fields, lead.clocks) == ("L1", "new", {}, {})
+    assert (clock.name, clock.state, clock.version) == ("L1#2/first_touch/1", "running", 0)
+    assert (point.tag, point.notify) == ("@breach", ())
+    assert (window.text, window.business, window.seconds) == ("5m (calendar)", False, 300.0)
+    assert (placement.rep, placement.why, placement.wake) == (None, "nobody in p", 99.0)
+    back = pickle.loads(pickle.dumps((lead, clock, point, window)))
+    assert (back[0].id, back[1].name, back[2].tag) == ("L1", clock.name, "@breach")
+    assert back[3].seconds == 300.0
