@@ -23,6 +23,7 @@ from simpy.events import NORMAL, Event, EventPriority
 
 from routing.collector import no_collections
 from routing.engine import Engine
+from routing.events import InputEvent
 from routing.reps import RepState
 from routing.windows import Window, point
 from simulator import inputs
@@ -88,7 +89,6 @@ class Replication:
         self.metrics.set_absences(self.absences)
         self._kicks: list[RepAgent] = []
         self._then = self._settled
-        self._apply = self.engine.apply
         self._in_handle = 0
         self._armed = INF
         self.inputs = inputs.Inputs()
@@ -192,8 +192,8 @@ class Replication:
         self.now = env._now = stop
 
     # --- the core ----------------------------------------------------------------------
-    def feed(self, event: Any) -> None:
-        self.handle(self._apply(event))
+    def feed(self, event: InputEvent) -> None:
+        self.handle(self.engine.apply(event))
 
     def handle(self, decisions: list[dict[str, Any]]) -> None:
         t = self.now
@@ -263,7 +263,7 @@ class Replication:
             return
         t, lead_id = arrival.t, arrival.lead_id
         fields = arrival.fields or {}
-        self.handle(self._apply(self.inputs.upserted(t, lead_id, fields)))
+        self.feed(self.inputs.upserted(t, lead_id, fields))
         if arrival.engagements:
             activity = "demo_request" if fields.get("demo_requested") else "content_download"
             for _ in range(arrival.engagements):
@@ -272,7 +272,7 @@ class Replication:
     def touched(
         self, agent: RepAgent, lead_id: str, channel: Channel, connected: bool, t: float, dur: int
     ) -> None:
-        self.handle(self._apply(self.inputs.touched(t, lead_id, agent.id, channel, connected)))
+        self.feed(self.inputs.touched(t, lead_id, agent.id, channel, connected))
         done = Call(lambda _e: agent.touch_done(lead_id, self.now), self._then)
         self.push(t + dur, done, NORMAL)
 
@@ -280,8 +280,7 @@ class Replication:
         self, agent: RepAgent, lead_id: str, outcome: Outcome, reason: str, t: float
     ) -> None:
         self.metrics.dispositioned(lead_id, reason)
-        event = self.inputs.dispositioned(t, lead_id, agent.id, outcome, reason)
-        self.handle(self._apply(event))
+        self.feed(self.inputs.dispositioned(t, lead_id, agent.id, outcome, reason))
 
     def _absent(self, rep_id: str, start: float, end: float, _event: Event) -> None:
         self.feed(self.inputs.absent(start, rep_id, end))
