@@ -66,14 +66,16 @@ def extensions() -> list[Any]:
     except ImportError:
         say("mypyc is not installed: the routing core and simulator stay pure Python")
         return []
-    # Both, or the core alone when the simulator does not translate.
-    for attempt in (parts, [part for part in parts if not part.needs]):
-        try:
-            return _mypycify(attempt)
-        except BaseException as exc:  # mypyc exits via SystemExit on type errors
-            names = " and ".join(part.package for part in attempt)
-            say(f"mypyc could not translate {names} ({exc!r}): it stays pure Python")
-    return []
+    try:
+        return _mypycify(parts)
+    except BaseException as exc:  # mypyc exits via SystemExit on type errors
+        say(f"mypyc could not translate the routing core and simulator ({exc!r}): "
+            "the simulator stays pure Python; trying the routing core alone")
+    try:
+        return _mypycify([part for part in parts if not part.needs])
+    except BaseException as exc:
+        say(f"mypyc could not translate the routing core ({exc!r}): it stays pure Python")
+        return []
 
 
 def _part_of(ext: Any) -> Any:
@@ -99,11 +101,14 @@ class BuildCore(build_ext):
         return super().copy_file(infile, outfile, *args, **kwargs)
 
     def _target(self, part: Any) -> Path:
-        return ROOT / part.package if self.inplace else Path(self.build_lib) / part.package
+        return ROOT / part.package if self._in_place else Path(self.build_lib) / part.package
 
     def run(self) -> None:
         if not self.extensions:
             return
+        # Read once: setuptools' run clears `inplace` while it builds, and a failure leaves
+        # it cleared.
+        self._in_place = bool(self.inplace)
         built = {_part_of(ext).package for ext in self.extensions}
         parts = [part for part in native.PARTS.values() if part.package in built]
         for part in parts:
@@ -114,8 +119,8 @@ class BuildCore(build_ext):
             self.compiler = compiler
             missing = [name for name in part.needs if name in failed or name not in built]
             if missing:
-                say(f"{part.package} stays pure Python: its compiled code needs the compiled "
-                    f"{' and '.join(missing)}")
+                say(f"{part.package} stays pure Python: its compiled code needs "
+                    f"{' and '.join(missing)} compiled")
                 self._drop(part)
                 continue
             if not self._run_part(part, [e for e in self.extensions if _part_of(e) is part]):
