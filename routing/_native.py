@@ -46,9 +46,8 @@ COMPILED = (
     "strategies", "surge", "windows",
 )
 #: The simulator's modules compiled: its per-lead path, which calls the core natively. Not
-#: compiled: `simulator.call` (`Call` subclasses SimPy's `Event`), the set-up, scenario
-#: models, aggregation, reports.
-SIMULATOR = ("driver", "inputs", "metrics", "reps", "work")
+#: compiled: the set-up, scenario models, aggregation, reports.
+SIMULATOR = ("call", "driver", "inputs", "metrics", "reps", "work")
 
 
 class Part:

@@ -145,3 +145,19 @@ def test_a_simulator_built_with_another_build_of_the_core_loads_pure(tmp_path: P
     assert reason == "built against another build of the routing core"
     assert not engine.endswith(".py")
     assert out.stderr.count("\n") == 1 and "pure-Python simulator" in out.stderr
+
+
+def test_simpy_steps_a_call_like_its_own_event() -> None:
+    """`Call` (compiled here, a native class) has what `Environment.step` reads of an
+    event: SimPy's own loop runs its two callbacks at its time and marks it processed."""
+    import simpy
+
+    from simulator.call import Call
+
+    env = simpy.Environment(initial_time=10.0)
+    seen: list[tuple[str, object]] = []
+    event = Call(lambda e: seen.append(("fn", env.now)), lambda e: seen.append(("then", e)))
+    env.schedule(event, delay=5.0)  # type: ignore[arg-type]  # duck-typed: not an Event
+    env.run()
+    assert seen == [("fn", 15.0), ("then", event)]
+    assert event.callbacks is None
