@@ -13,21 +13,22 @@ meets the window), then reps waking up.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, cast
 
 import simpy
-from simpy.events import NORMAL, Event, EventPriority
+from simpy.events import NORMAL, EventPriority
 
 from routing.collector import no_collections
 from routing.engine import Engine
+from routing.events import InputEvent
 from routing.reps import RepState
 from routing.windows import Window, point
 from simulator import inputs
 from simulator.arrivals import Arrival, generate
-from simulator.call import Call
+from simulator.call import Call, Callback
 from simulator.leadgen import TierTemplate
 from simulator.metrics import Collector
 from simulator.reps import FT, FU, Plan, RepAgent
@@ -54,8 +55,9 @@ class Replication:
         work = spec.work
         self.engine = Engine(scenario.loaded, texts=False)  # what it decided is all we read
         self.env = simpy.Environment(initial_time=scenario.start)
-        self._queue: list[tuple[float, EventPriority, int, Event]] = self.env._queue
-        self._eid: Iterator[int] = self.env._eid
+        # SimPy's schedule, holding only `Call`s (see `push`), and its counter.
+        self._queue: list[tuple[float, EventPriority, int, Call]] = cast(Any, self.env._queue)
+        self._next_eid: Callable[[], int] = self.env._eid.__next__
         self.now: float = self.env._now  # the clock, kept with SimPy's by `_run_until`
         streams = Streams(scenario.seed, index)
         self.connect_rate = work.connect_rate
@@ -88,7 +90,6 @@ class Replication:
         self.metrics.set_absences(self.absences)
         self._kicks: list[RepAgent] = []
         self._then = self._settled
-        self._apply = self.engine.apply
         self._in_handle = 0
         self._armed = INF
         self.inputs = inputs.Inputs()
@@ -151,10 +152,10 @@ class Replication:
         delay = t - now
         if not delay > 0.0:  # max(0.0, delay), exactly (0.0 for 0, -0.0 and the past)
             delay = 0.0
-        heappush(self._queue, (now + delay, priority, next(self._eid), event))
+        heappush(self._queue, (now + delay, priority, self._next_eid(), event))
 
     def call_at(
-        self, t: float, fn: Callable[[Event], None], priority: EventPriority = NORMAL
+        self, t: float, fn: Callback, priority: EventPriority = NORMAL
     ) -> None:
         self.push(t, Call(fn, self._then), priority)
 
@@ -192,14 +193,15 @@ class Replication:
             now, _, _, event = heappop(queue)
             self.now = env._now = now
             callbacks = event.callbacks
-            event.callbacks = None  # type: ignore[assignment]  # as SimPy does
+            event.callbacks = None  # as SimPy does
+            assert callbacks is not None  # each event is on the schedule once
             for callback in callbacks:
                 callback(event)
         self.now = env._now = stop
 
     # --- the core ----------------------------------------------------------------------
-    def feed(self, event: Any) -> None:
-        self.handle(self._apply(event))
+    def feed(self, event: InputEvent) -> None:
+        self.handle(self.engine.apply(event))
 
     def handle(self, decisions: list[dict[str, Any]]) -> None:
         t = self.now
@@ -217,7 +219,7 @@ class Replication:
             for agent in kicks:
                 agent.kick(t)
 
-    def _settled(self, _event: Event | None = None) -> None:
+    def _settled(self, _event: Call | None = None) -> None:
         """After each SimPy callback: the core's next deadline, asked once per instant's
         cascade (an arrival touched at once never arms its own first-touch deadline)."""
         nxt = self.engine.next_deadline()
@@ -225,7 +227,7 @@ class Replication:
             self._armed = nxt
             self.call_at(nxt, partial(self._deadline, nxt), TIMERS)
 
-    def _deadline(self, at: float, _event: Event) -> None:
+    def _deadline(self, at: float, _event: Call) -> None:
         if at != self._armed:
             return  # superseded by an earlier deadline (which re-armed this one if needed)
         self._armed = INF
@@ -269,7 +271,7 @@ class Replication:
             return
         t, lead_id = arrival.t, arrival.lead_id
         fields = arrival.fields or {}
-        apply = self._apply
+        apply = self.engine.apply
         inputs = self.inputs
         self.handle(apply(inputs.upserted(t, lead_id, fields), "", None, inputs.at_s))
         if arrival.engagements:
@@ -281,7 +283,7 @@ class Replication:
         self, agent: RepAgent, lead_id: str, channel: Channel, connected: bool, t: float, dur: int
     ) -> None:
         event = self.inputs.touched(t, lead_id, agent.id, channel, connected)
-        self.handle(self._apply(event, "", None, self.inputs.at_s))
+        self.handle(self.engine.apply(event, "", None, self.inputs.at_s))
         done = Call(lambda _e: agent.touch_done(lead_id, self.now), self._then)
         self.push(t + dur, done, NORMAL)
 
@@ -290,9 +292,9 @@ class Replication:
     ) -> None:
         self.metrics.dispositioned(lead_id, reason)
         event = self.inputs.dispositioned(t, lead_id, agent.id, outcome, reason)
-        self.handle(self._apply(event, "", None, self.inputs.at_s))
+        self.handle(self.engine.apply(event, "", None, self.inputs.at_s))
 
-    def _absent(self, rep_id: str, start: float, end: float, _event: Event) -> None:
+    def _absent(self, rep_id: str, start: float, end: float, _event: Call) -> None:
         self.feed(self.inputs.absent(start, rep_id, end))
 
     def close(self) -> None:
@@ -331,7 +333,7 @@ class Replication:
         return result
 
 
-def _no_op(_event: Event | None = None) -> None:
+def _no_op(_event: Call | None = None) -> None:
     return None
 
 

@@ -1,6 +1,8 @@
 """The simulator's per-lead modules compiled with mypyc: the test environment runs them
 compiled, they simulate the same sample paths as pure Python, and a stale or forced-off
-build runs pure (the routing core's guard, `routing/_native.py`, per package)."""
+build runs pure (the routing core's guard, `routing/_native.py`, per package). Their
+library calls the core's natively, so they run compiled only with the compiled core of
+the same build."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ PROBE = (
     "import simulator.driver as d; from routing import _native as n; "
     "print(d.__file__); print(n.STATES['simulator']['reason'])"
 )
+# The same, the routing core imported (and its guard run) on its own first.
+PROBE_CORE_FIRST = "import routing.engine; " + PROBE
 # Two simulated days of the M/M/c case: the results' hash and which driver ran.
 RUN = (
     "import dataclasses, hashlib, json; import simulator.driver as d; "
@@ -91,3 +95,69 @@ def test_a_build_with_a_module_since_dropped_from_the_list_loads_pure(tmp_path: 
     out = _python(PROBE, cwd=tmp_path).stdout.splitlines()
     assert out == [str(tmp_path / "simulator" / "driver.py"),
                    "built with modules no longer compiled: arrivals"]
+
+
+def _copy_built(tmp_path: Path) -> None:
+    for package in ("routing", "simulator"):
+        shutil.copytree(REPO / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_a_core_that_loads_pure_makes_the_simulator_load_pure_too(tmp_path: Path) -> None:
+    """The compiled simulator would get the pure core's objects where its C code expects
+    the core's native ones: it loads pure, and says why, whichever package is imported
+    first."""
+    _copy_built(tmp_path)
+    for built in (tmp_path / "routing").glob("windows.*.so"):
+        built.unlink()
+    for probe in (PROBE, PROBE_CORE_FIRST):
+        out = _python(probe, cwd=tmp_path)
+        assert out.stdout.splitlines() == [
+            str(tmp_path / "simulator" / "driver.py"),
+            "the routing core is not compiled: compiled files missing for windows",
+        ]
+        warnings = out.stderr.splitlines()
+        assert len(warnings) == 2 and "pure-Python routing core" in warnings[0]
+        assert "pure-Python simulator (the routing core is not compiled" in warnings[1]
+    # ... and the pure simulator runs on the pure core.
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    ran = _python(RUN, cwd=tmp_path).stdout.splitlines()
+    assert ran[0] == str(tmp_path / "simulator" / "driver.py")
+    assert int(ran[1]) > 1000
+
+
+@pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
+def test_a_simulator_built_with_another_build_of_the_core_loads_pure(tmp_path: Path) -> None:
+    """Its C code has the core's class layouts of its own build compiled in; the core
+    itself, up to date with its sources, still loads compiled."""
+    import json
+
+    _copy_built(tmp_path)
+    manifest = tmp_path / "routing" / _native.MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["build"] = "another build"
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    probe = PROBE_CORE_FIRST + "; print(routing.engine.__file__)"
+    out = _python(probe, cwd=tmp_path)
+    driver, reason, engine = out.stdout.splitlines()
+    assert driver == str(tmp_path / "simulator" / "driver.py")
+    assert reason == "built against another build of the routing core"
+    assert not engine.endswith(".py")
+    assert out.stderr.count("\n") == 1 and "pure-Python simulator" in out.stderr
+
+
+def test_simpy_steps_a_call_like_its_own_event() -> None:
+    """`Call` (compiled here, a native class) has what `Environment.step` reads of an
+    event: SimPy's own loop runs its two callbacks at its time and marks it processed."""
+    import simpy
+
+    from simulator.call import Call
+
+    env = simpy.Environment(initial_time=10.0)
+    seen: list[tuple[str, object]] = []
+    event = Call(lambda e: seen.append(("fn", env.now)), lambda e: seen.append(("then", e)))
+    env.schedule(event, delay=5.0)  # type: ignore[arg-type]  # duck-typed: not an Event
+    env.run()
+    assert seen == [("fn", 15.0), ("then", event)]
+    assert event.callbacks is None
