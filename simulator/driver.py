@@ -43,7 +43,6 @@ TIMERS, WAKES = (
 TICKS = 50  # progress reports per replication
 CHANNELS: tuple[Channel, ...] = ("call", "email", "linkedin", "sms", "meeting")
 INF = float("inf")
-Handler = Callable[[dict[str, Any], float], None]
 
 
 class Replication:
@@ -94,18 +93,6 @@ class Replication:
         self._armed = INF
         self.inputs = inputs.Inputs()
         self.refused: Counter[str] = Counter()
-        mine: dict[str, Handler] = {
-            "lead.assigned": self._assigned,
-            "lead.reassigned": self._reassigned,
-            "lead.queued": self._queued,
-            "event.rejected": self._rejected,
-        }
-        theirs = self.metrics.handlers()
-        # One look-up a decision: the reps' handler first, then the metrics'.
-        self._on: dict[str, tuple[Handler, ...]] = {
-            kind: tuple(h for h in (mine.get(kind), theirs.get(kind)) if h is not None)
-            for kind in sorted({*mine, *theirs})
-        }
 
     # --- set-up -----------------------------------------------------------------------
     def _accepted_reason(self) -> str:
@@ -206,14 +193,20 @@ class Replication:
     def handle(self, decisions: list[dict[str, Any]]) -> None:
         t = self.now
         self._in_handle += 1
-        on = self._on
-        for d in decisions:
-            handlers = on.get(d["type"])
-            if handlers is not None:
-                for handler in handlers:
-                    handler(d, t)
+        metrics = self.metrics
+        for d in decisions:  # the reps' side first, then the measurements
+            kind: str = d["type"]
+            if kind == "lead.assigned":
+                self._assigned(d, t)
+            elif kind == "lead.queued":
+                self._queued(d, t)
+            elif kind == "lead.reassigned":
+                self._reassigned(d, t)
+            elif kind == "event.rejected":
+                self._rejected(d, t)
+            metrics.decided(kind, d, t)
         self._in_handle -= 1
-        self.metrics.queues(t)
+        metrics.queues(t)
         if not self._in_handle:
             kicks, self._kicks = self._kicks, []
             for agent in kicks:
@@ -298,14 +291,13 @@ class Replication:
         self.feed(self.inputs.absent(start, rep_id, end))
 
     def close(self) -> None:
-        """Break the replication's reference cycles: the reps, the decision handlers, the
-        callback after each event and the events still scheduled all point back at it; and
-        the engine is its own desk's sink (`Engine.release`)."""
+        """Break the replication's reference cycles: the reps, the callback after each
+        event and the events still scheduled all point back at it; and the engine is its
+        own desk's sink (`Engine.release`)."""
         self._queue.clear()
         self.engine.release()
         self.agents = {}
         self._kicks = []
-        self._on = {}
         self._then = _no_op
 
     # --- run ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -78,18 +77,24 @@ class Collector:
         self.absent = absent
 
     # --- decisions ----------------------------------------------------------------------
-    def handlers(self) -> dict[str, Callable[[dict[str, Any], float], None]]:
-        """What to call, by decision type, with (decision, time)."""
-        return {
-            "sla.breached": self._breached,
-            "sla.met": self._met,
-            "sla.escalated": self._escalated,
-            "lead.assigned": self._assigned,
-            "lead.reassigned": self._reassigned,
-            "surge.entered": self._surge_in,
-            "surge.exited": self._surge_out,
-            "period.breached": self._period,
-        }
+    def decided(self, kind: str, d: dict[str, Any], t: float) -> None:
+        """A decision of the core, of type KIND, at t: the ones measured here."""
+        if kind == "sla.breached":
+            self._breached(d, t)
+        elif kind == "sla.met":
+            self._met(d, t)
+        elif kind == "lead.assigned":
+            self._assigned(d, t)
+        elif kind == "lead.reassigned":
+            self._reassigned(d, t)
+        elif kind == "sla.escalated":
+            self._escalated(d, t)
+        elif kind == "surge.entered":
+            self._surge_in(d, t)
+        elif kind == "surge.exited":
+            self._surge_out(d, t)
+        elif kind == "period.breached":
+            self._period(d, t)
 
     def _measured(self, lead_id: str) -> str | None:
         lead = self.engine.leads.get(lead_id)
