@@ -90,11 +90,11 @@ def test_a_build_with_a_module_since_dropped_from_the_list_loads_pure(tmp_path: 
                         ignore=shutil.ignore_patterns("__pycache__"))
     manifest = tmp_path / "simulator" / _native.MANIFEST
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    data["sources"]["arrivals"] = "0" * 64
+    data["sources"]["aggregate"] = "0" * 64
     manifest.write_text(json.dumps(data), encoding="utf-8")
     out = _python(PROBE, cwd=tmp_path).stdout.splitlines()
     assert out == [str(tmp_path / "simulator" / "driver.py"),
-                   "built with modules no longer compiled: arrivals"]
+                   "built with modules no longer compiled: aggregate"]
 
 
 def _copy_built(tmp_path: Path) -> None:
