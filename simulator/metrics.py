@@ -15,6 +15,7 @@ import numpy as np
 
 from routing.engine import Engine
 from routing.lead import MQL
+from routing.router import PoolState
 from routing.sla import FIRST_TOUCH
 from routing.tally import Tally
 from simulator.scenario import Scenario
@@ -46,6 +47,20 @@ def add_span(area: list[float], origin: float, size: int, a: float, b: float, v:
         a, i = stop, i + 1
 
 
+class Track:
+    """One pool's queue over time: its depth since when, its peak, and the area under
+    it per bucket (depth x seconds)."""
+
+    __slots__ = ("area", "depth", "pool", "qmax", "since")
+
+    def __init__(self, pool: PoolState, start: float, buckets: int) -> None:
+        self.pool = pool
+        self.depth = 0
+        self.since = start
+        self.qmax = 0
+        self.area = [0.0] * buckets
+
+
 class Collector:
     def __init__(self, scenario: Scenario, engine: Engine) -> None:
         self.scenario = scenario
@@ -57,10 +72,7 @@ class Collector:
         self.buckets = math.ceil((self.end - self.start) / self.size)
         pools = list(engine.router.pools)
         self.pools = [(name, engine.router.pools[name]) for name in pools]
-        self.depth = dict.fromkeys(pools, 0)
-        self.since = dict.fromkeys(pools, self.start)
-        self.area = {p: [0.0] * self.buckets for p in pools}
-        self.qmax = dict.fromkeys(pools, 0)
+        self.tracks = [Track(pool, self.start, self.buckets) for _, pool in self.pools]
         self.surge_from: dict[str, float] = {}
         self.periods: list[dict[str, Any]] = []
         self.ft_breached: set[str] = set()
@@ -147,22 +159,19 @@ class Collector:
             self.outcomes[reason] += 1
 
     def queues(self, t: float) -> None:
-        depth = self.depth
-        for name, pool in self.pools:
-            now = pool.queue.depth
-            if now != depth[name]:
-                add_span(self.area[name], self.start, self.size, self.since[name], t, depth[name])
-                depth[name], self.since[name] = now, t
-                if now > self.qmax[name]:
-                    self.qmax[name] = now
+        for track in self.tracks:
+            now = track.pool.queue.depth
+            if now != track.depth:
+                add_span(track.area, self.start, self.size, track.since, t, track.depth)
+                track.depth, track.since = now, t
+                if now > track.qmax:
+                    track.qmax = now
 
     # --- the end -----------------------------------------------------------------------
     def finish(self, end: float, busy: dict[str, float]) -> dict[str, Any]:
         self.queues(end)
-        for name in self.depth:
-            add_span(
-                self.area[name], self.start, self.size, self.since[name], end, self.depth[name]
-            )
+        for track in self.tracks:
+            add_span(track.area, self.start, self.size, track.since, end, track.depth)
         for pool, since in sorted(self.surge_from.items()):
             self.periods.append({"pool": pool, "start": since, "end": end})
         engine = self.engine
@@ -263,7 +272,7 @@ class Collector:
         hours: dict[str, Any] = {}  # float sums; 0 (an int, as JSON) for a pool never in surge
         for p in self.periods:
             hours[p["pool"]] = hours.get(p["pool"], 0) + (p["end"] - p["start"]) / 3600.0
-        for name, pool in self.pools:
+        for (name, pool), track in zip(self.pools, self.tracks, strict=True):
             reps = [r.id for r in pool.reps]
             avail = [self._available(r)[0] for r in reps]
             surge = [0.0] * self.buckets
@@ -276,9 +285,9 @@ class Collector:
                 "available_s": sum(avail),
                 "assigned": self.assigned_pool[name],
                 "days": days,
-                "queue_mean": sum(self.area[name]) / span,
-                "queue_max": self.qmax[name],
-                "queue": [a / self.size for a in self.area[name]],
+                "queue_mean": sum(track.area) / span,
+                "queue_max": track.qmax,
+                "queue": [a / self.size for a in track.area],
                 "surge": [s / self.size for s in surge],
                 "surge_hours": hours.get(name, 0),
             }
