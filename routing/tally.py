@@ -11,9 +11,12 @@ missing key raises `KeyError`, as for a dict. Not compiled (mypyc cannot subclas
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypeVar
+
+K = TypeVar("K")
 
 
-class Tally(Counter[str]):
+class Tally(Counter[K]):
     __slots__ = ()
     __setitem__ = dict.__setitem__
     __delitem__ = dict.__delitem__  # type: ignore[assignment]  # (KeyError when missing)

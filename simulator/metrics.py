@@ -77,8 +77,10 @@ class Collector:
         self.periods: list[dict[str, Any]] = []
         self.ft_breached: set[str] = set()
         # Tally: a Counter whose `+= 1` costs a dict's (routing/tally.py).
-        self.tier_counts: dict[str, Counter[str]] = {t.name: Tally() for t in engine.policy.tiers}
-        self.sla_counts: Counter[tuple[str, str]] = Counter()
+        self.tier_counts: dict[str, Counter[str]] = {
+            t.name: Tally() for t in engine.policy.tiers
+        }
+        self.sla_counts: Counter[tuple[str, str]] = Tally()
         self.outcomes: Counter[str] = Tally()
         self.assigned_pool: Counter[str] = Tally()
         self.assigned_rep: Counter[str] = Tally()
