@@ -48,7 +48,10 @@ print("RESULT " + json.dumps({"leads": leads, "sha256": hashlib.sha256(text.enco
 
 
 def measure(checkout: Path, scenario: Path, weeks: float) -> dict[str, float | str]:
-    """Instructions in the event loop of one replication run by CHECKOUT's simulator."""
+    """Instructions in the event loop of one replication run by CHECKOUT's simulator (on
+    CHECKOUT's copy of SCENARIO when it is one of this repository's files)."""
+    if scenario.is_relative_to(REPO):
+        scenario = checkout / scenario.relative_to(REPO)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         run = subprocess.run(
