@@ -132,14 +132,10 @@ class Inputs:
     def touched(
         self, t: float, lead_id: str, rep_id: str, channel: Channel, connected: bool
     ) -> LeadTouched:
-        self._seq += 1
-        if t != self._t:
-            self._t, self._at = t, _fromtimestamp(t, UTC)
-            self.at_s = t if t == _floor(t) else epoch(self._at)
         model = self._touched
         values = model.__dict__
-        values["event_id"] = f"s{self._seq}"
-        values["at"] = self._at
+        values["event_id"] = self.eid()
+        values["at"] = self.when(t)
         values["lead_id"] = lead_id
         values["rep_id"] = rep_id
         values["channel"] = channel
@@ -149,14 +145,10 @@ class Inputs:
     def dispositioned(
         self, t: float, lead_id: str, rep_id: str, outcome: Outcome, reason: str
     ) -> LeadDispositioned:
-        self._seq += 1
-        if t != self._t:
-            self._t, self._at = t, _fromtimestamp(t, UTC)
-            self.at_s = t if t == _floor(t) else epoch(self._at)
         model = self._dispositioned
         values = model.__dict__
-        values["event_id"] = f"s{self._seq}"
-        values["at"] = self._at
+        values["event_id"] = self.eid()
+        values["at"] = self.when(t)
         values["lead_id"] = lead_id
         values["rep_id"] = rep_id
         values["outcome"] = outcome
