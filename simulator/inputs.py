@@ -113,30 +113,19 @@ class Inputs:
             values = dict(_UPSERTED)
             values.update(given)
             model = self._upserts[names] = _model(LeadUpserted, values, given)
-        values = model.__dict__
-        values["event_id"] = self.eid()
-        values["at"] = self.when(t)
-        values["lead_id"] = lead_id
-        values.update(fields)
+        self._refill(model, t, lead_id).update(fields)
         return model
 
     def engaged(self, t: float, lead_id: str, activity: str) -> LeadEngaged:
         model = self._engaged
-        values = model.__dict__
-        values["event_id"] = self.eid()
-        values["at"] = self.when(t)
-        values["lead_id"] = lead_id
-        values["activity"] = activity
+        self._refill(model, t, lead_id)["activity"] = activity
         return model
 
     def touched(
         self, t: float, lead_id: str, rep_id: str, channel: Channel, connected: bool
     ) -> LeadTouched:
         model = self._touched
-        values = model.__dict__
-        values["event_id"] = self.eid()
-        values["at"] = self.when(t)
-        values["lead_id"] = lead_id
+        values = self._refill(model, t, lead_id)
         values["rep_id"] = rep_id
         values["channel"] = channel
         values["outcome"] = "connected" if connected else "no_answer"
@@ -146,14 +135,19 @@ class Inputs:
         self, t: float, lead_id: str, rep_id: str, outcome: Outcome, reason: str
     ) -> LeadDispositioned:
         model = self._dispositioned
-        values = model.__dict__
-        values["event_id"] = self.eid()
-        values["at"] = self.when(t)
-        values["lead_id"] = lead_id
+        values = self._refill(model, t, lead_id)
         values["rep_id"] = rep_id
         values["outcome"] = outcome
         values["reason"] = reason
         return model
+
+    def _refill(self, model: BaseModel, t: float, lead_id: str) -> dict[str, Any]:
+        """A lead's event model with its id, instant and lead rewritten; its fields."""
+        values: dict[str, Any] = model.__dict__
+        values["event_id"] = self.eid()
+        values["at"] = self.when(t)
+        values["lead_id"] = lead_id
+        return values
 
     def absent(self, t: float, rep_id: str, until: float) -> RepStatus:
         given = {
