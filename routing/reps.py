@@ -94,10 +94,10 @@ class RepState:
         else:
             max_open, max_new = self.limits(surge)
         if len(self.open) >= max_open:
-            return _limit_reason(_AT_MAX_OPEN, max_open), INF
+            return _limit_reason(_AT_MAX_OPEN, "max_open", max_open), INF
         day = self.day_end if self.day_from <= t < self.day_end else self._day(t)
         if self.new_by_day.get(day, 0) >= max_new:
-            return _limit_reason(_AT_MAX_NEW, max_new), self.day_end
+            return _limit_reason(_AT_MAX_NEW, "max_new_per_day", max_new), self.day_end
         return None
 
     def load(self, t: float, surge: Capacity | None) -> str:
@@ -106,16 +106,15 @@ class RepState:
 
 
 # "at max_open 1", made once per limit: a full pool is scanned rep by rep, often.
-_AT_MAX_OPEN: dict[int, str] = {}
-_AT_MAX_NEW: dict[int, str] = {}
+_AT_MAX_OPEN: Final[dict[int, str]] = {}
+_AT_MAX_NEW: Final[dict[int, str]] = {}
 
 
-def _limit_reason(made: dict[int, str], limit: int) -> str:
+def _limit_reason(made: dict[int, str], name: str, limit: int) -> str:
     reason = made.get(limit)
     if reason is None:
         if len(made) > 256:
             made.clear()
-        name = "max_open" if made is _AT_MAX_OPEN else "max_new_per_day"
         reason = made[limit] = f"at {name} {limit}"
     return reason
 

@@ -190,6 +190,11 @@ class Replication:
     def feed(self, event: InputEvent) -> None:
         self.handle(self.engine.apply(event))
 
+    def put(self, event: InputEvent) -> None:
+        """An event just built by `self.inputs`: applied at its instant (`Inputs.at_s`),
+        which the core then need not read back from the event's datetime."""
+        self.handle(self.engine.apply(event, "", None, self.inputs.at_s))
+
     def handle(self, decisions: list[dict[str, Any]]) -> None:
         t = self.now
         self._in_handle += 1
@@ -264,19 +269,16 @@ class Replication:
             return
         t, lead_id = arrival.t, arrival.lead_id
         fields = arrival.fields or {}
-        apply = self.engine.apply
-        inputs = self.inputs
-        self.handle(apply(inputs.upserted(t, lead_id, fields), "", None, inputs.at_s))
+        self.put(self.inputs.upserted(t, lead_id, fields))
         if arrival.engagements:
             activity = "demo_request" if fields.get("demo_requested") else "content_download"
             for _ in range(arrival.engagements):
-                self.handle(apply(inputs.engaged(t, lead_id, activity), "", None, inputs.at_s))
+                self.put(self.inputs.engaged(t, lead_id, activity))
 
     def touched(
         self, agent: RepAgent, lead_id: str, channel: Channel, connected: bool, t: float, dur: int
     ) -> None:
-        event = self.inputs.touched(t, lead_id, agent.id, channel, connected)
-        self.handle(self.engine.apply(event, "", None, self.inputs.at_s))
+        self.put(self.inputs.touched(t, lead_id, agent.id, channel, connected))
         done = Call(lambda _e: agent.touch_done(lead_id, self.now), self._then)
         self.push(t + dur, done, NORMAL)
 
@@ -284,8 +286,7 @@ class Replication:
         self, agent: RepAgent, lead_id: str, outcome: Outcome, reason: str, t: float
     ) -> None:
         self.metrics.dispositioned(lead_id, reason)
-        event = self.inputs.dispositioned(t, lead_id, agent.id, outcome, reason)
-        self.handle(self.engine.apply(event, "", None, self.inputs.at_s))
+        self.put(self.inputs.dispositioned(t, lead_id, agent.id, outcome, reason))
 
     def _absent(self, rep_id: str, start: float, end: float, _event: Call) -> None:
         self.feed(self.inputs.absent(start, rep_id, end))
