@@ -48,7 +48,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
-from streams import codecs, heap
+from streams import codecs, heap, quiet_logs
 from streams.admin import records_between
 from streams.lead_stage import LeadStage
 from streams.metrics import WorkerMetrics
@@ -57,7 +57,7 @@ from streams.pool_stage import PoolStage
 from streams.records import tick_record
 from streams.settings import StreamSettings
 from streams.snapshot_topic import TOPIC_CONFIG, Shipper, latest
-from streams.stages import POOL_KEY, POOL_PARTITION, Names, Publisher
+from streams.stages import MAX_REQUEST_BYTES, POOL_KEY, POOL_PARTITION, Names, Publisher
 
 Clock = Literal["wall", "event"]
 
@@ -129,6 +129,18 @@ class Worker:
         app = faust.App(
             s.app_id,
             **s.faust_kwargs(),
+            # The app's own consumer group (it joins one even without agents) takes the
+            # worker's timeouts: with Faust's 60 s, a restarted worker waited a minute
+            # for a killed one's membership to expire before its stages could start.
+            broker_session_timeout=o.session_timeout_s,
+            broker_rebalance_timeout=o.session_timeout_s,
+            broker_heartbeat_interval=max(1.0, o.session_timeout_s / 4),
+            # Faust's own views (/router/, /table/, its index and statistics) are not
+            # served: the worker's routes are streams.web's.
+            web_router_enabled=False,
+            web_tables_enabled=False,
+            web_stats_enabled=False,
+            web_graph_enabled=False,
             autodiscover=False,
             store="memory://",
             datadir=str(self.state_dir / "faust"),
@@ -205,13 +217,17 @@ class Worker:
         # aiokafka logs each send at debug level; formatting those cost ~8% of the worker.
         logging.getLogger("aiokafka").setLevel(logging.WARNING)
         s, o = self.settings, self.options
+        quiet_logs.install(s.log_every_s)  # a broker outage: one line per kind and interval
         kwargs = s.aiokafka_kwargs()
-        producer = AIOKafkaProducer(**kwargs, acks="all", linger_ms=2)
+        producer = AIOKafkaProducer(
+            **kwargs, acks="all", linger_ms=2, max_request_size=MAX_REQUEST_BYTES
+        )
         common: dict[str, Any] = {
             **kwargs,
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "session_timeout_ms": int(o.session_timeout_s * 1000),
+            "rebalance_timeout_ms": int(o.session_timeout_s * 1000),
             "heartbeat_interval_ms": int(max(1.0, o.session_timeout_s / 4) * 1000),
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
             "fetch_max_wait_ms": 50,  # a quiet partition must not hold a busy one's records
@@ -234,7 +250,7 @@ class Worker:
         pool.subscribe([self.names.routing], listener=self.pools)
         self.leads = LeadStages(
             self._make_lead_stage, lead_out, o.snapshot_every_s, gate,
-            event_clock=o.clock == "event",
+            event_clock=o.clock == "event", idle_s=s.merge_idle_s,
         )  # fmt: skip
         self.leads.log_start = lambda p: log_start(lead, self.names.events, p)
         lead.subscribe([self.names.events], listener=self.leads)
@@ -297,6 +313,15 @@ class Worker:
         """The input partitions this worker's lead stage holds now."""
         lead = self.lead_consumer
         return sorted(tp.partition for tp in lead.assignment()) if lead is not None else []
+
+    def stage_watch(self) -> dict[str, dict[str, Any]]:
+        """Per stage kind this worker runs: lag, last applied, stalled (streams.partitions)."""
+        now, after = self.options.wall(), self.settings.stall_after_s
+        return {
+            stages.label: stages.watch(now, after)
+            for stages in (self.leads, self.pools)
+            if stages is not None
+        }
 
     def lead_stats(self) -> dict[str, int]:
         """What the lead stage's desks did (applied / duplicate / refused), all partitions."""

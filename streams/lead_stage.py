@@ -147,6 +147,17 @@ class DeskHost(DeskSink):
             heapq.heappop(timers)
         return timers[0][0] if timers else None
 
+    def fire_next(self) -> bytes | None:
+        """Fire the earliest live timer (due at `next_deadline()`): its routing record."""
+        if self.next_deadline() is None:
+            return None
+        at, _, lead, _ = heapq.heappop(self.timers)
+        self.calls = []
+        cause = self.desk.fire(at, lead)
+        record = desk_records.encode(cause, at, "", self.calls)
+        self.calls = []
+        return record
+
     def _fire_until(self, limit: float, inclusive: bool) -> list[bytes]:
         out: list[bytes] = []
         timers = self.timers
@@ -173,10 +184,30 @@ class LeadStage(StageState[DeskHost]):
         return DeskHost(self.loaded)
 
     def step(self, state: DeskHost, offset: int, record: bytes) -> list[bytes | Invalid]:
-        try:
-            if not record:
-                raise EventError("empty message: no value")
-            event = parse_event(record)
-        except EventError as exc:
-            return [Invalid(str(exc))]
-        return [*state.apply(event, self.prefix + str(offset), record)]
+        return self.step_parsed(state, offset, parse(record), record)
+
+    def step_parsed(
+        self, state: DeskHost, offset: int, parsed: InputEvent | Invalid, record: bytes
+    ) -> list[bytes | Invalid]:
+        if isinstance(parsed, Invalid):
+            return [parsed]
+        return [*state.apply(parsed, self.prefix + str(offset), record)]
+
+    def apply_parsed(
+        self, offset: int, parsed: InputEvent | Invalid, record: bytes
+    ) -> list[bytes | Invalid]:
+        """`apply`, for an input parsed already (the lead stage's merge parses first)."""
+        if offset <= self.offset:
+            return []
+        self.offset = offset
+        return self.step_parsed(self.loaded_state, offset, parsed, record)
+
+
+def parse(record: bytes) -> InputEvent | Invalid:
+    """The event a message holds, or why it is not one."""
+    try:
+        if not record:
+            raise EventError("empty message: no value")
+        return parse_event(record)
+    except EventError as exc:
+        return Invalid(str(exc))

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from streams.lead_stage import Invalid, LeadStage
+from routing.order import event_order_key
+from streams.lead_stage import NEG_INF, Invalid, LeadStage, parse
+from streams.merge import EventTimeMerge, Pending
 from streams.pool_stage import PoolStage, Remote
 from streams.snapshot_topic import Shipper
 from streams.stages import (
@@ -33,9 +37,33 @@ from streams.stages import (
     deadletter_headers,
 )
 
+log = logging.getLogger(__name__)
+PUBLISH_RETRIES = 3  # a failed publication: read again from the last commit, this often
+RETRY_BACKOFF_S = 1.0
+
 
 def _produced(msg: Any) -> tuple[int, int, int]:
     return msg.timestamp, msg.partition, msg.offset
+
+
+def fetch_state(consumer: AIOKafkaConsumer, tp: TopicPartition) -> tuple[int | None, int | None]:
+    """(position, high watermark of the last fetch) of an assigned partition; None where
+    not known yet. aiokafka keeps both in the partition's state (`highwater()` reads it)."""
+    try:
+        state = consumer._subscription.subscription.assignment.state_value(tp)
+    except AttributeError:
+        return None, None
+    if state is None:
+        return None, None
+    position = state.position if state.has_valid_position else None
+    return position, state.highwater
+
+
+def behind(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+    """True while `consumer` knows `tp` holds records it has not delivered yet (its
+    position is below the high watermark of the last fetch), or has not fetched it yet."""
+    position, highwater = fetch_state(consumer, tp)
+    return position is None or highwater is None or position < highwater
 
 
 class ForkGate:
@@ -80,6 +108,7 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         self.snapshot_every_s = snapshot_every_s
         self.gate = gate if gate is not None else ForkGate(0.0)
         self.stages: dict[int, Any] = {}
+        self.applied_at = out.wall()  # when a record was last applied (or partitions came)
         self.lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.log_start: Callable[[int], Awaitable[int]] | None = None
@@ -96,6 +125,28 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
     # --- what differs between the stages -------------------------------------------------
     async def publish(self, outputs: list[Any], msg: Any) -> None:
         raise NotImplementedError
+
+    def recovered(self, stage: Any) -> None:
+        """A partition's state was just recovered."""
+
+    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> None:
+        """Apply a batch: several partitions in the order they were produced, each
+        partition's records in offset order (a merge: never reordered within a
+        partition, whatever their timestamps; the pool side relies on it)."""
+        msgs: Iterable[Any] = (
+            heapq.merge(*(records for _, records in live), key=_produced)
+            if len(live) > 1
+            else [msg for _, records in live for msg in records]
+        )
+        stages = self.stages
+        for msg in msgs:
+            outputs = stages[msg.partition].apply(msg.offset, msg.value or b"")
+            if outputs:
+                await self.publish(outputs, msg)
+        for tp, _ in live:
+            stages[tp.partition].last_applied_at = now
+        if live:
+            self.applied_at = now
 
     async def timers(self, now: float) -> bool:
         """Fire the stages' own timers due by `now`; True when that published something."""
@@ -115,17 +166,23 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         trim of the input log after the next owner started. Call with `lock` held."""
         if self.shipper is not None:
             await self.shipper.close()
-        await self.out.settle()
+        safe = self.out.failed is None
+        if safe:
+            try:
+                await self.out.settle()
+            except KafkaError:
+                safe = False  # nothing is committed or snapshotted past what is not out
         applied = {}
         for tp in partitions:
             stage = self.stages.pop(tp.partition, None)
             if stage is not None and stage.state is not None:
                 applied[tp] = stage.offset + 1
-                if stage.offset > stage.snapshot_offset:
+                if safe and stage.offset > stage.snapshot_offset:
                     stage.snapshot(self.out.wall())
                     self.out.metrics.snapshots.inc()
                 stage.release()
-        if applied and self.consumer is not None:
+        self.dropped(tp.partition for tp in partitions)
+        if safe and applied and self.consumer is not None:
             await commit(self.consumer, applied)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
@@ -133,19 +190,105 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         it, when its partition went to another worker (else /health would say "here")."""
         async with self.lock:
             kept = {tp.partition for tp in assigned}
-            for partition in [p for p in self.stages if p not in kept]:
+            gone = [p for p in self.stages if p not in kept]
+            for partition in gone:
                 self.stages.pop(partition).release()
+            self.dropped(gone)
+            self.applied_at = self.out.wall()  # holding new partitions: nothing waits yet
+
+    def dropped(self, partitions: Iterable[int]) -> None:
+        """What a stage kind holds for partitions that moved, beyond their state."""
+
+    def watch(self, now: float, stall_after_s: float) -> dict[str, Any]:
+        """What `/health` says of this stage kind: per partition held, the consumer lag
+        (records on the broker not applied yet: the last fetch's high watermark minus the
+        next offset to apply; None before the first fetch) and when a record was last
+        applied; `stalled` when input waits and nothing was applied for `stall_after_s`."""
+        consumer = self.consumer
+        partitions: dict[str, Any] = {}
+        total: int | None = None
+        for tp in sorted(consumer.assignment() if consumer is not None else ()):
+            stage = self.stages.get(tp.partition)
+            position, hw = fetch_state(consumer, tp) if consumer is not None else (None, None)
+            lag = None
+            if hw is not None and stage is not None and stage.state is not None:
+                lag = max(0, hw - (stage.offset + 1))
+            elif hw is not None and position is not None:
+                lag = max(0, hw - position)
+            if lag is not None:
+                total = (total or 0) + lag
+            last = stage.last_applied_at if stage is not None and stage.last_applied_at else None
+            partitions[str(tp.partition)] = {"lag": lag, "last_applied_at": last}
+        idle = now - self.applied_at
+        return {
+            "partitions": partitions,
+            "lag": total,
+            "last_applied_at": self.applied_at,
+            "idle_s": round(idle, 3),
+            "stalled": bool(partitions) and bool(total) and idle > stall_after_s,
+        }
+
+    def positions(self) -> dict[TopicPartition, int]:
+        """The offsets to commit: after the last input applied on each partition held
+        (not the consumer's position: the lead stage may hold inputs not applied yet)."""
+        consumer = self.consumer
+        out: dict[TopicPartition, int] = {}
+        for tp in consumer.assignment() if consumer is not None else ():
+            stage = self.stages.get(tp.partition)
+            if stage is not None and stage.state is not None and stage.offset >= 0:
+                out[tp] = stage.offset + 1
+        return out
 
     # --- the loop ------------------------------------------------------------------------
     async def run(
         self, consumer: AIOKafkaConsumer, reader: Callable[[int], Any], batch: int, within_ms: int
     ) -> None:
         self.consumer = consumer
-        checkpoint = Checkpoint(consumer, self.out, COMMIT_EVERY_S)
+        checkpoint = Checkpoint(consumer, self.out, COMMIT_EVERY_S, self.positions)
+        failures, commits = 0, 0
         while True:
             got = await consumer.getmany(timeout_ms=within_ms, max_records=batch)
             # Shielded: a stopping worker lets the batch finish, then hands over (`leave`).
-            await asyncio.shield(self._locked_batch(got, reader, checkpoint))
+            try:
+                await asyncio.shield(self._locked_batch(got, reader, checkpoint))
+            except KafkaError as exc:
+                failures += 1
+                if failures > PUBLISH_RETRIES:
+                    self.out.failed = exc
+                    log.error(
+                        "%s stage: publishing failed %d times (%r); stopping without "
+                        "committing: the input is read again from the last commit at the "
+                        "next start", self.label, failures, exc,
+                    )  # fmt: skip
+                    raise
+                log.warning(
+                    "%s stage: publishing failed (%r); reading again from the last "
+                    "commit (retry %d of %d)", self.label, exc, failures, PUBLISH_RETRIES,
+                )  # fmt: skip
+                await asyncio.sleep(RETRY_BACKOFF_S * failures)
+                async with self.lock:
+                    await self.rewind()
+            else:
+                if checkpoint.commits > commits:  # out and committed since the failure
+                    failures, commits = 0, checkpoint.commits
+
+    async def rewind(self) -> None:
+        """After a failed publication: forget every partition's state and what is not
+        acknowledged, and read again from the last commit (the state is recovered from
+        its snapshot and input log, as after a restart; outputs again carry their ids)."""
+        consumer = self.consumer
+        assert consumer is not None
+        self.out.discard()
+        for tp in consumer.assignment():
+            stage = self.stages.pop(tp.partition, None)
+            if stage is not None:
+                stage.release()
+            committed = await consumer.committed(tp)
+            if committed is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+        self.dropped(tp.partition for tp in consumer.assignment())
 
     async def _locked_batch(
         self, got: dict[TopicPartition, list[Any]], reader: Callable[[int], Any],
@@ -182,21 +325,9 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                 remote = self.remote(p) if self.remote is not None else None
                 await stage.recover(records[0].offset, reader(p), start, remote)
                 out.metrics.recovered.inc(stage.recovered)
-        # Several partitions: in the order they were produced, each partition's records
-        # in offset order (a merge: never reordered within a partition, whatever their
-        # timestamps; the pool side relies on it, streams.desk_records).
-        msgs: Iterable[Any] = (
-            heapq.merge(*(records for _, records in live), key=_produced)
-            if len(live) > 1
-            else [msg for _, records in live for msg in records]
-        )
+                self.recovered(stage)
+        await self.apply(live, now)
         stages = self.stages
-        for msg in msgs:
-            outputs = stages[msg.partition].apply(msg.offset, msg.value or b"")
-            if outputs:
-                await self.publish(outputs, msg)
-        for tp, _ in live:
-            stages[tp.partition].last_applied_at = now
         fired = await self.timers(now)
         committed = await checkpoint.after(bool(got) or fired)
         if committed or not checkpoint.dirty:  # every output so far is acknowledged
@@ -225,17 +356,82 @@ class PoolStages(Stages):
 
 
 class LeadStages(Stages):
-    """The lead stage of each input partition this worker holds: its desk's records go to
-    the routing partition, in the order their input was produced; what is not an event
-    goes to the dead-letter topic. `event_clock`: deferrals fall due by the desk's event
-    time (as in `leadflow replay`), not the wall clock."""
+    """The lead stage of each input partition this worker holds: its inputs are applied in
+    event-time order across the partitions (streams.merge), its desks' records go to the
+    routing partition in that order, and what is not an event goes to the dead-letter
+    topic. Deferrals come due on one clock for all its desks: the wall clock, or
+    (`event_clock`) the stage's merged event time, never one partition's own."""
 
     label = "lead"
     stages: dict[int, LeadStage]
 
-    def __init__(self, *args: Any, event_clock: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, event_clock: bool = False, idle_s: float = 0.2, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.event_clock = event_clock
+        self.merge = EventTimeMerge(idle_s)
+        self.clock = NEG_INF  # the merged event time: the latest `at` applied
+
+    def dropped(self, partitions: Iterable[int]) -> None:
+        self.merge.drop(list(partitions))
+
+    def recovered(self, stage: Any) -> None:
+        if stage.state is not None:
+            self.clock = max(self.clock, stage.state.now)
+
+    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> None:
+        merge = self.merge
+        for tp, records in live:
+            items = []
+            for msg in records:
+                parsed = parse(msg.value or b"")
+                key = None if isinstance(parsed, Invalid) else event_order_key(parsed)
+                items.append(Pending(key, tp.partition, parsed, msg))
+            merge.add(tp.partition, items)
+        consumer = self.consumer
+        if consumer is None or not merge.held():
+            return
+        assignment = {tp.partition: tp for tp in consumer.assignment()}
+        stages = self.stages
+        while True:
+            item = merge.pop(now, assignment, lambda p: behind(consumer, assignment[p]))
+            if item is None:
+                return
+            stage = stages[item.partition]
+            if item.key is not None:
+                at = item.key[0]
+                if at > self.clock:
+                    await self.fire(at, inclusive=False)
+                    self.clock = at
+            msg = item.msg
+            outputs = stage.apply_parsed(msg.offset, item.parsed, msg.value or b"")
+            if outputs:
+                await self.publish(outputs, msg)
+            stage.last_applied_at = self.applied_at = now
+
+    async def fire(self, limit: float, inclusive: bool) -> bool:
+        """Fire every desk's deferrals due before `limit` (or at it: `inclusive`), the
+        earliest first across the desks (ties: the lower partition)."""
+        fired = False
+        routing = self.out.names.routing
+        while True:
+            best, best_due = None, limit
+            for _, stage in sorted(self.stages.items()):
+                host = stage.state
+                due = host.next_deadline() if host is not None else None
+                if due is None or due > limit or (due == limit and not inclusive):
+                    continue
+                if best is None or due < best_due:
+                    best, best_due = host, due
+            if best is None:
+                return fired
+            record = best.fire_next()
+            if inclusive:
+                best.now = max(best.now, limit)
+            if record is not None:
+                fired = True
+                await self.out.send(routing, record, POOL_KEY, partition=POOL_PARTITION)
 
     async def publish(self, outputs: list[Any], msg: Any) -> None:
         out, names = self.out, self.out.names
@@ -245,7 +441,7 @@ class LeadStages(Stages):
                 headers = deadletter_headers(
                     item.reason, msg.topic, msg.partition, msg.offset, "lead"
                 )
-                await out.send(names.deadletter, msg.value or b"", msg.key, headers=headers)
+                await out.dead_letter(msg.value or b"", msg.key, headers)
             else:
                 await out.send(
                     names.routing, item, POOL_KEY, partition=POOL_PARTITION,
@@ -253,20 +449,10 @@ class LeadStages(Stages):
                 )  # fmt: skip
 
     async def timers(self, now: float) -> bool:
-        """Deferrals due: on the wall clock, or (event clock) by the desk's own time."""
-        fired = False
-        for stage in self.stages.values():
-            host = stage.state
-            if host is None:
-                continue
-            due = host.next_deadline()
-            at = host.now if self.event_clock else now
-            if due is None or due > at:
-                continue
-            for record in host.advance(at):
-                fired = True
-                await self.out.send(
-                    self.out.names.routing, record, POOL_KEY, partition=POOL_PARTITION
-                )
-        return fired
-
+        """Deferrals due: on the wall clock, or (event clock) by the merged event time
+        once nothing is held back (as `leadflow replay` does at the end of its input)."""
+        if self.event_clock:
+            if self.merge.held() or self.clock == NEG_INF:
+                return False
+            return await self.fire(self.clock, inclusive=True)
+        return await self.fire(now, inclusive=True)

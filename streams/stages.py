@@ -6,6 +6,7 @@ acknowledged. The consume loops are in streams.partitions.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ log = logging.getLogger(__name__)
 COMMIT_EVERY_S = 0.2
 POOL_KEY = b"pools"  # the routing domain's key (one domain: see docs/worker.md)
 POOL_PARTITION = 0
+# The largest request the worker's producer sends (aiokafka's and Kafka's default; the
+# broker's own default `message.max.bytes` is 12 bytes more). A dead letter that would
+# not fit is stored truncated (`fit_dead_letter`).
+MAX_REQUEST_BYTES = 1024 * 1024
+DEADLETTER_KEEP_BYTES = 64 * 1024  # of a truncated dead letter's value (events are smaller)
+DEADLETTER_KEEP_KEY_BYTES = 1024
+RECORD_OVERHEAD_BYTES = 512  # batch and record framing, with room to spare
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,29 @@ def deadletter_headers(
     return headers
 
 
+def fit_dead_letter(
+    value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
+    """A dead letter as stored: as received when it fits in a request, else its value cut
+    to its first 64 KiB (and its key to 1 KiB), with headers saying so: `leadflow.truncated`
+    (`true`), `leadflow.original_size` (bytes of the value as received), `leadflow.sha256`
+    (of the value as received), `leadflow.original_key_size` when the key was cut."""
+    size = len(value) + len(key or b"") + RECORD_OVERHEAD_BYTES
+    size += sum(len(name) + len(text) for name, text in headers)
+    if size <= MAX_REQUEST_BYTES:
+        return value, key, headers
+    extra = [
+        ("leadflow.truncated", b"true"),
+        ("leadflow.original_size", str(len(value)).encode()),
+        ("leadflow.sha256", hashlib.sha256(value).hexdigest().encode()),
+    ]
+    if key is not None and len(key) > DEADLETTER_KEEP_KEY_BYTES:
+        extra.append(("leadflow.original_key_size", str(len(key)).encode()))
+        key = key[:DEADLETTER_KEEP_KEY_BYTES]
+    headers = [(name, text[:DEADLETTER_KEEP_KEY_BYTES]) for name, text in headers]
+    return value[:DEADLETTER_KEEP_BYTES], key, headers + extra
+
+
 def _source_parts(source: str) -> tuple[str, int, int]:
     """(topic, partition, offset) of a source, or (source, -1, -1) if it names none."""
     log, offset = source_position(source)
@@ -83,12 +114,11 @@ class Publisher:
         self.metrics = metrics
         self.wall = wall
         self.pending: list[asyncio.Future[Any]] = []
+        self.failed: BaseException | None = None  # a publication failed: commit nothing
         self._open: dict[tuple[str, int], Any] = {}
         self._counts: dict[str, list[int]] = {}  # topic -> sorted partitions
         self._partitions: dict[tuple[str, bytes], int] = {}
-        self._out = {
-            t: metrics.decisions_out.labels(t) for t in (names.assignments, names.alerts)
-        }
+        self._out = {t: metrics.decisions_out.labels(t) for t in (names.assignments, names.alerts)}
 
     async def prepare(self) -> None:
         """Learn every output topic's partitions (the topics are declared by then)."""
@@ -151,10 +181,29 @@ class Publisher:
             await self._submit(topic, partition)
 
     async def settle(self) -> None:
-        await self.submit()
-        if self.pending:
-            pending, self.pending = self.pending, []
-            await asyncio.gather(*pending)  # raises if a delivery failed: nothing is committed
+        """Wait until everything handed over so far is acknowledged; raise if a delivery
+        failed (and remember it: `failed`), so that nothing is committed past it."""
+        try:
+            await self.submit()
+            if self.pending:
+                pending, self.pending = self.pending, []
+                await asyncio.gather(*pending)
+        except BaseException as exc:
+            self.failed = exc
+            raise
+
+    def discard(self) -> None:
+        """Forget what is not acknowledged (a stage reads its input again after a failed
+        publication: what it sends again carries the same ids)."""
+        self._open.clear()
+        self.pending = []
+        self.failed = None
+
+    async def dead_letter(
+        self, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        value, key, headers = fit_dead_letter(value, key, headers)
+        await self.send(self.names.deadletter, value, key, headers=headers)
 
     async def decisions(
         self, outputs: Iterable[Output], record: bytes | None, input_ts_ms: int | None
@@ -183,7 +232,7 @@ class Publisher:
         headers = deadletter_headers(
             reason, topic, partition, offset, "pool", str(decision["event_id"])
         )
-        await self.send(self.names.deadletter, raw, decision_key(decision), headers=headers)
+        await self.dead_letter(raw, decision_key(decision), headers)
 
 
 class Checkpoint:
@@ -191,12 +240,20 @@ class Checkpoint:
     time once every message produced so far is acknowledged: at-least-once without a
     round trip to the broker per batch."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, out: Publisher, every_s: float) -> None:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        out: Publisher,
+        every_s: float,
+        offsets: Callable[[], dict[TopicPartition, int]] | None = None,
+    ) -> None:
         self.consumer = consumer
         self.out = out
         self.every_s = every_s
+        self.offsets = offsets  # what to commit (None: the consumed positions)
         self.dirty = False
         self.last = 0.0
+        self.commits = 0
 
     async def after(self, worked: bool) -> bool:
         """Call after each poll; True when it committed (everything is acknowledged)."""
@@ -206,8 +263,11 @@ class Checkpoint:
         now = self.out.wall()
         if self.dirty and (not worked or now - self.last >= self.every_s):
             await self.out.settle()
-            await commit(self.consumer)
+            offsets = self.offsets() if self.offsets is not None else None
+            if offsets is None or offsets:
+                await commit(self.consumer, offsets)
             self.dirty, self.last = False, now
+            self.commits += 1
             return True
         return False
 
