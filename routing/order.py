@@ -9,14 +9,16 @@ sort keeps the two in their input order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from typing import TypeVar
 
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event
 from routing.outputs import epoch
 
 OrderKey = tuple[float, str]
+L = TypeVar("L", bytes, str)
 FIRST: OrderKey = (float("-inf"), "")
 
 
@@ -29,15 +31,20 @@ def event_order_key(event: InputEvent) -> OrderKey:
     return order_key(epoch(event.at), event.event_id)
 
 
-def in_event_time_order(lines: Iterable[bytes | str]) -> list[bytes | str]:
+def in_event_time_order(lines: Sequence[L]) -> list[L]:
     """The lines stable-sorted by `order_key`; a blank line or one that is not an event
     keeps its place after the line before it (it decides nothing but a rejection)."""
-    keyed: list[tuple[OrderKey, int, bytes | str]] = []
+    return [lines[i] for i in event_time_permutation(lines)]
+
+
+def event_time_permutation(lines: Iterable[bytes | str]) -> list[int]:
+    """The indices of `lines` in event-time order (see `in_event_time_order`)."""
+    keyed: list[tuple[OrderKey, int]] = []
     last = FIRST
     for i, line in enumerate(lines):
         if line.strip():
             with suppress(EventError):
                 last = event_order_key(parse_event(line))
-        keyed.append((last, i, line))
-    keyed.sort(key=lambda item: (item[0], item[1]))
-    return [line for _, _, line in keyed]
+        keyed.append((last, i))
+    keyed.sort()
+    return [i for _, i in keyed]

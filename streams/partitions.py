@@ -129,10 +129,10 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
     def recovered(self, stage: Any) -> None:
         """A partition's state was just recovered."""
 
-    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> None:
-        """Apply a batch: several partitions in the order they were produced, each
-        partition's records in offset order (a merge: never reordered within a
-        partition, whatever their timestamps; the pool side relies on it)."""
+    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> bool:
+        """Apply a batch; True when something was applied. Several partitions: in the
+        order they were produced, each partition's records in offset order (a merge:
+        never reordered within a partition; the pool side relies on it)."""
         msgs: Iterable[Any] = (
             heapq.merge(*(records for _, records in live), key=_produced)
             if len(live) > 1
@@ -147,6 +147,7 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
             stages[tp.partition].last_applied_at = now
         if live:
             self.applied_at = now
+        return bool(live)
 
     async def timers(self, now: float) -> bool:
         """Fire the stages' own timers due by `now`; True when that published something."""
@@ -326,10 +327,10 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                 await stage.recover(records[0].offset, reader(p), start, remote)
                 out.metrics.recovered.inc(stage.recovered)
                 self.recovered(stage)
-        await self.apply(live, now)
+        applied = await self.apply(live, now)
         stages = self.stages
         fired = await self.timers(now)
-        committed = await checkpoint.after(bool(got) or fired)
+        committed = await checkpoint.after(bool(got) or applied or fired)
         if committed or not checkpoint.dirty:  # every output so far is acknowledged
             # Also on idle polls: the last state before input pauses is snapshotted (and
             # shipped) once due, not only when more input arrives.
@@ -380,7 +381,7 @@ class LeadStages(Stages):
         if stage.state is not None:
             self.clock = max(self.clock, stage.state.now)
 
-    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> None:
+    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> bool:
         merge = self.merge
         for tp, records in live:
             items = []
@@ -391,13 +392,15 @@ class LeadStages(Stages):
             merge.add(tp.partition, items)
         consumer = self.consumer
         if consumer is None or not merge.held():
-            return
+            return False
         assignment = {tp.partition: tp for tp in consumer.assignment()}
         stages = self.stages
+        applied = False
         while True:
             item = merge.pop(now, assignment, lambda p: behind(consumer, assignment[p]))
             if item is None:
-                return
+                return applied
+            applied = True
             stage = stages[item.partition]
             if item.key is not None:
                 at = item.key[0]

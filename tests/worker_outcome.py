@@ -30,8 +30,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from routing.engine import Engine
 from routing.errors import EventError
-from routing.events import parse_event
+from routing.events import parse_event, raw_text
+from routing.order import event_time_permutation
 from routing.outputs import Output
 from routing.policy.loader import load_policy
 from routing.replay import dumps
@@ -98,6 +100,25 @@ def oracle(policy: Path, log: list[tuple[int, bytes]]) -> tuple[WatchedEngine, l
         everything.extend(outputs)
     check_engine_agrees(engine, ledger, "end of the run")
     return engine, everything
+
+
+def replay_in_event_time_order(engine: Engine, sent: list[tuple[bytes, str]]) -> list[Output]:
+    """`leadflow replay` (routing.replay) of the events in event-time order
+    (routing.order.in_event_time_order), each named by where it was read
+    (`topic:partition:offset`) rather than by a line number, so that the ids of refusals
+    are the worker's; every other decision does not depend on the name."""
+    out: list[Output] = []
+    for i in event_time_permutation([line for line, _ in sent]):
+        line, source = sent[i]
+        try:
+            event = parse_event(line)
+        except EventError as exc:
+            out += engine.reject(raw_text(line), source, str(exc))
+            continue
+        out += engine.apply(event, source, line)
+    if engine.now != float("-inf"):
+        out += engine.advance(engine.now)
+    return out
 
 
 @dataclass(frozen=True)
