@@ -216,39 +216,64 @@ def decision_span(records: list[ConsumerRecord[bytes, bytes]]) -> float:
 
 
 async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[str, Any]:
+    """The backlog drained by the pass-through, a worker on one input partition and a
+    worker on four (the default), alternating run by run."""
     stream = work / "data" / "stream.jsonl"
     generate(leads, 100, stream, seed=7)
     policy = stream.parent / "policy.yaml"
-    # One input partition: the backlog is read in file order (a replay); see docs/worker.md.
-    settings = load_settings(broker=bootstrap, topic_events="bench.events", partitions=1)
-    report = await produce_replay(settings, stream, speed=0.0, include_invalid=True)
-    count = report.sent
-    say(f"throughput: {count:,} events in bench.events")
+    # The same stream on one input partition (read in file order, a replay) and on four
+    # (keyed by lead; the lead stage merges them in event-time order: docs/worker.md).
+    topics = {1: "bench.events", PARTITIONS: f"bench.events{PARTITIONS}"}
+    count, reports = 0, {}
+    for partitions, topic in topics.items():
+        settings = load_settings(broker=bootstrap, topic_events=topic, partitions=partitions)
+        reports[partitions] = await produce_replay(
+            settings, stream, speed=0.0, include_invalid=True
+        )
+        count = reports[partitions].sent
+    say(f"throughput: {count:,} events in each of {', '.join(topics.values())}")
     floor: list[float] = []
-    worker: list[float] = []
+    worker: dict[int, list[float]] = {p: [] for p in topics}
+    decisions: dict[int, int] = {}
     profile = ""
     for run in range(runs + 1):  # the last, extra run is profiled and not counted
         if run < runs:
             sink = f"bench.passthrough{run}"
             await ensure_topics({"bootstrap_servers": bootstrap}, {sink: 1})
             floor.append(await passthrough(bootstrap, "bench.events", sink, count))
-        w = Worker(bootstrap, f"bench-tput{run}", "bench.events", work, 1)
-        w.start(policy, "event")
-        prof = start_profile(w, work / "profile.txt") if run == runs else None
-        try:
-            await w.wait(lambda h: _accounted(h) >= count - report.counts["invalid (sent as is)"],
-                         600, "draining the backlog")  # fmt: skip
-        finally:
-            w.stop()
-        if run == runs:  # the extra run: its profile only, whether or not py-spy ran
-            if prof is not None:
-                prof.wait()
-            profile = summarize_profile(work / "profile.txt")
-            continue
-        decisions = await read_all(bootstrap, w.outputs)
-        worker.append(count / decision_span(decisions))
-        say(f"  run {run + 1}: floor {floor[-1]:,.0f}/s, worker {worker[-1]:,.0f}/s")
-    return {"events": count, "floor": floor, "worker": worker, "profile": profile}
+        for partitions, topic in topics.items():
+            if run == runs and partitions != PARTITIONS:
+                continue  # the profiled run: four partitions, the default
+            w = Worker(bootstrap, f"bench-tput{partitions}-{run}", topic, work, partitions)
+            w.start(policy, "event")
+            prof = start_profile(w, work / "profile.txt") if run == runs else None
+            invalid = reports[partitions].counts["invalid (sent as is)"]
+            try:
+                await w.wait(lambda h, n=count - invalid: _accounted(h) >= n,
+                             600, "draining the backlog")  # fmt: skip
+            finally:
+                w.stop()
+            if run == runs:  # the extra run: its profile only, whether or not py-spy ran
+                if prof is not None:
+                    prof.wait()
+                profile = summarize_profile(work / "profile.txt")
+                continue
+            out = await read_all(bootstrap, w.outputs)
+            decisions[partitions] = len(out)
+            worker[partitions].append(count / decision_span(out))
+        if run < runs:
+            say(
+                f"  run {run + 1}: floor {floor[-1]:,.0f}/s, worker "
+                + ", ".join(f"{p} partition(s) {v[-1]:,.0f}/s" for p, v in worker.items())
+            )
+    return {
+        "events": count,
+        "floor": floor,
+        "worker": worker[1],
+        "worker4": worker[PARTITIONS],
+        "decisions": decisions,
+        "profile": profile,
+    }
 
 
 def _accounted(health: dict[str, Any]) -> int:
@@ -268,14 +293,22 @@ def start_profile(w: Worker, out: Path) -> subprocess.Popen[bytes] | None:
 
 
 GROUPS = {
-    "routing core (Engine, LeadDesk)": ("CPyDef_", "apply (routing/engine.py",
-                                        "advance (routing/engine", "open_input (routing/engine",
-                                        "(routing/desk.py"),
+    "routing core (Engine, LeadDesk)": (
+        "CPyDef_",
+        "apply (routing/engine.py",
+        "advance (routing/engine",
+        "open_input (routing/engine",
+        "(routing/desk.py",
+    ),
     "event parsing (parse_event, lead stage)": ("parse_event (routing/events.py",),
-    "lead stage (validate, desk, send)": ("LeadStages.publish (streams/partitions.py",
-                                          "LeadStage.step (streams/lead_stage.py"),
-    "pool stage (apply, publish)": ("PoolStages.publish (streams/partitions.py",
-                                    "PoolStage.step (streams/pool_stage.py"),
+    "lead stage (validate, desk, send)": (
+        "LeadStages.publish (streams/partitions.py",
+        "LeadStage.step (streams/lead_stage.py",
+    ),
+    "pool stage (apply, publish)": (
+        "PoolStages.publish (streams/partitions.py",
+        "PoolStage.step (streams/pool_stage.py",
+    ),
     "publishing (aiokafka producer.send)": ("Publisher.send (streams/stages.py",),
     "aiokafka consumer (getmany)": ("getmany (aiokafka/",),
     "Faust/mode (timers, web, service loop)": ("/faust/", "/mode/"),
@@ -365,8 +398,9 @@ async def latency(
     try:
         # Ready: the pool stage is held and the lead stage holds every input partition.
         await w.wait(
-            lambda h: h.get("pool_stage") == "here"
-            and len(h.get("input_partitions", [])) == PARTITIONS,
+            lambda h: (
+                h.get("pool_stage") == "here" and len(h.get("input_partitions", [])) == PARTITIONS
+            ),
             120,
             "start",
         )
@@ -453,6 +487,8 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
     tput = await throughput(bootstrap, work, args.leads, args.runs)
     live = await latency(bootstrap, work, args.rate, args.duration)
     floor, worker = statistics.median(tput["floor"]), statistics.median(tput["worker"])
+    worker4 = statistics.median(tput["worker4"])
+    ratios = [b / a for a, b in zip(tput["worker"], tput["worker4"], strict=True)]
     print(f"""
 ### Kafka worker ({datetime.now().date()}, {platform.machine()}, {os.cpu_count()} cores)
 
@@ -463,9 +499,16 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
 |---|---|---|
 | (a) aiokafka pass-through, {tput['events']:,} messages | {floor:,.0f} events/s | \
 {', '.join(f'{x:,.0f}' for x in tput['floor'])} |
-| (b) worker, same messages (event clock) | {worker:,.0f} events/s | \
+| (b) worker, same messages, 1 input partition (event clock) | {worker:,.0f} events/s | \
 {', '.join(f'{x:,.0f}' for x in tput['worker'])} |
-| worker / pass-through | {worker / floor:.2f} | |
+| (c) worker, same messages, {PARTITIONS} input partitions (event clock) | {worker4:,.0f} \
+events/s | {', '.join(f'{x:,.0f}' for x in tput['worker4'])} |
+| worker (1 partition) / pass-through | {worker / floor:.2f} | |
+| worker, {PARTITIONS} partitions / 1 partition (run by run) | \
+{statistics.median(ratios):.2f} | {', '.join(f'{x:.2f}' for x in ratios)} |
+
+Decisions published: {tput['decisions'].get(1, 0):,} (1 partition), \
+{tput['decisions'].get(PARTITIONS, 0):,} ({PARTITIONS} partitions).
 
 At {args.rate:g} events/s for {args.duration:g} s (wall clock, {live['sent']:,} events sent at \
 {live['achieved_rate']:,.0f}/s), after a {live['warmup_s']:g} s warm-up at the same rate:

@@ -23,6 +23,7 @@ from routing.desk import LeadDesk
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event, raw_text
 from routing.lead import Lead
+from routing.order import FIRST, OrderKey
 from routing.outputs import TimeFormat, epoch
 from routing.policy.loader import LoadedPolicy
 from routing.queue import ROUTING_FIELDS
@@ -32,6 +33,8 @@ from streams.records import event_record
 from streams.stage_state import StageState
 
 NEG_INF = float("-inf")
+TIMER = "\uffff"  # a timer fired at t: after the inputs at t (they go first, as in replay)
+Scheduled = tuple[float, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,12 @@ class DeskHost(DeskSink):
         policy = loaded.policy
         self.desk = LeadDesk(policy, TimeFormat(policy.calendar.build().tz), self)
         self.now = NEG_INF
-        self.timers: list[tuple[float, int, Lead, int]] = []
+        # (due, when it was scheduled, lead, version). "When": the event-time order key of
+        # the input (or timer) that scheduled it, then a counter: deferrals due at the same
+        # instant on several desks fire in the order one desk (`leadflow replay`) would.
+        self.timers: list[tuple[float, Scheduled, Lead, int]] = []
         self.seq = 0
+        self.cause: OrderKey = FIRST  # of the input or timer being applied
         self.calls: list[list[Any]] = []
         self.rep = False  # the input was a rep event (forwarded as it is)
         self.stats: Counter[str] = Counter()
@@ -64,6 +71,10 @@ class DeskHost(DeskSink):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        if "cause" not in state:  # an older worker's snapshot: timers ordered by a counter
+            self.cause = FIRST
+            old: list[tuple[float, Any, Lead, int]] = self.timers
+            self.timers = [(at, (*FIRST, int(n)), lead, v) for at, n, lead, v in old]
 
     # --- the sink: record each call -----------------------------------------------------
     def mql(
@@ -101,7 +112,8 @@ class DeskHost(DeskSink):
 
     def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
         self.seq += 1
-        heapq.heappush(self.timers, (at, self.seq, subject, version))
+        cause_at, cause_id = self.cause
+        heapq.heappush(self.timers, (at, (cause_at, cause_id, self.seq), subject, version))
 
     # --- driving ------------------------------------------------------------------------
     def apply(self, event: InputEvent, source: str, raw: bytes) -> list[bytes]:
@@ -111,6 +123,7 @@ class DeskHost(DeskSink):
         t = epoch(values["at"])
         cause: str = values["event_id"]
         out = self._fire_until(t, inclusive=False)
+        self.cause = (t, cause)
         if self.desk.duplicate(cause, t, self.now):
             # Still forwarded, without calls: the pool side counts it (every input is
             # accounted for there) and its time goes on as it would.
@@ -141,6 +154,10 @@ class DeskHost(DeskSink):
         self.now = max(self.now, now)
         return self._fire_until(now, inclusive=True)
 
+    def next_timer(self) -> tuple[float, Scheduled] | None:
+        """(due, when scheduled) of the earliest live timer."""
+        return self.timers[0][:2] if self.next_deadline() is not None else None
+
     def next_deadline(self) -> float | None:
         timers = self.timers
         while timers and not self.desk.timer_live(timers[0][2], timers[0][3]):
@@ -153,6 +170,7 @@ class DeskHost(DeskSink):
             return None
         at, _, lead, _ = heapq.heappop(self.timers)
         self.calls = []
+        self.cause = (at, TIMER)
         cause = self.desk.fire(at, lead)
         record = desk_records.encode(cause, at, "", self.calls)
         self.calls = []
@@ -163,6 +181,7 @@ class DeskHost(DeskSink):
         timers = self.timers
         while timers and (timers[0][0] < limit or (inclusive and timers[0][0] == limit)):
             at, _, lead, version = heapq.heappop(timers)
+            self.cause = (at, TIMER)
             if self.desk.timer_live(lead, version):
                 self.calls = []
                 cause = self.desk.fire(at, lead)

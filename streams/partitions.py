@@ -266,9 +266,9 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                     "%s stage: publishing failed (%r); reading again from the last "
                     "commit (retry %d of %d)", self.label, exc, failures, PUBLISH_RETRIES,
                 )  # fmt: skip
-                await asyncio.sleep(RETRY_BACKOFF_S * failures)
                 async with self.lock:
                     await self.rewind()
+                await asyncio.sleep(RETRY_BACKOFF_S * failures)
             else:
                 if checkpoint.commits > commits:  # out and committed since the failure
                     failures, commits = 0, checkpoint.commits
@@ -415,18 +415,19 @@ class LeadStages(Stages):
 
     async def fire(self, limit: float, inclusive: bool) -> bool:
         """Fire every desk's deferrals due before `limit` (or at it: `inclusive`), the
-        earliest first across the desks (ties: the lower partition)."""
+        earliest first across the desks; at the same instant, in the event-time order of
+        what scheduled them (as one desk, `leadflow replay`, fires them)."""
         fired = False
         routing = self.out.names.routing
         while True:
-            best, best_due = None, limit
-            for _, stage in sorted(self.stages.items()):
+            best, best_timer = None, None
+            for stage in self.stages.values():
                 host = stage.state
-                due = host.next_deadline() if host is not None else None
-                if due is None or due > limit or (due == limit and not inclusive):
+                timer = host.next_timer() if host is not None else None
+                if timer is None or timer[0] > limit or (timer[0] == limit and not inclusive):
                     continue
-                if best is None or due < best_due:
-                    best, best_due = host, due
+                if best_timer is None or timer < best_timer:
+                    best, best_timer = host, timer
             if best is None:
                 return fired
             record = best.fire_next()

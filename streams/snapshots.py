@@ -156,6 +156,13 @@ def _hurry(pid: int) -> None:
         os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
 
 
+def _max_fd() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (AttributeError, ValueError, OSError):
+        return 65536
+
+
 class SnapshotWriter:
     """Writes snapshots, in a forked child when the platform can fork (`fork=True`)."""
 
@@ -197,6 +204,9 @@ class SnapshotWriter:
         self.wait()
         pid = os.fork()
         if pid == 0:  # the child: write and leave without running any parent cleanup
+            # Hold none of the worker's sockets: a writer that outlives a killed worker
+            # kept its web port bound, and the restarted worker could not start.
+            os.closerange(3, _max_fd())
             heap.in_child()
             _background()
             code = 0

@@ -38,6 +38,13 @@ async def test_health_metrics_and_sla(worker_rig: WorkerRig) -> None:
 
     health = rig.health()
     assert health["status"] == "ok" and health["pool_stage"] == "here"
+    for kind in ("lead", "pool"):  # everything applied: no lag, no stall
+        watch = health["stages"][kind]
+        assert watch["lag"] == 0 and not watch["stalled"] and watch["last_applied_at"] > 0
+        assert watch["partitions"]["0"]["lag"] == 0
+    # Faust's own views are not served (only the worker's routes are).
+    for path in ("/", "/router/", "/router/x/", "/table/", "/stats/", "/graph/"):
+        assert rig.get(path)[0] == 404, path
     assert health["engine"] == {k: v for k, v in oracle.stats.items() if k != "rejected"}
     assert health["lead_stage"] == health["engine"]  # the desk decided, the pool side heard
 

@@ -141,10 +141,13 @@ async def check_run(
     lines: list[bytes],
     health: Callable[[], dict[str, Any]],
     log_of: Callable[[WorkerRig], Awaitable[list[tuple[int, bytes]]]] = routing_log,
+    replayed: list[Output] | None = None,
 ) -> Outcome:
     """Wait until the worker whose `/health` is `health` has applied every valid input and
     the idle tick after the last one, then check everything against the oracle applying
-    the routing log as `log_of` reads it (by default, from the topic)."""
+    the routing log as `log_of` reads it (by default, from the topic). With `replayed`
+    (`replay_in_event_time_order` of the input), that is the oracle: the routing log's
+    decisions must be the same, and the published ones too."""
     valid = {parse_event(line).event_id for line in lines if event_key(line) != b"malformed"}
 
     async def finished() -> bool:
@@ -160,6 +163,12 @@ async def check_run(
     engine, expected = oracle(policy, log)
     left = engine.next_deadline()
     assert left is None or left > engine.now, "a timer was due and did not fire"
+    if replayed is not None:
+        # A line that is not an event is refused by the lead stage (dead-lettered there),
+        # never by the pool side: that refusal is checked by where it was read, below.
+        replay_said = [d for d in replayed if not str(d["event_id"]).endswith(UNPARSED)]
+        assert_same_order(expected, replay_said)
+        expected = replay_said
 
     want = {d["event_id"] for d in expected if d["type"] != "event.rejected"}
     refused = {d["event_id"] for d in expected if d["type"] == "event.rejected"}
@@ -176,6 +185,25 @@ async def check_run(
     repeats = check_outputs(rig, records, expected)
     kinds = Counter(d["type"] for d in expected)
     return Outcome(len(log), len(expected), kinds["sla.breached"], repeats)
+
+
+UNPARSED = ":event.rejected:input"
+
+
+def assert_same_order(got: list[Output], want: list[Output]) -> None:
+    """The same decisions, byte for byte, in the same order (the first difference shown)."""
+    got_text, want_text = [dumps(d) for d in got], [dumps(d) for d in want]
+    if got_text != want_text:
+        i = next(
+            (i for i, (a, b) in enumerate(zip(got_text, want_text, strict=False)) if a != b),
+            min(len(got_text), len(want_text)),
+        )
+        raise AssertionError(
+            f"the routing log decided otherwise than replay in event-time order at decision "
+            f"{i} of {len(want_text)} ({len(got_text)} from the log):\n"
+            f"  log:    {got_text[i] if i < len(got_text) else None}\n"
+            f"  replay: {want_text[i] if i < len(want_text) else None}"
+        )
 
 
 def input_id(record: bytes) -> str:

@@ -91,11 +91,13 @@ class WorkerRig:
         return env
 
     # the worker ------------------------------------------------------------------------
-    def start(self, *args: str, policy: Path = POLICY, slot: int = 0) -> subprocess.Popen[bytes]:
+    def start(
+        self, *args: str, policy: Path = POLICY, slot: int = 0, **env_extra: str
+    ) -> subprocess.Popen[bytes]:
         log = self.state_dir / f"worker-{len(self.procs)}.log"
         self.logs.append(log)
         cmd = [sys.executable, "-m", "leadflow", "worker", "--policy", str(policy), *args]
-        env = self.env(slot)
+        env = {**self.env(slot), **env_extra}
         with open(log, "wb") as out:
             proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.procs.append(proc)
@@ -170,20 +172,24 @@ class WorkerRig:
 
     async def produce_keyed(
         self, values: list[bytes], key: Callable[[bytes], bytes], rate: float
-    ) -> None:
-        """Produce `values` keyed by `key(value)`, about `rate` per second."""
+    ) -> list[str]:
+        """Produce `values` keyed by `key(value)`, about `rate` per second; returns where
+        each went (`topic:partition:offset`)."""
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
         await producer.start()
         try:
             step = max(1, int(rate / 20))
             started = time.monotonic()
+            futures = []
             for i in range(0, len(values), step):
                 for value in values[i : i + step]:
-                    await producer.send(self.events, value, key=key(value))
+                    futures.append(await producer.send(self.events, value, key=key(value)))
                 ahead = started + (i + step) / rate - time.monotonic()
                 if ahead > 0:
                     await asyncio.sleep(ahead)  # pacing the producer, not waiting for a result
             await producer.flush()
+            metas = [await fut for fut in futures]
+            return [f"{m.topic}:{m.partition}:{m.offset}" for m in metas]
         finally:
             await producer.stop()
 
