@@ -109,6 +109,7 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         self.gate = gate if gate is not None else ForkGate(0.0)
         self.stages: dict[int, Any] = {}
         self.applied_at = out.wall()  # when a record was last applied (or partitions came)
+        self.recovering = 0  # partitions whose state is being rebuilt now
         self.lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.log_start: Callable[[int], Awaitable[int]] | None = None
@@ -226,7 +227,11 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
             "lag": total,
             "last_applied_at": self.applied_at,
             "idle_s": round(idle, 3),
-            "stalled": bool(partitions) and bool(total) and idle > stall_after_s,
+            "recovering": self.recovering > 0,
+            "stalled": bool(partitions)
+            and bool(total)
+            and not self.recovering
+            and idle > stall_after_s,
         }
 
     def positions(self) -> dict[TopicPartition, int]:
@@ -324,7 +329,12 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                 p = tp.partition
                 start = await self.log_start(p) if self.log_start is not None else 0
                 remote = self.remote(p) if self.remote is not None else None
-                await stage.recover(records[0].offset, reader(p), start, remote)
+                self.recovering += 1
+                try:
+                    await stage.recover(records[0].offset, reader(p), start, remote)
+                finally:
+                    self.recovering -= 1
+                    self.applied_at = out.wall()
                 out.metrics.recovered.inc(stage.recovered)
                 self.recovered(stage)
         applied = await self.apply(live, now)
@@ -373,6 +383,7 @@ class LeadStages(Stages):
         self.event_clock = event_clock
         self.merge = EventTimeMerge(idle_s)
         self.clock = NEG_INF  # the merged event time: the latest `at` applied
+        self.earliest = NEG_INF  # no desk's deferral is due before this (-inf: look)
 
     def dropped(self, partitions: Iterable[int]) -> None:
         self.merge.drop(list(partitions))
@@ -380,6 +391,7 @@ class LeadStages(Stages):
     def recovered(self, stage: Any) -> None:
         if stage.state is not None:
             self.clock = max(self.clock, stage.state.now)
+            self.earliest = NEG_INF  # its deferrals are not known yet
 
     async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> bool:
         merge = self.merge
@@ -409,6 +421,10 @@ class LeadStages(Stages):
                     self.clock = at
             msg = item.msg
             outputs = stage.apply_parsed(msg.offset, item.parsed, msg.value or b"")
+            host = stage.state
+            due = host.next_deadline() if host is not None else None
+            if due is not None and due < self.earliest:
+                self.earliest = due
             if outputs:
                 await self.publish(outputs, msg)
             stage.last_applied_at = self.applied_at = now
@@ -417,18 +433,24 @@ class LeadStages(Stages):
         """Fire every desk's deferrals due before `limit` (or at it: `inclusive`), the
         earliest first across the desks; at the same instant, in the event-time order of
         what scheduled them (as one desk, `leadflow replay`, fires them)."""
+        if limit < self.earliest or (limit == self.earliest and not inclusive):
+            return False
         fired = False
         routing = self.out.names.routing
         while True:
             best, best_timer = None, None
+            earliest = float("inf")
             for stage in self.stages.values():
                 host = stage.state
                 timer = host.next_timer() if host is not None else None
+                if timer is not None and timer[0] < earliest:
+                    earliest = timer[0]
                 if timer is None or timer[0] > limit or (timer[0] == limit and not inclusive):
                     continue
                 if best_timer is None or timer < best_timer:
                     best, best_timer = host, timer
             if best is None:
+                self.earliest = earliest
                 return fired
             record = best.fire_next()
             if inclusive:
