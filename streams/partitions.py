@@ -388,6 +388,10 @@ class LeadStages(Stages):
     def dropped(self, partitions: Iterable[int]) -> None:
         self.merge.drop(list(partitions))
 
+    def watch(self, now: float, stall_after_s: float) -> dict[str, Any]:
+        """As every stage, and `held`: inputs fetched and held back by the merge."""
+        return {**super().watch(now, stall_after_s), "held": self.merge.held()}
+
     def recovered(self, stage: Any) -> None:
         if stage.state is not None:
             self.clock = max(self.clock, stage.state.now)
