@@ -287,7 +287,10 @@ def _listener_ports(properties: str) -> tuple[int, int] | None:
 
 
 def port_in_use(port: int, host: str = HOST) -> bool:
+    """Something listens on `port` (connections of a stopped broker left in TIME_WAIT do
+    not count: Kafka binds with SO_REUSEADDR, so they do not stop a restart)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
