@@ -258,9 +258,9 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
             try:
                 await asyncio.shield(self._locked_batch(got, reader, checkpoint))
             except KafkaError as exc:
+                self.out.failed = exc  # nothing is committed or snapshotted from here
                 failures += 1
                 if failures > PUBLISH_RETRIES:
-                    self.out.failed = exc
                     log.error(
                         "%s stage: publishing failed %d times (%r); stopping without "
                         "committing: the input is read again from the last commit at the "
@@ -285,16 +285,19 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         consumer = self.consumer
         assert consumer is not None
         self.out.discard()
-        for tp in consumer.assignment():
+        held = list(consumer.assignment())
+        for tp in held:  # every state first: a failure below must not leave one to commit
             stage = self.stages.pop(tp.partition, None)
             if stage is not None:
                 stage.release()
+        self.dropped(tp.partition for tp in held)
+        for tp in held:
             committed = await consumer.committed(tp)
             if committed is None:
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
-        self.dropped(tp.partition for tp in consumer.assignment())
+        self.out.failed = None
 
     async def _locked_batch(
         self, got: dict[TopicPartition, list[Any]], reader: Callable[[int], Any],

@@ -194,10 +194,10 @@ class Publisher:
 
     def discard(self) -> None:
         """Forget what is not acknowledged (a stage reads its input again after a failed
-        publication: what it sends again carries the same ids)."""
+        publication: what it sends again carries the same ids). `failed` stays set until
+        the stage has gone back to its last commit."""
         self._open.clear()
         self.pending = []
-        self.failed = None
 
     async def dead_letter(
         self, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
