@@ -302,7 +302,7 @@ GROUPS = {
     ),
     "event parsing (parse_event, lead stage)": ("parse_event (routing/events.py",),
     "lead stage (validate, desk, send)": (
-        "LeadStages.publish (streams/partitions.py",
+        "LeadStages.publish (streams/lead_stages.py",
         "LeadStage.step (streams/lead_stage.py",
     ),
     "pool stage (apply, publish)": (

@@ -51,8 +51,9 @@ from routing.policy.loader import LoadedPolicy
 from streams import codecs, heap, quiet_logs
 from streams.admin import records_between
 from streams.lead_stage import LeadStage
+from streams.lead_stages import LeadStages
 from streams.metrics import WorkerMetrics
-from streams.partitions import ForkGate, LeadStages, PoolStages
+from streams.partitions import ForkGate, PoolStages
 from streams.pool_stage import PoolStage
 from streams.records import tick_record
 from streams.settings import StreamSettings

@@ -1,7 +1,8 @@
 """The two stages' consume loops: one `StageState` per partition a worker holds, fed in
 batches (aiokafka `getmany`), recovered when a partition arrives, handed over when it
-leaves, snapshotted when due. `LeadStages` and `PoolStages` differ only in what they do
-with a record's outputs and whether they have timers of their own.
+leaves, snapshotted when due. `LeadStages` (streams.lead_stages) and `PoolStages` differ
+in what they do with a record's outputs, whether they have timers of their own, and the
+order they apply several partitions in.
 
 Each stage is a consumer group of its own (`<app>-lead`, `<app>-pool`) with manual
 commits: a batch's offsets are committed only after every message it produced is
@@ -22,19 +23,13 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from routing.order import event_order_key
-from streams.lead_stage import NEG_INF, Invalid, LeadStage, parse
-from streams.merge import EventTimeMerge, Pending
 from streams.pool_stage import PoolStage, Remote
 from streams.snapshot_topic import Shipper
 from streams.stages import (
     COMMIT_EVERY_S,
-    POOL_KEY,
-    POOL_PARTITION,
     Checkpoint,
     Publisher,
     commit,
-    deadletter_headers,
 )
 
 log = logging.getLogger(__name__)
@@ -367,125 +362,3 @@ class PoolStages(Stages):
 
     async def publish(self, outputs: list[Any], msg: Any) -> None:
         await self.out.decisions(outputs, msg.value, msg.timestamp)
-
-
-class LeadStages(Stages):
-    """The lead stage of each input partition this worker holds: its inputs are applied in
-    event-time order across the partitions (streams.merge), its desks' records go to the
-    routing partition in that order, and what is not an event goes to the dead-letter
-    topic. Deferrals come due on one clock for all its desks: the wall clock, or
-    (`event_clock`) the stage's merged event time, never one partition's own."""
-
-    label = "lead"
-    stages: dict[int, LeadStage]
-
-    def __init__(
-        self, *args: Any, event_clock: bool = False, idle_s: float = 0.2, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.event_clock = event_clock
-        self.merge = EventTimeMerge(idle_s)
-        self.clock = NEG_INF  # the merged event time: the latest `at` applied
-        self.earliest = NEG_INF  # no desk's deferral is due before this (-inf: look)
-
-    def dropped(self, partitions: Iterable[int]) -> None:
-        self.merge.drop(list(partitions))
-
-    def watch(self, now: float, stall_after_s: float) -> dict[str, Any]:
-        """As every stage, and `held`: inputs fetched and held back by the merge."""
-        return {**super().watch(now, stall_after_s), "held": self.merge.held()}
-
-    def recovered(self, stage: Any) -> None:
-        if stage.state is not None:
-            self.clock = max(self.clock, stage.state.now)
-            self.earliest = NEG_INF  # its deferrals are not known yet
-
-    async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> bool:
-        merge = self.merge
-        for tp, records in live:
-            items = []
-            for msg in records:
-                parsed = parse(msg.value or b"")
-                key = None if isinstance(parsed, Invalid) else event_order_key(parsed)
-                items.append(Pending(key, tp.partition, parsed, msg))
-            merge.add(tp.partition, items)
-        consumer = self.consumer
-        if consumer is None or not merge.held():
-            return False
-        assignment = {tp.partition: tp for tp in consumer.assignment()}
-        stages = self.stages
-        applied = False
-        while True:
-            item = merge.pop(now, assignment, lambda p: behind(consumer, assignment[p]))
-            if item is None:
-                return applied
-            applied = True
-            stage = stages[item.partition]
-            if item.key is not None:
-                at = item.key[0]
-                if at > self.clock:
-                    await self.fire(at, inclusive=False)
-                    self.clock = at
-            msg = item.msg
-            outputs = stage.apply_parsed(msg.offset, item.parsed, msg.value or b"")
-            host = stage.state
-            due = host.next_deadline() if host is not None else None
-            if due is not None and due < self.earliest:
-                self.earliest = due
-            if outputs:
-                await self.publish(outputs, msg)
-            stage.last_applied_at = self.applied_at = now
-
-    async def fire(self, limit: float, inclusive: bool) -> bool:
-        """Fire every desk's deferrals due before `limit` (or at it: `inclusive`), the
-        earliest first across the desks; at the same instant, in the event-time order of
-        what scheduled them (as one desk, `leadflow replay`, fires them)."""
-        if limit < self.earliest or (limit == self.earliest and not inclusive):
-            return False
-        fired = False
-        routing = self.out.names.routing
-        while True:
-            best, best_timer = None, None
-            earliest = float("inf")
-            for stage in self.stages.values():
-                host = stage.state
-                timer = host.next_timer() if host is not None else None
-                if timer is not None and timer[0] < earliest:
-                    earliest = timer[0]
-                if timer is None or timer[0] > limit or (timer[0] == limit and not inclusive):
-                    continue
-                if best_timer is None or timer < best_timer:
-                    best, best_timer = host, timer
-            if best is None:
-                self.earliest = earliest
-                return fired
-            record = best.fire_next()
-            if inclusive:
-                best.now = max(best.now, limit)
-            if record is not None:
-                fired = True
-                await self.out.send(routing, record, POOL_KEY, partition=POOL_PARTITION)
-
-    async def publish(self, outputs: list[Any], msg: Any) -> None:
-        out, names = self.out, self.out.names
-        for item in outputs:
-            if isinstance(item, Invalid):
-                out.metrics.deadlettered.labels("lead").inc()
-                headers = deadletter_headers(
-                    item.reason, msg.topic, msg.partition, msg.offset, "lead"
-                )
-                await out.dead_letter(msg.value or b"", msg.key, headers)
-            else:
-                await out.send(
-                    names.routing, item, POOL_KEY, partition=POOL_PARTITION,
-                    timestamp_ms=msg.timestamp,
-                )  # fmt: skip
-
-    async def timers(self, now: float) -> bool:
-        """Deferrals due: on the wall clock, or (event clock) by the merged event time
-        once nothing is held back (as `leadflow replay` does at the end of its input)."""
-        if self.event_clock:
-            if self.merge.held() or self.clock == NEG_INF:
-                return False
-            return await self.fire(self.clock, inclusive=True)
-        return await self.fire(now, inclusive=True)
