@@ -188,7 +188,7 @@ class Publisher:
             if self.pending:
                 pending, self.pending = self.pending, []
                 await asyncio.gather(*pending)
-        except BaseException as exc:
+        except Exception as exc:  # (a cancelled wait at a stop is not a failed delivery)
             self.failed = exc
             raise
 
