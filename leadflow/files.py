@@ -167,7 +167,8 @@ def event_lines(path: str | Path) -> Iterator[bytes]:
                     line = line[len(BOM) :]
                 yield line
         except (OSError, EOFError, zlib.error) as exc:
+            where = f"past line {number}" if number else "it as gzip"
             raise UsageError(
-                f"{path}: cannot read past line {number} ({exc}); "
-                "is the (compressed) file damaged or cut short?"
+                f"{path}: cannot read {where} ({exc}); is the compressed file damaged or cut "
+                "short?"
             ) from None
