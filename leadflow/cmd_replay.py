@@ -185,6 +185,13 @@ def summary(
         f"  signals    {kinds['intent.spike']} intent spikes, {kinds['surge.entered']} surges, "
         f"{kinds['period.breached']} weekly commitments missed",
     ]
+    if s["implausible"]:
+        limit = loaded.policy.inputs.max_ahead.text
+        out.append(
+            f"  time       {s['implausible']} of the refused inputs were implausibly far ahead "
+            f"of the stream's time (more than {limit}: policy `inputs.max_ahead`); if the "
+            "stream really has a gap that long, raise it"
+        )
     if engine.now != float("-inf"):
         out.append(f"  event time up to {engine.fmt(engine.now)}")
     out.append(f"  decisions  {sum(kinds.values())} written")

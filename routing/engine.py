@@ -116,6 +116,7 @@ class Engine(Lifecycle):
         if too_far_ahead(t, self.now, self.max_ahead_s):  # refused, time does not move
             text = raw_text(raw) if raw is not None else event.model_dump_json()
             why = ahead_reason(t, self.now, self.max_ahead_s, self.fmt.text)
+            self.stats["implausible"] += 1  # also counted as refused
             self.refused(self.now, cause, source, values.get("lead_id"), text, why)
             return self.em.take()
         if not self.open_input(cause, t):
