@@ -31,7 +31,7 @@ leadflow kafka stop""",
     for name, run, text in (
         ("start", _start, "fetch the jars (once), start the broker, wait until it answers"),
         ("stop", _stop, "stop the broker (SIGTERM, then SIGKILL past a deadline)"),
-        ("status", _status, "say whether the broker runs and where"),
+        ("status", _status, "say whether the broker runs and where (exit 3 when it does not)"),
     ):
         a = command(
             actions, name, help=text, description=text[:1].upper() + text[1:] + ".",
