@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
             raise LeadflowError(
                 "loadgen: --replay paces by the file; drop --rate/--duration/--count"
             )
+        from leadflow.files import check_input
+
+        check_input(args.replay, "events")  # before the broker is asked anything
         report = asyncio.run(
             produce_replay(
                 settings, Path(args.replay), speed=_speed(args.speed),

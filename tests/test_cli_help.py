@@ -53,3 +53,13 @@ def test_every_command_teaches(name: str) -> None:
     ran = run_cli([*name.split(), "--help"])
     assert ran.code == 0
     assert "examples:" in ran.out
+
+
+def test_docs_cli_md_has_every_command_with_an_example() -> None:
+    from tests.replaying import ROOT
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    blocks = "\n".join(text.split("```sh")[1:])
+    for name in (n for n in COMMANDS if " " not in n):
+        assert f"### `leadflow {name}" in text, name
+        assert f"leadflow {name} " in blocks or f"leadflow {name}\n" in blocks, name
