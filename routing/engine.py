@@ -26,7 +26,7 @@ from routing.events import InputEvent, RepStatus, RepUpserted, explain, raw_text
 from routing.lead import Lead
 from routing.lifecycle import Lifecycle
 from routing.outputs import Emitter, Output, TextlessEmitter, TimeFormat, Untimed, epoch
-from routing.plausible import ahead_reason, too_far_ahead
+from routing.plausible import ahead_reason
 from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
 from routing.reps import build_rep
@@ -113,7 +113,7 @@ class Engine(Lifecycle):
         if t is None:
             t = epoch(values["at"])
         cause: str = values["event_id"]
-        if too_far_ahead(t, self.now, self.max_ahead_s):  # refused, time does not move
+        if t - self.now > self.max_ahead_s and self.now != NEG_INF:  # routing.plausible
             text = raw_text(raw) if raw is not None else event.model_dump_json()
             why = ahead_reason(t, self.now, self.max_ahead_s, self.fmt.text)
             self.stats["implausible"] += 1  # also counted as refused
