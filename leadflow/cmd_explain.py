@@ -59,6 +59,8 @@ def _input_text(event: InputEvent) -> str:
     for key in INPUT_FIELDS:
         if key in values:
             value = values[key]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
             parts.append(key if value is True else f"{key} {value}")
     return f"{event.type}" + (f": {', '.join(parts)}" if parts else "")
 
