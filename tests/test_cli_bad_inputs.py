@@ -16,9 +16,13 @@ from pathlib import Path
 import pytest
 
 from tests.cli_corpus import build, env_without_leadflow, run_cli
-from tests.replaying import ROOT
+from tests.replaying import EXAMPLES, ROOT
 
 P = "--policy=policy.yaml"
+# The line of the policy where the corpus's Latin-1 copy has its first non-UTF-8 byte.
+LATIN1 = "policy-latin1.yaml:" + str(
+    1 + (EXAMPLES / "policy.yaml").read_text().splitlines().index("  name: Sales & Marketing SLA")
+)
 
 # (id, argv, exit status, texts the message must contain). Paths are relative to the
 # corpus folder, the working directory of each run.
@@ -61,7 +65,7 @@ CASES: list[tuple[str, list[str], int, list[str]]] = [
     ("replay-no-policy-flag", ["replay", "events.jsonl"], 2, ["--policy"]),
     ("replay-policy-folder", ["replay", "--policy", "a-folder", "events.jsonl"], 2, ["a-folder"]),
     ("replay-policy-latin1", ["replay", "--policy", "policy-latin1.yaml", "events.jsonl"], 2,
-     ["policy-latin1.yaml:19", "UTF-8"]),
+     [LATIN1, "UTF-8"]),
     ("replay-policy-binary", ["replay", "--policy", "policy-binary.yaml", "events.jsonl"], 2,
      ["policy-binary.yaml"]),
     ("replay-policy-empty", ["replay", "--policy", "policy-empty.yaml", "events.jsonl"], 2,
@@ -111,7 +115,7 @@ CASES: list[tuple[str, list[str], int, list[str]]] = [
     ("explain-latin1-line", ["explain", "L-1003", P, "latin1.jsonl"], 0, []),
     # --- validate and schema ---------------------------------------------------------
     ("validate-missing", ["validate", "nope.yaml"], 2, ["nope.yaml"]),
-    ("validate-latin1", ["validate", "policy-latin1.yaml"], 2, ["policy-latin1.yaml:19"]),
+    ("validate-latin1", ["validate", "policy-latin1.yaml"], 2, [LATIN1]),
     ("validate-binary", ["validate", "policy-binary.yaml"], 2, ["policy-binary.yaml"]),
     ("validate-utf16", ["validate", "policy-utf16.yaml"], 2, ["policy-utf16.yaml"]),
     ("validate-events-file", ["validate", "events.jsonl"], 2, ["events.jsonl"]),
