@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 #: The groups of `leadflow --help`, in order; a command not named here is listed under
@@ -37,7 +38,7 @@ def command(
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help,
-        description=description.strip(),
+        description="\n\n".join(textwrap.fill(p.strip(), 88) for p in description.split("\n\n")),
         epilog="examples:\n" + "\n".join("  " + line for line in examples.strip().splitlines()),
         formatter_class=Formatter,
         **kwargs,
@@ -51,7 +52,7 @@ class GroupedParser(argparse.ArgumentParser):
     def format_help(self) -> str:
         formatter = self._get_formatter()
         formatter.add_usage(self.usage, self._actions, self._mutually_exclusive_groups)
-        formatter.add_text(self.description)
+        formatter.add_text(textwrap.fill(self.description or "", 88))
         commands: dict[str, str] = {}
         for action in self._actions:
             if isinstance(action, argparse._SubParsersAction):
