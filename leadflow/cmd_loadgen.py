@@ -94,10 +94,11 @@ def run(args: argparse.Namespace) -> int:
             )
         from leadflow.files import check_input
 
+        speed = _speed(args.speed)
         check_input(args.replay, "events")  # before the broker is asked anything
         report = asyncio.run(
             produce_replay(
-                settings, Path(args.replay), speed=_speed(args.speed),
+                settings, Path(args.replay), speed=speed,
                 shift_to_now=args.shift_to_now, include_invalid=args.include_invalid,
                 topic=args.topic, progress=progress,
             )
