@@ -76,6 +76,10 @@ def check_output(path: str, option: str, inputs: Sequence[str | Path] = ()) -> P
             )
     if out.is_dir():
         raise UsageError(f"{option} {path}: is a folder; expected a file name")
+    if out.exists() and not out.is_file():  # /dev/null, a named pipe: written as it is
+        if not os.access(out, os.W_OK):
+            raise UsageError(f"{option} {path}: cannot write it")
+        return out
     folder = out.parent if str(out.parent) else Path(".")
     existing = folder
     while not existing.exists() and existing != existing.parent:
@@ -112,8 +116,17 @@ def check_stdout_is_not(inputs: Sequence[str | Path]) -> None:
 @contextlib.contextmanager
 def atomic_output(path: Path | str, binary: bool = False) -> Iterator[IO[str]]:
     """A file object for PATH's new content; on success it replaces PATH at once (rename),
-    on any failure PATH is left as it was and the temporary file removed."""
+    on any failure PATH is left as it was and the temporary file removed. A PATH that is
+    not a regular file (/dev/null, a named pipe) is written directly."""
     target = Path(path)
+    try:
+        special = not stat.S_ISREG(target.stat().st_mode)
+    except OSError:
+        special = False
+    if special:  # /dev/null, a named pipe: written as it is, never replaced
+        with open(target, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        return
     folder = target.parent if str(target.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)

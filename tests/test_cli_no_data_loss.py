@@ -163,3 +163,10 @@ def test_gzip_events_give_the_same_decisions(corpus: Path) -> None:
     packed = run_cli(["replay", "--policy", "policy.yaml", "again.gz"], cwd=corpus)
     assert plain.code == packed.code == 0
     assert plain.out == packed.out
+
+
+def test_out_to_dev_null_writes_through_it_and_never_replaces_it(corpus: Path) -> None:
+    ran = run_cli(["replay", "--policy", "policy.yaml", "--out", os.devnull, "events.jsonl"],
+                  cwd=corpus)  # fmt: skip
+    assert ran.code == 0, ran.err
+    assert not Path(os.devnull).is_file()  # still the device, not a file put in its place
