@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from typing import IO, Any
 
@@ -35,10 +34,11 @@ def register(sub: Any) -> None:
         description="Apply a recorded stream of events to a policy, in file order and at the "
         "events' own times, as the live worker would have. Timers (at-risk warnings, breaches, "
         "escalations, reassignments) fire as event time passes, up to the last event or "
-        "--until. Every decision is written as one JSON object per line (or one readable line "
-        "with --format text); a summary on stderr accounts for every line of the file. A line "
-        "that is not a valid event becomes one `event.rejected` naming its line, and the rest "
-        "is still applied. The same input always gives byte-identical output.",
+        "--until. Every decision is written as one JSON object per line, in the order made; "
+        "or with --format text as one readable line each, sorted in event time, the decisions "
+        "of late inputs marked. A summary on stderr accounts for every line of the file. A "
+        "line that is not a valid event becomes one `event.rejected` naming its line, and the "
+        "rest is still applied. The same input always gives byte-identical output.",
         examples="""\
 leadflow replay --policy examples/policy.yaml examples/events.sample.jsonl > decisions.jsonl
 leadflow replay --policy examples/policy.yaml --format text examples/events.sample.jsonl
@@ -56,8 +56,8 @@ leadflow replay --policy policy.yaml --until 2026-01-07T10:00:00-05:00 \\
         "--format",
         choices=["jsonl", "text"],
         default="jsonl",
-        help="jsonl: one JSON decision per line (default); text: one readable line each, "
-        "late inputs marked",
+        help="jsonl: one JSON decision per line, as made (default); text: one readable line "
+        "each, in event time, late inputs marked",
     )
     p.set_defaults(run=run)
 
@@ -72,13 +72,18 @@ def run(args: argparse.Namespace) -> int:
     kinds: Counter[str] = Counter()
 
     def write(sink: IO[str]) -> None:
-        render: Callable[[dict[str, Any]], str] = dumps if args.format == "jsonl" else Late()
+        text = Late() if args.format == "text" else None
         with no_collections():
             lines = progress(log.read(), args.progress)
             for output in replay(engine, lines, prep.until):
                 kinds[output["type"]] += 1
-                sink.write(render(output))
-                sink.write("\n")
+                if text is None:
+                    sink.write(dumps(output))
+                    sink.write("\n")
+                else:
+                    text.add(output)
+        if text is not None:
+            sink.writelines(line + "\n" for line in text.in_event_time())
         if not events_seen(engine.stats):  # before --out is replaced
             print("\n" + summary(engine, prep.loaded, kinds, log.count), file=sys.stderr)
             raise no_events(log, engine.stats)
@@ -138,23 +143,27 @@ def readable(output: dict[str, Any]) -> str:
 
 
 class Late:
-    """`readable`, in event time: a decision earlier than one already written (a late
-    input's) is marked with the time the stream was at when it arrived."""
+    """`readable` lines in event time: held, then sorted by their instant (stable, so
+    decisions at the same instant keep the order they were made in). A decision earlier
+    than one made before it (a late input's, or the timers it started) is marked with the
+    time the stream was at."""
 
     def __init__(self) -> None:
         self.high: datetime | None = None
         self.high_text = ""
+        self.rows: list[tuple[datetime, int, str]] = []
 
-    def __call__(self, output: dict[str, Any]) -> str:
+    def add(self, output: dict[str, Any]) -> None:
         line = readable(output)
-        try:
-            at = datetime.fromisoformat(str(output["at"]))
-        except ValueError:
-            return line
+        at = datetime.fromisoformat(str(output["at"]))
         if self.high is not None and at < self.high:
-            return f"{line}  [late: the stream was at {short_time(self.high_text)}]"
-        self.high, self.high_text = at, str(output["at"])
-        return line
+            line = f"{line}  [late: the stream was at {short_time(self.high_text)}]"
+        else:
+            self.high, self.high_text = at, str(output["at"])
+        self.rows.append((at, len(self.rows), line))
+
+    def in_event_time(self) -> list[str]:
+        return [line for _, _, line in sorted(self.rows)]
 
 
 def summary(
