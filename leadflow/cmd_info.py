@@ -36,7 +36,17 @@ def version_line() -> str:
 
 def register(sub: Any) -> None:
     """Add the `info` command to the `leadflow` sub-command parsers."""
-    p = sub.add_parser("info", help="version, Python, and whether the routing core is compiled")
+    from leadflow.helptext import command
+
+    p = command(
+        sub,
+        "info",
+        help="version, Python, and whether the routing core is compiled",
+        description="Print leadflow's version, the Python that runs it, and whether the "
+        "routing core and the simulator run compiled (mypyc) or as pure Python, and why. "
+        "Include it when you report a problem.",
+        examples="leadflow info\nleadflow --version",
+    )
     p.set_defaults(run=_info)
 
 

@@ -10,17 +10,33 @@ from typing import Any
 
 def register(sub: Any) -> None:
     """Add the `kafka` command to the `leadflow` sub-command parsers."""
-    p = sub.add_parser(
+    from leadflow.helptext import command
+
+    p = command(
+        sub,
         "kafka",
         help="run a local Apache Kafka broker (fetched from Maven Central; needs Java and Maven)",
+        description="Start, stop or ask about a single-node Apache Kafka broker on 127.0.0.1, "
+        "for trying the worker without Docker. The first start fetches the broker's jars "
+        "from Maven Central into DIR/jars (needs Java 17+ and Maven). `status` exits 3 when "
+        "the broker is not running.",
+        examples="""\
+leadflow kafka start            # on 127.0.0.1:9092, data in .kafka/
+leadflow kafka status
+leadflow kafka stop""",
     )
-    actions = p.add_subparsers(required=True, metavar="ACTION")
+    actions = p.add_subparsers(
+        required=True, metavar="ACTION", help="start, stop or status (each has --help)"
+    )
     for name, run, text in (
         ("start", _start, "fetch the jars (once), start the broker, wait until it answers"),
         ("stop", _stop, "stop the broker (SIGTERM, then SIGKILL past a deadline)"),
-        ("status", _status, "say whether the broker runs and where"),
+        ("status", _status, "say whether the broker runs and where (exit 3 when it does not)"),
     ):
-        a = actions.add_parser(name, help=text, description=text)
+        a = command(
+            actions, name, help=text, description=text[:1].upper() + text[1:] + ".",
+            examples=f"leadflow kafka {name} --dir .kafka",
+        )  # fmt: skip
         a.add_argument("--dir", default=".kafka", help="data, log and pid file (default: .kafka)")
         a.add_argument(
             "--jars", help="cache of the broker's jars (default: DIR/jars, fetched once)"

@@ -13,9 +13,15 @@ from routing.errors import LeadflowError
 
 def register(sub: Any) -> None:
     """Add the `loadgen` command to the `leadflow` sub-command parsers."""
-    p = sub.add_parser(
+    from leadflow.helptext import command
+
+    p = command(
+        sub,
         "loadgen",
         help="produce a realistic live mix (or replay a recorded stream) into Kafka",
+        examples="""\
+leadflow loadgen --policy examples/policy.yaml --rate 200 --duration 60
+leadflow loadgen --replay examples/events.sample.jsonl --speed max --shift-to-now""",
         description="Live mode (--rate with --duration and/or --count): lead, engagement, "
         "touch, disposition and rep events for the policy's team, stamped with the wall "
         "clock when sent, with campaign bursts. Replay mode (--replay FILE): the file's "
@@ -40,9 +46,18 @@ def register(sub: Any) -> None:
         help="campaign spikes: the rate times --burst-x for --burst-for seconds, about every "
         "--burst-every seconds (default: on)",
     )  # fmt: skip
-    live.add_argument("--burst-every", type=float, default=30.0, metavar="S", help="(30)")
-    live.add_argument("--burst-for", type=float, default=3.0, metavar="S", help="(3)")
-    live.add_argument("--burst-x", type=float, default=4.0, metavar="X", help="(4)")
+    live.add_argument(
+        "--burst-every", type=float, default=30.0, metavar="S",
+        help="seconds between campaign spikes, about (default 30)",
+    )  # fmt: skip
+    live.add_argument(
+        "--burst-for", type=float, default=3.0, metavar="S",
+        help="seconds each spike lasts (default 3)",
+    )  # fmt: skip
+    live.add_argument(
+        "--burst-x", type=float, default=4.0, metavar="X",
+        help="the rate during a spike, as a multiple of --rate (default 4)",
+    )  # fmt: skip
     rep = p.add_argument_group("replay mode")
     rep.add_argument("--replay", metavar="FILE", help="a .jsonl stream to replay")
     rep.add_argument(
@@ -77,9 +92,13 @@ def run(args: argparse.Namespace) -> int:
             raise LeadflowError(
                 "loadgen: --replay paces by the file; drop --rate/--duration/--count"
             )
+        from leadflow.files import check_input
+
+        speed = _speed(args.speed)
+        check_input(args.replay, "events")  # before the broker is asked anything
         report = asyncio.run(
             produce_replay(
-                settings, Path(args.replay), speed=_speed(args.speed),
+                settings, Path(args.replay), speed=speed,
                 shift_to_now=args.shift_to_now, include_invalid=args.include_invalid,
                 topic=args.topic, progress=progress,
             )

@@ -8,9 +8,21 @@ from typing import Any
 
 def register(sub: Any) -> None:
     """Register `worker` on the CLI's subparsers (called once from `leadflow.cli._parser`)."""
-    p = sub.add_parser(
+    from leadflow.helptext import command
+
+    p = command(
+        sub,
         "worker",
         help="route live: read leads.events from Kafka, publish decisions (Faust worker)",
+        description="Route live: read input events from Kafka (LEADFLOW_TOPIC_EVENTS), apply "
+        "them with the same core as `leadflow replay`, and publish assignments and SLA "
+        "alerts; invalid input goes to the dead-letter topic with the reason. SLA timers run "
+        "on the wall clock. Run several workers for availability: partitions move between "
+        "them and state survives a hard kill (docs/worker.md, docs/crash-safety.md). Serves "
+        "/health, /metrics and /sla.",
+        examples="""\
+leadflow kafka start && leadflow worker --policy examples/policy.yaml
+LEADFLOW_BROKER=kafka://10.0.0.5:9092 leadflow worker --policy policy.yaml --clock event""",
     )
     p.add_argument("--policy", help="policy file (or LEADFLOW_POLICY)")
     p.add_argument("--team", help="team file, overriding the policy's `team` (or LEADFLOW_TEAM)")
@@ -54,6 +66,15 @@ def register(sub: Any) -> None:
         action="store_true",
         help="let the garbage collector traverse the engine's state (slower; for comparison)",
     )
+    p.add_argument(
+        "--clock-skew",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="wall clock: an event whose `at` is more than this ahead of the worker's clock is "
+        "dead-lettered as implausible (default 300); event clock: the policy's "
+        "`inputs.max_ahead` applies",
+    )
     p.add_argument("--loglevel", default="warning", help="Faust log level (default warning)")
     p.set_defaults(run=_run)
 
@@ -77,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         publish_every_s=args.publish_snapshots,
         trim_log=args.trim_routing_log,
         freeze_heap=not args.no_freeze_heap,
+        clock_skew_s=args.clock_skew,
     )
     app = build_app(settings, loaded, options)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)

@@ -26,6 +26,7 @@ from routing.events import InputEvent, RepStatus, RepUpserted, explain, raw_text
 from routing.lead import Lead
 from routing.lifecycle import Lifecycle
 from routing.outputs import Emitter, Output, TextlessEmitter, TimeFormat, Untimed, epoch
+from routing.plausible import ahead_reason
 from routing.policy.loader import LoadedPolicy
 from routing.policy.team import Rep
 from routing.reps import build_rep
@@ -83,6 +84,7 @@ class Engine(Lifecycle):
         self._tseq = 0
         self.positions: dict[str, int] = {}  # input log -> highest offset applied (open_input)
         self.stats: Counter[str] = Tally()  # a Counter; `+= 1` at a dict's cost
+        self.max_ahead_s: float = policy.inputs.max_ahead.seconds  # routing.plausible
         self._observed = False  # the commitments have seen the first instant
         self.setup_lifecycle()
 
@@ -111,6 +113,12 @@ class Engine(Lifecycle):
         if t is None:
             t = epoch(values["at"])
         cause: str = values["event_id"]
+        if t - self.now > self.max_ahead_s and self.now != NEG_INF:  # routing.plausible
+            text = raw_text(raw) if raw is not None else event.model_dump_json()
+            why = ahead_reason(t, self.now, self.max_ahead_s, self.fmt.text)
+            self.stats["implausible"] += 1  # also counted as refused
+            self.refused(self.now, cause, source, values.get("lead_id"), text, why)
+            return self.em.take()
         if not self.open_input(cause, t):
             return self.em.take()
         try:

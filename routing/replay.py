@@ -8,23 +8,28 @@ The same input gives byte-identical output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import orjson
 
 from routing.engine import Engine
 from routing.errors import EventError
-from routing.events import parse_event, raw_text
+from routing.events import InputEvent, parse_event, raw_text
 from routing.outputs import Output, epoch
 
 
 def replay(
-    engine: Engine, lines: Iterable[str | bytes], until: float | None = None
+    engine: Engine,
+    lines: Iterable[str | bytes],
+    until: float | None = None,
+    seen: Callable[[int, InputEvent], None] | None = None,
 ) -> Iterator[Output]:
-    """Apply every line; yield the decisions in the order they were made."""
+    """Apply every line; yield the decisions in the order they were made. `seen(line
+    number, event)`, if given, is told of each valid event just before it is applied."""
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text:
+            engine.stats["blank"] += 1
             continue
         source = f"line {number}"
         try:
@@ -38,6 +43,8 @@ def replay(
             if t > until:
                 engine.stats["after_until"] += 1
                 continue
+        if seen is not None:
+            seen(number, event)
         yield from engine.apply(event, source, text, t)
     end = until if until is not None else engine.now
     if end != float("-inf"):

@@ -4,7 +4,8 @@
     python scripts/regen_golden.py          # rewrite the goldens, print the changes
     python scripts/regen_golden.py --check  # change nothing; exit 1 if a golden is stale
 
-For each golden it prints the counts of decisions per output type, before and after,
+It also rewrites tests/golden/explain.L-1003.txt (`leadflow explain L-1003` on the
+sample). For each golden it prints the counts of decisions per output type, before and after,
 and the first lines of the diff. The generated golden's inputs (the overloaded policy
 and the ~3000-event stream, from tests/streams.py with a fixed seed) are re-recorded
 too; it says whether they changed. Review the diff before committing: a golden pins
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.test_cli_init_explain import EXPLAIN_GOLDEN, explain_text  # noqa: E402
 from tests.test_golden import (  # noqa: E402 (needs the repo root on sys.path)
     GENERATED,
     GOLDENS,
@@ -116,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{golden.name}:")
         if regen(golden, args.check):
             stale.append(golden.name)
+    print("explain (leadflow explain L-1003 on the sample):")
+    story = explain_text()
+    if _write(EXPLAIN_GOLDEN, story, args.check):
+        stale.append("explain")
+        print(f"  CHANGED: {EXPLAIN_GOLDEN.relative_to(ROOT)}")
+    else:
+        print("  unchanged")
     if args.check and stale:
         print(f"stale: {', '.join(stale)} (run python scripts/regen_golden.py)")
         return 1

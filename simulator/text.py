@@ -17,35 +17,65 @@ def _num(x: float | None, digits: int = 0) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
-def summary(result: dict[str, Any]) -> str:
+def sales_targets(policy: Any) -> dict[str, float]:
+    """The policy's targets for follow-up and disposition compliance (shares)."""
+    out: dict[str, float] = {}
+    commits = policy.sales_commits
+    if commits.follow_up is not None:
+        out["follow_up"] = commits.follow_up.target
+    if commits.disposition is not None:
+        out["disposition"] = commits.disposition.target
+    return out
+
+
+def _missed(result: dict[str, Any]) -> list[str]:
+    """The first-touch targets whose lower 95% CI end is below the target."""
+    out = []
+    for tier, target in result["targets"].items():
+        row = result["tiers"].get(tier)
+        if row is None or row["first_touch_within_sla"] is None:
+            continue
+        low = row["first_touch_within_sla_ci95"][0]
+        if low < target:
+            out.append(f"{tier} (target {pct(target).strip()}, lower CI end {pct(low).strip()})")
+    return out
+
+
+def summary(result: dict[str, Any], targets: dict[str, float] | None = None) -> str:
+    """The terminal summary of a simulation; TARGETS: the policy's follow-up and
+    disposition targets (`sales_targets`), flagged when compliance is below them."""
     s = result["scenario"]
+    n = result["replications"]
     lines = [
         f"leadflow simulate — {s['name']}: {s['start'][:10]} to {s['end'][:10]} "
-        f"({s['weeks']:g} weeks), {result['replications']} replication(s), seed {s['seed']}",
+        f"({s['weeks']:g} weeks), {n} replication(s), seed {s['seed']}",
         "headcount: " + ", ".join(f"{k} {v}" for k, v in s["headcount"].items()),
+        f"counts are means per replication (over {n}); shares are over all replications",
         "",
-        f"{'tier':<14}{'leads':>8}{'within SLA':>12}{'95% CI':>17}{'p50 min':>10}{'p95 min':>10}"
-        f"{'p99 min':>10}{'breaches':>10}{'target':>8}",
+        f"{'tier':<14}{'leads/rep':>10}{'within SLA':>12}{'95% CI':>17}{'p50 min':>10}"
+        f"{'p95 min':>10}{'p99 min':>10}{'breaches/rep':>13}{'target':>8}",
     ]
+    total_leads = 0.0
     for tier, row in result["tiers"].items():
         lo, hi = ci_pct(row["first_touch_within_sla_ci95"], missing="-")
         m = row["first_touch_minutes"]
         target = result["targets"].get(tier)
+        total_leads += row["leads"] or 0.0
         lines.append(
-            f"{tier:<14}{row['leads']:>8.0f}{pct(row['first_touch_within_sla']):>12}"
+            f"{tier:<14}{row['leads']:>10.1f}{pct(row['first_touch_within_sla']):>12}"
             f"{lo:>9}-{hi:>7}{_num(m['p50']):>10}{_num(m['p95']):>10}"
-            f"{_num(m['p99']):>10}{row['breaches']:>10.1f}{pct(target) if target else '':>8}"
+            f"{_num(m['p99']):>10}{row['breaches']:>13.1f}{pct(target) if target else '':>8}"
         )
     lines += [
         "",
         f"{'pool':<14}{'reps':>6}{'utilization':>13}{'leads/day':>11}{'queue mean':>12}"
-        f"{'max':>6}{'surge h':>9}",
+        f"{'max':>6}{'surge h/rep':>13}",
     ]
     for pool, row in result["pools"].items():
         lines.append(
             f"{pool:<14}{row['reps']:>6}{pct(row['utilization']):>13}{row['leads_per_day']:>11.1f}"
             f"{row['queue']['mean']:>12.2f}{row['queue']['max']:>6}"
-            f"{result['surge']['hours'].get(pool, 0.0):>9.1f}"
+            f"{result['surge']['hours'].get(pool, 0.0):>13.1f}"
         )
     fu, dp, mk, pl = (
         result["follow_up"],
@@ -53,16 +83,43 @@ def summary(result: dict[str, Any]) -> str:
         result["marketing"],
         result["pipeline"],
     )
+    targets = targets or {}
+    below = []
+    lines.append("")
+    for key, label, share in (
+        ("follow_up", "follow-up cadence completed", fu["completion"]),
+        ("disposition", "dispositioned within window", dp["within_window"]),
+    ):
+        goal = targets.get(key)
+        flag = ""
+        if goal is not None and share is not None and share < goal:
+            flag = f"  BELOW TARGET ({pct(goal).strip()})"
+            below.append(f"{key.replace('_', '-')} (target {pct(goal).strip()})")
+        lines.append(f"{label}: {pct(share).strip()}{flag}")
+    weeks = mk["mqls_per_week"]
     lines += [
-        "",
-        f"follow-up cadence completed: {pct(fu['completion']).strip()}; dispositioned within "
-        f"window: {pct(dp['within_window']).strip()}",
-        f"MQLs per week: mean {sum(mk['mqls_per_week']) / max(len(mk['mqls_per_week']), 1):.0f}"
-        f" vs commitment {mk['commitment']}; weeks below: {mk['weeks_below']:.1f}",
+        f"MQLs per week: mean {sum(weeks) / max(len(weeks), 1):.0f} vs commitment "
+        f"{mk['commitment']}; weeks below, per replication: {mk['weeks_below']:.1f}",
         f"pipeline lost to slow response: {pct(pl['lost_to_slow_response']).strip()} "
-        f"(alpha {pl['alpha']:g})",
-        f"targets met (lower end of the 95% CI): {'yes' if result['meets_targets'] else 'NO'}",
+        f"(alpha {pl['alpha']:g}) — the share of the pipeline's value lost because leads "
+        "waited for their first touch (value decays with the minutes waited; a lead never "
+        "touched counts to the end of the run, so this is a lower bound)",
     ]
+    missed = _missed(result)
+    if total_leads == 0:
+        lines.append(
+            "no leads were simulated: check the arrivals and the horizon "
+            "(targets not judged)"
+        )
+    elif result["meets_targets"] and not missed:
+        lines.append("targets met (lower end of the 95% CI): yes")
+    else:
+        lines.append(
+            "targets met (lower end of the 95% CI): NO"
+            + (f" — missed: {'; '.join(missed)}" if missed else "")
+        )
+    if below and total_leads:
+        lines.append("below the policy's target: " + "; ".join(below))
     for warning in result["warnings"]:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

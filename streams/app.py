@@ -50,6 +50,7 @@ from routing.errors import EventError
 from routing.policy.loader import LoadedPolicy
 from streams import codecs, heap, quiet_logs
 from streams.admin import records_between
+from streams.ahead import ahead_rule
 from streams.lead_stage import LeadStage
 from streams.lead_stages import LeadStages
 from streams.metrics import WorkerMetrics
@@ -86,6 +87,7 @@ class WorkerOptions:
     publish_every_s: float = 60.0  # publish a snapshot to Kafka this often (0: never)
     trim_log: bool = False  # delete the routing log below the newest published snapshot
     wall: Callable[[], float] = time.time  # the clock adapter (tests may pass their own)
+    clock_skew_s: float = 300.0  # wall clock: an event further ahead is dead-lettered
 
 
 def topic_names(settings: StreamSettings) -> Names:
@@ -209,6 +211,7 @@ class Worker:
             self.loaded, self.names.events, partition,
             snapshot_path=self.state_dir / f"lead-{partition}.snapshot",
             fork_snapshots=o.fork_snapshots, freeze_heap=o.freeze_heap,
+            ahead=ahead_rule(self.loaded, o.clock, o.wall, o.clock_skew_s),
         )  # fmt: skip
 
     async def _run_stages(self) -> None:

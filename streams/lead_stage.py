@@ -29,6 +29,7 @@ from routing.policy.loader import LoadedPolicy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
 from streams import desk_records
+from streams.ahead import Rule
 from streams.records import event_record
 from streams.stage_state import StageState
 
@@ -195,9 +196,13 @@ class LeadStage(StageState[DeskHost]):
 
     kind = DeskHost
 
-    def __init__(self, loaded: LoadedPolicy, topic: str, partition: int, **kwargs: Any) -> None:
+    def __init__(
+        self, loaded: LoadedPolicy, topic: str, partition: int, ahead: Rule | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(loaded, **kwargs)
         self.prefix = f"{topic}:{partition}:"
+        self.ahead = ahead  # the implausible-time rule (streams.ahead)
 
     def fresh(self) -> DeskHost:
         return DeskHost(self.loaded)
@@ -210,6 +215,9 @@ class LeadStage(StageState[DeskHost]):
     ) -> list[bytes | Invalid]:
         if isinstance(parsed, Invalid):
             return [parsed]
+        why = self.ahead(state.now, epoch(parsed.at)) if self.ahead is not None else None
+        if why is not None:
+            return [Invalid(why)]
         return [*state.apply(parsed, self.prefix + str(offset), record)]
 
     def apply_parsed(

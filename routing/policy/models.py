@@ -341,6 +341,13 @@ class Surge(_Model):
         return self
 
 
+class Inputs(_Model):
+    """What the engine accepts as input: `max_ahead`, how far an input's `at` may be ahead
+    of the stream's time before it is refused as implausible (routing.plausible)."""
+
+    max_ahead: Dur = parse_duration("30d")
+
+
 class Policy(_Model):
     """The whole agreement. `team` is a file name (relative to the policy file), an inline
     list of reps, or an inline team; the loader resolves it into `roster`."""
@@ -356,6 +363,7 @@ class Policy(_Model):
     escalation: Escalation = Escalation()
     routing: Routing
     surge: Surge | None = None
+    inputs: Inputs = Inputs()
     team: str | list[Rep] | Team | None = None
 
     @model_validator(mode="after")

@@ -32,6 +32,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise PolicyError(
             [PolicyProblem(str(path), "", str(path), f"a readable file ({exc.strerror})")]
         ) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError([_encoding_problem(path, exc)]) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -48,6 +50,16 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
         raise PolicyError([_scalar_problem(path, root, exc)]) from None
     return raw, root
+
+
+def _encoding_problem(path: Path, exc: UnicodeDecodeError) -> PolicyProblem:
+    """Bytes that are not UTF-8 (a Latin-1 file, a binary file): say where."""
+    data = exc.object
+    line = data.count(b"\n", 0, exc.start) + 1
+    if b"\x00" in data[:1024]:
+        return PolicyProblem(str(path), "", "binary data", "a YAML text file", line)
+    bad = data[exc.start : exc.start + 4]
+    return PolicyProblem(str(path), "", bad, "UTF-8 text (save the file as UTF-8)", line)
 
 
 def _syntax_problem(path: Path, text: str, exc: yaml.YAMLError) -> PolicyProblem:
