@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--team")
     p.add_argument("--until", help="RFC 3339 time: evaluate up to it")
     p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
+    p.add_argument("--html", metavar="FILE", help="also write the dashboard page (one file)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(run=_scorecard)
     cmd_worker.register(sub)
@@ -246,6 +247,12 @@ def _scorecard(args: argparse.Namespace) -> int:
     with _open_events(args.events) as lines, no_collections():
         for _ in replay(engine, _progress(lines, args), _until(args.until)):
             pass
+    if args.html:
+        from dashboard.offline import write_page
+
+        inputs = [args.events, args.policy, args.team or ""]
+        write_page(args.html, engine.commitments.to_json(engine.now), inputs)
+        print(f"wrote {args.html}", file=sys.stderr)
     if args.json:
         print(json.dumps(engine.commitments.to_json(engine.now), indent=2))
     else:
