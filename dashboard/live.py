@@ -73,11 +73,8 @@ class IntentLog:
         )
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic(topic)
-            if not partitions:
-                await consumer.topics()  # a metadata round trip
-                partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            # The worker declares its output topics with this many partitions (streams.app).
+            tps = [TopicPartition(topic, p) for p in range(w.settings.partitions)]
             consumer.assign(tps)
             since_ms = int((w.options.wall() - INTENT_WINDOW_S) * 1000)
             found = await consumer.offsets_for_times({tp: since_ms for tp in tps})

@@ -26,12 +26,21 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _key(chart: Chart) -> str:
+    items = "".join(
+        f'<span class="key{" dash" if s.get("dash") else ""}" style="--c:{s["color"]}">'
+        f"{escape(s['label'])}</span>"
+        for s in chart["series"]
+    )
+    return f' <span class="keys" aria-hidden="true">{items}</span>'
+
+
 def figure(chart: Chart) -> str:
     cid = escape(chart["id"], quote=True)
     table = chart["table"]
     return (
         f'<figure class="chart" data-chart="{cid}">'
-        f'<figcaption id="cap-{cid}">{escape(chart["title"])}</figcaption>'
+        f'<figcaption id="cap-{cid}">{escape(chart["title"])}{_key(chart)}</figcaption>'
         f'<div class="plot" data-chart="{cid}" role="img" aria-labelledby="cap-{cid}" '
         f'aria-describedby="alt-{cid}"></div>'
         f'<p class="alt" id="alt-{cid}">{escape(chart["alt"])}</p>'

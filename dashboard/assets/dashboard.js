@@ -49,7 +49,7 @@
     else y.range = function (u, lo, hi) { return [0, Math.max(1, (hi || 0) * 1.15)]; };
     var opts = {
       width: width, height: tv ? 320 : 200,
-      legend: {show: true, live: !tv},
+      legend: {show: false},  // the key is in the caption (dashboard/sections.py)
       cursor: {show: !tv},
       scales: {x: {time: false, range: function () { return [-0.5, n - 0.5]; }}, y: y},
       axes: [
