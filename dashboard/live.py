@@ -143,6 +143,12 @@ class Feed:
 
     def data(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(scorecard JSON, live data) as of now."""
+        scorecard, live = self._scorecard_part()
+        if "board" not in live:
+            self._live_part(live)
+        return scorecard, live
+
+    def _scorecard_part(self) -> tuple[dict[str, Any], dict[str, Any]]:
         w = self.worker
         engine = w.engine()
         stage = w.stage()
@@ -162,13 +168,16 @@ class Feed:
         health["as_of"] = engine.fmt.text(now)
         if stage is not None and stage.last_applied_at:
             health["last_decision_at"] = engine.fmt.text(stage.last_applied_at)
-        live = {
-            "board": rep_board(engine, now, people=self.settings.dashboard_people),
-            "health": health,
-            "intent": self.intent.recent(now),
-            "seq": self.seq,
-        }
-        return scorecard, live
+        return scorecard, {"health": health, "now": now, "seq": self.seq}
+
+    def _live_part(self, live: dict[str, Any]) -> None:
+        engine = self.worker.engine()
+        now = live.pop("now")
+        if engine is None:
+            live["board"] = None
+            return
+        live["board"] = rep_board(engine, now, people=self.settings.dashboard_people)
+        live["intent"] = self.intent.recent(now)
 
     def _version(self) -> tuple[Any, ...]:
         stage = self.worker.stage()
@@ -176,10 +185,16 @@ class Feed:
         return (id(stage), stage.offset if stage else None, engine.now if engine else None)
 
     # --- pushing -------------------------------------------------------------------------
-    def _message(self) -> bytes:
+    async def _message(self) -> bytes:
+        """The next update. Made in pieces so that the worker's event loop is never held for
+        long: the scorecard, then (next turn of the loop) the board, both read from the
+        engine on the loop; then rendered and encoded in a thread."""
         self.seq += 1
-        scorecard, live = self.data()
-        return b"event: state\ndata: " + orjson.dumps(update_of(scorecard, live)) + b"\n\n"
+        scorecard, live = self._scorecard_part()
+        if "board" not in live:
+            await asyncio.sleep(0)
+            self._live_part(live)
+        return await asyncio.to_thread(_encode, scorecard, live)
 
     def _broadcast(self, message: bytes) -> None:
         for queue in list(self.clients):
@@ -196,7 +211,7 @@ class Feed:
             version = self._version()
             if version != last and self.clients:
                 last = version
-                self._broadcast(self._message())
+                self._broadcast(await self._message())
         self.intent.stop()
 
     def _ensure_running(self) -> None:
@@ -230,7 +245,7 @@ class Feed:
         self.clients.add(queue)
         self._ensure_running()
         try:
-            await response.write(b"retry: 2000\n" + self._message())
+            await response.write(b"retry: 2000\n" + await self._message())
             while True:
                 try:
                     message = await asyncio.wait_for(queue.get(), timeout=PING_S)
@@ -242,6 +257,10 @@ class Feed:
         finally:
             self.clients.discard(queue)
         return response
+
+
+def _encode(scorecard: dict[str, Any], live: dict[str, Any]) -> bytes:
+    return b"event: state\ndata: " + orjson.dumps(update_of(scorecard, live)) + b"\n\n"
 
 
 # Inline script and style are the page's own (one file); nothing may come from elsewhere.
