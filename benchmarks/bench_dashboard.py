@@ -1,14 +1,19 @@
-"""The live dashboard's cost to the worker: decision latency with 20 pages open, against none.
+"""The live dashboard's cost to the worker: decision latency with 20 pages open, against none,
+in the same worker run.
 
-    python -m benchmarks.bench_dashboard [--rate 2000] [--duration 20] [--runs 2] [--pages 20]
+    python -m benchmarks.bench_dashboard [--rate 2000] [--duration 40] [--runs 2] \
+        [--pages 20] [--phase 4]
 
-One command: starts its own broker, then `--runs` rounds of two wall-clock worker runs
+One command: starts its own broker, then `--runs` wall-clock worker runs
 (benchmarks.bench_kafka.latency: the live mix at `--rate` events/s for `--duration` s
-after a 2 s warm-up, produce -> first decision latency from Kafka timestamps), one with
-no page open and one with `--pages` dashboard pages subscribed to `/dashboard/events`
-(server-sent events, held by a separate process so that reading them costs the worker
-nothing but the sending), the order alternating per round. Reports the median p50/p99
-of each kind, the ratio, and the pushes each page received.
+after a 2 s warm-up; produce -> first decision latency from Kafka timestamps). During
+each run a separate process (so that reading the pages costs the worker only the
+sending) opens `--pages` dashboard pages (`/dashboard/events`, server-sent events) and
+closes them again, alternating every `--phase` seconds: the same worker, the same
+machine load, interleaved. An event counts for the phase in which it was sent (events
+sent in the first 0.5 s after a switch are left out: pages connecting, or the last push
+going out). Reports p50/p99 of each phase kind per run, the median over runs, the ratio,
+and how many updates each page received while open.
 """
 
 from __future__ import annotations
@@ -30,46 +35,70 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.bench_kafka import Worker, latency, say, with_broker
+from benchmarks.bench_kafka import Worker, latency, pct, say, with_broker
 
 TOKEN = "bench-dashboard-read-token"
+SETTLE_S = 0.5  # after a switch: left out of both kinds
 
 
 async def _page(session: aiohttp.ClientSession, url: str, counts: list[int], i: int) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=None)) as r:
-        if r.status != 200:
-            raise SystemExit(f"page {i}: {url} answered {r.status}")
-        async for line in r.content:
+    timeout = aiohttp.ClientTimeout(total=None)
+    async with session.get(url, headers=headers, timeout=timeout) as response:
+        if response.status != 200:
+            raise SystemExit(f"page {i}: {url} answered {response.status}")
+        async for line in response.content:
             if line.startswith(b"event: state"):
                 counts[i] += 1
 
 
 async def pages_main(url: str, pages: int, report: Path) -> None:
-    """Hold `pages` event streams open until SIGTERM; then write how many updates each got."""
+    """Open `pages` event streams on SIGUSR1, close them on SIGUSR2, stop on SIGTERM; then
+    write how many updates the pages got and for how long they were open."""
     counts = [0] * pages
+    tasks: list[asyncio.Task[None]] = []
+    open_s = 0.0
+    opened = 0.0
     stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    started = time.monotonic()
+    loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession() as session:
-        tasks = [asyncio.ensure_future(_page(session, url, counts, i)) for i in range(pages)]
-        while not all(counts) and not stop.is_set():  # each page has its first state
-            await asyncio.sleep(0.05)
-        print("connected", flush=True)
+
+        def connect() -> None:
+            nonlocal opened
+            if not tasks:
+                opened = time.monotonic()
+                tasks.extend(
+                    asyncio.ensure_future(_page(session, url, counts, i)) for i in range(pages)
+                )
+
+        def disconnect() -> None:
+            nonlocal open_s
+            if tasks:
+                open_s += time.monotonic() - opened
+            for task in tasks:
+                task.cancel()
+            tasks.clear()
+
+        loop.add_signal_handler(signal.SIGUSR1, connect)
+        loop.add_signal_handler(signal.SIGUSR2, disconnect)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        print("ready", flush=True)
         await stop.wait()
-        for task in tasks:
-            task.cancel()
-    seconds = time.monotonic() - started
-    report.write_text(json.dumps({"updates": counts, "seconds": seconds}))
+        disconnect()
+    report.write_text(json.dumps({"updates": counts, "open_s": open_s}))
 
 
 class Pages:
-    def __init__(self, pages: int, work: Path) -> None:
-        self.pages = pages
+    """The pages process, switched on and off every `phase` seconds while a run lasts."""
+
+    def __init__(self, pages: int, phase: float, work: Path) -> None:
+        self.pages, self.phase = pages, phase
         self.report = work / f"pages-{uuid.uuid4().hex[:6]}.json"
         self.proc: subprocess.Popen[str] | None = None
+        self.switches: list[tuple[float, bool]] = []  # (wall time, pages open after it)
+        self.task: asyncio.Task[None] | None = None
 
-    async def open(self, w: Worker) -> None:
+    async def start(self, w: Worker) -> None:
         url = f"http://127.0.0.1:{w.port}/dashboard/events"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.bench_dashboard", "--serve-pages", url,
@@ -77,73 +106,106 @@ class Pages:
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None
-        line = await asyncio.to_thread(self.proc.stdout.readline)
-        if line.strip() != "connected":
-            raise SystemExit(f"the pages did not connect to {url}")
+        if (await asyncio.to_thread(self.proc.stdout.readline)).strip() != "ready":
+            raise SystemExit("the pages process did not start")
+        self.task = asyncio.ensure_future(self._switch())
 
-    def close(self) -> dict[str, Any]:
-        if self.proc is None:
-            return {}
+    async def _switch(self) -> None:
+        assert self.proc is not None
+        on = False
+        while True:
+            on = not on
+            self.proc.send_signal(signal.SIGUSR1 if on else signal.SIGUSR2)
+            self.switches.append((time.time(), on))
+            await asyncio.sleep(self.phase)
+
+    def stop(self) -> dict[str, Any]:
+        if self.task is not None:
+            self.task.cancel()
+        assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
         out: dict[str, Any] = json.loads(self.report.read_text())
         return out
 
+    def kind(self, sent_at: float) -> bool | None:
+        """Were the pages open when this was sent (None: too close to a switch)."""
+        state = None
+        for at, on in self.switches:
+            if at > sent_at:
+                break
+            state = on if sent_at - at >= SETTLE_S else None
+        return state
+
+
+async def one_run(args: argparse.Namespace, bootstrap: str, work: Path, i: int) -> dict[str, Any]:
+    pages = Pages(args.pages, args.phase, work)
+    try:
+        live = await latency(
+            bootstrap, work, args.rate, args.duration, name=f"dash-{i}-{uuid.uuid4().hex[:6]}",
+            on_ready=pages.start, settle_s=3.0,
+        )  # fmt: skip
+    finally:
+        got = pages.stop()
+    split: dict[bool, list[float]] = {True: [], False: []}
+    for sent_at, seconds in live["samples"]:
+        kind = pages.kind(sent_at)
+        if kind is not None:
+            split[kind].append(seconds)
+    return {
+        "sent": live["sent"],
+        "achieved_rate": live["achieved_rate"],
+        "n": {k: len(v) for k, v in split.items()},
+        "none": {q: 1000 * pct(split[False], x) for q, x in (("p50", 0.5), ("p99", 0.99))},
+        "pages": {q: 1000 * pct(split[True], x) for q, x in (("p50", 0.5), ("p99", 0.99))},
+        "updates_per_s": statistics.median(n / got["open_s"] for n in got["updates"]),
+    }
+
 
 async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
     os.environ["LEADFLOW_READ_TOKENS"] = TOKEN  # the workers' read token (inherited)
-    results: dict[str, list[dict[str, Any]]] = {"none": [], "pages": []}
-    updates: list[float] = []
+    runs = []
     for i in range(args.runs):
-        order = ("none", "pages") if i % 2 == 0 else ("pages", "none")
-        for kind in order:
-            pages = Pages(args.pages, work) if kind == "pages" else None
-            say(f"round {i + 1}/{args.runs}: {kind}")
-            live = await latency(
-                bootstrap, work, args.rate, args.duration,
-                name=f"dash-{kind}-{i}-{uuid.uuid4().hex[:6]}",
-                on_ready=pages.open if pages is not None else None, settle_s=3.0,
-            )  # fmt: skip
-            if pages is not None:
-                got = pages.close()
-                per_s = [n / got["seconds"] for n in got["updates"]]
-                updates.append(statistics.median(per_s))
-                live["pages"] = got
-            results[kind].append(live)
-            say(f"  p50 {live['latency_p50_ms']:.0f} ms, p99 {live['latency_p99_ms']:.0f} ms")
+        r = await one_run(args, bootstrap, work, i)
+        say(f"run {i + 1}/{args.runs}: none p99 {r['none']['p99']:.0f} ms, "
+            f"{args.pages} pages p99 {r['pages']['p99']:.0f} ms")  # fmt: skip
+        runs.append(r)
     med = {
-        kind: {q: statistics.median(r[f"latency_{q}_ms"] for r in runs) for q in ("p50", "p99")}
-        for kind, runs in results.items()
-    }
-    ratio = med["pages"]["p99"] / med["none"]["p99"]
-    rows = "\n".join(
-        f"| {kind} | {med[kind]['p50']:.0f} ms | {med[kind]['p99']:.0f} ms | "
-        + ", ".join(f"{r['latency_p99_ms']:.0f}" for r in results[kind])
-        + f" | {statistics.median(r['achieved_rate'] for r in results[kind]):,.0f}/s |"
+        kind: {q: statistics.median(r[kind][q] for r in runs) for q in ("p50", "p99")}
         for kind in ("none", "pages")
+    }
+    ratios = [r["pages"]["p99"] / r["none"]["p99"] for r in runs]
+    per_run = "\n".join(
+        f"| {i + 1} | {r['none']['p50']:.0f} / {r['none']['p99']:.0f} ms | "
+        f"{r['pages']['p50']:.0f} / {r['pages']['p99']:.0f} ms | "
+        f"{r['pages']['p99'] / r['none']['p99']:.2f} | {r['n'][False]:,} / {r['n'][True]:,} | "
+        f"{r['achieved_rate']:,.0f}/s | {r['updates_per_s']:.2f} |"
+        for i, r in enumerate(runs)
     )
     print(f"""
 ### Dashboard pages and decision latency ({datetime.now().date()}, {platform.machine()}, \
 {os.cpu_count()} cores)
 
 `python -m benchmarks.bench_dashboard --rate {args.rate:g} --duration {args.duration:g} \
---runs {args.runs} --pages {args.pages}`
+--runs {args.runs} --pages {args.pages} --phase {args.phase:g}`
 
-| pages open | p50 (median of runs) | p99 (median of runs) | p99 per run | sent |
-|---|---|---|---|---|
-{rows.replace("| none |", "| none |").replace("| pages |", f"| {args.pages} |")}
-
-p99 with {args.pages} pages / p99 with none: **{ratio:.2f}**. Each page received a median \
-of {statistics.median(updates):.2f} updates/s (pushed while decisions flowed).
+| run | no page: p50 / p99 | {args.pages} pages: p50 / p99 | p99 ratio | events (none / pages) \
+| sent | updates per page per s |
+|---|---|---|---|---|---|---|
+{per_run}
+| median | {med['none']['p50']:.0f} / {med['none']['p99']:.0f} ms | \
+{med['pages']['p50']:.0f} / {med['pages']['p99']:.0f} ms | \
+{statistics.median(ratios):.2f} | | | |
 """)  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_dashboard")
     parser.add_argument("--rate", type=float, default=2000.0)
-    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--duration", type=float, default=40.0)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--pages", type=int, default=20)
+    parser.add_argument("--phase", type=float, default=4.0, help="seconds open, then closed")
     parser.add_argument("--serve-pages", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -444,6 +444,7 @@ async def latency(
         "cold_p50_ms": 1000 * pct(list(cold.values()), 0.5),
         "cold_p99_ms": 1000 * pct(list(cold.values()), 0.99),
         "cold_max_ms": 1000 * max(cold.values(), default=float("nan")),
+        "samples": [(sent[cause], seconds) for cause, seconds in first.items()],
     }
 
 
