@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from dashboard.data import periods_of
+from dashboard.errors import DashboardError
 from dashboard.fmt import value
 
 STATUS_STYLE = {  # colour-blind safe: the text says the status too
@@ -78,9 +79,15 @@ def rows_html(period: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def headline_html(scorecard: dict[str, Any], per: str = "week") -> str:
-    """The current period's rows of both sides as an HTML fragment (no page around it)."""
+def headline_html(scorecard: dict[str, Any], per: str = "week", label: str | None = None) -> str:
+    """One period's rows of both sides as an HTML fragment (no page around it): the
+    current period, or the one labelled `label` (e.g. the week a summary email is about).
+    `DashboardError` when there is no such period."""
     periods = periods_of(scorecard, per)
+    if label is not None:
+        periods = [p for p in periods if (p.get("label") or p.get("period")) == label]
+        if not periods:
+            raise DashboardError(f"scorecard JSON: no {per} labelled {label!r}")
     if not periods:
         return '<p class="empty">No period to show yet: the scorecard has seen no events.</p>'
     period = periods[-1]

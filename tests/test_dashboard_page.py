@@ -56,6 +56,13 @@ def test_headline_rows_are_the_scorecards(scorecard: dict[str, Any]) -> None:
     assert f"Period {week['label']}" in html
 
 
+def test_headline_of_a_named_period(scorecard: dict[str, Any]) -> None:
+    first = scorecard["weeks"][0]["label"]
+    assert f'data-period="{first}"' in headline_html(scorecard, label=first)
+    with pytest.raises(DashboardError, match="no week labelled '1999-W01'"):
+        headline_html(scorecard, label="1999-W01")
+
+
 def test_the_richer_scorecard_lights_up(scorecard: dict[str, Any]) -> None:
     rich = copy.deepcopy(scorecard)
     weeks = rich.pop("weeks")
