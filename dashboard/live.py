@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -122,6 +123,10 @@ class Feed:
         self.task: asyncio.Task[None] | None = None
         self.seq = 0
         self.pushes = 0
+        # What each update cost: milliseconds holding the event loop (reading the engine),
+        # and rendering in the thread (the newest 1,000 updates).
+        self.loop_ms: deque[float] = deque(maxlen=1000)
+        self.render_ms: deque[float] = deque(maxlen=1000)
 
     # --- what the page shows ------------------------------------------------------------
     def _lag(self) -> dict[str, int | None]:
@@ -190,11 +195,37 @@ class Feed:
         long: the scorecard, then (next turn of the loop) the board, both read from the
         engine on the loop; then rendered and encoded in a thread."""
         self.seq += 1
+        started = time.perf_counter()
         scorecard, live = self._scorecard_part()
+        held = time.perf_counter() - started
         if "board" not in live:
             await asyncio.sleep(0)
+            started = time.perf_counter()
             self._live_part(live)
-        return await asyncio.to_thread(_encode, scorecard, live)
+            held += time.perf_counter() - started
+        self.loop_ms.append(held * 1000)
+        started = time.perf_counter()
+        message = await asyncio.to_thread(_encode, scorecard, live)
+        self.render_ms.append((time.perf_counter() - started) * 1000)
+        return message
+
+    def costs(self) -> dict[str, Any]:
+        """What the updates cost the worker (medians and p99 of the newest 1,000)."""
+
+        def q(values: deque[float], p: float) -> float | None:
+            ordered = sorted(values)
+            return (
+                round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3) if ordered else None
+            )
+
+        return {
+            "pages": len(self.clients),
+            "updates": self.seq,
+            "loop_ms_p50": q(self.loop_ms, 0.5),
+            "loop_ms_p99": q(self.loop_ms, 0.99),
+            "render_ms_p50": q(self.render_ms, 0.5),
+            "render_ms_p99": q(self.render_ms, 0.99),
+        }
 
     def _broadcast(self, message: bytes) -> None:
         for queue in list(self.clients):
@@ -230,6 +261,8 @@ class Feed:
         )
 
     async def state(self, request: web.Request) -> web.Response:
+        if request.query.get("costs") == "1":  # only what the updates cost (benchmarks)
+            return web.json_response(self.costs())
         scorecard, live = self.data()
         return web.json_response(
             {"scorecard": scorecard, **live}, dumps=lambda x: orjson.dumps(x).decode()
