@@ -5,7 +5,8 @@ lead passing its due time turns to breached; the page's numbers are /sla's; a pa
 loses its worker says so and comes back when the worker does.
 
 Screenshots of the live page and of TV mode go to the test's directory, and to docs/img/
-with LEADFLOW_SCREENSHOTS=1 (how the README's pictures are made).
+with LEADFLOW_SCREENSHOTS=1 (the README's pictures are of the demo's worker, which has a
+quarter of history: scripts/screenshot_dashboard.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord
@@ -176,6 +176,3 @@ async def test_live_page(worker_rig: WorkerRig, tmp_path: Path) -> None:
         for name in ("dashboard-live.png", "dashboard-tv.png"):
             shutil.copy(tmp_path / name, REPO / "docs" / "img" / name)
 
-
-def _unused(_: Any) -> None:  # keeps the fixture import visible to linters
-    pass
