@@ -175,4 +175,3 @@ async def test_live_page(worker_rig: WorkerRig, tmp_path: Path) -> None:
     if os.environ.get("LEADFLOW_SCREENSHOTS") == "1":
         for name in ("dashboard-live.png", "dashboard-tv.png"):
             shutil.copy(tmp_path / name, REPO / "docs" / "img" / name)
-
