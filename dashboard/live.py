@@ -126,6 +126,7 @@ class Feed:
         # What each update cost: milliseconds holding the event loop (reading the engine),
         # and rendering in the thread (the newest 1,000 updates).
         self.loop_ms: deque[float] = deque(maxlen=1000)
+        self.closing = False
         self.render_ms: deque[float] = deque(maxlen=1000)
 
     # --- what the page shows ------------------------------------------------------------
@@ -250,6 +251,13 @@ class Feed:
             self.task = asyncio.ensure_future(self._push_loop())
         self.intent.start()
 
+    async def close(self, app: web.Application) -> None:
+        """The web server is shutting down: end every event stream now (the server would
+        otherwise wait for them, up to a minute, before the worker can stop)."""
+        self.closing = True
+        self._broadcast(b"")
+        self.intent.stop()
+
     # --- views ---------------------------------------------------------------------------
     async def page(self, request: web.Request) -> web.Response:
         scorecard, live = self.data()
@@ -279,11 +287,13 @@ class Feed:
         self._ensure_running()
         try:
             await response.write(b"retry: 2000\n" + await self._message())
-            while True:
+            while not self.closing:
                 try:
                     message = await asyncio.wait_for(queue.get(), timeout=PING_S)
                 except TimeoutError:
                     message = b'event: ping\ndata: {"at": %.3f}\n\n' % time.time()
+                if not message:  # the worker is stopping (`close`)
+                    break
                 await response.write(message)
         except (ConnectionResetError, RuntimeError):
             pass  # the page went away
@@ -315,5 +325,6 @@ def register(worker: Worker) -> Feed:
     web_app.router.add_get("/", feed.page)
     web_app.router.add_get("/dashboard/state", feed.state)
     web_app.router.add_get("/dashboard/events", feed.events)
+    web_app.on_shutdown.append(feed.close)
     worker.dashboard = feed  # type: ignore[attr-defined]
     return feed
