@@ -141,7 +141,10 @@ class Feed:
                 continue
             total = 0
             for partition, stage in list(stages.stages.items()):
-                high = consumer.highwater(TopicPartition(topic, partition))
+                try:
+                    high = consumer.highwater(TopicPartition(topic, partition))
+                except (AssertionError, KeyError):  # moved away in a rebalance just now
+                    continue
                 if high is not None:
                     total += max(0, high - (int(getattr(stage, "offset", -1)) + 1))
             out[key] = total
@@ -237,13 +240,19 @@ class Feed:
         self.pushes += 1
 
     async def _push_loop(self) -> None:
-        last = self._version()
+        last: tuple[Any, ...] | None = self._version()
         while self.clients:
             await asyncio.sleep(self.settings.dashboard_push_s)
             version = self._version()
             if version != last and self.clients:
                 last = version
-                self._broadcast(await self._message())
+                try:
+                    message = await self._message()
+                except Exception:  # a page must not stop the worker; the next push retries
+                    log.exception("dashboard: making an update failed")
+                    last = None
+                    continue
+                self._broadcast(message)
         self.intent.stop()
 
     def _ensure_running(self) -> None:
