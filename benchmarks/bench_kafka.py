@@ -124,8 +124,12 @@ class Worker:
     def full_collections(self) -> tuple[float, float, float]:
         """The worker's full garbage collections since it started, from /metrics
         (leadflow_gc_pause_seconds): how many, their total seconds, how many over 0.1 s."""
+        token = self.env.get("LEADFLOW_READ_TOKENS", "").split(",")[0]
+        url = f"http://127.0.0.1:{self.port}/metrics"
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=2) as r:
                 text = r.read().decode()
         except OSError:
             return (float("nan"),) * 3
@@ -389,6 +393,8 @@ async def latency(
     worker_args: tuple[str, ...] = (),
     pause_gc: bool = True,
     warmup: float = 2.0,
+    on_ready: Callable[[Worker], Coroutine[Any, Any, Any]] | None = None,
+    settle_s: float = 35.0,
 ) -> dict[str, Any]:
     policy = fast_policy(work)
     loaded = load_policy(policy)
@@ -404,6 +410,8 @@ async def latency(
             120,
             "start",
         )
+        if on_ready is not None:  # e.g. open dashboard pages (benchmarks.bench_dashboard)
+            await on_ready(w)
         settings: StreamSettings = load_settings(
             broker=bootstrap, topic_events=f"{name}.events", partitions=PARTITIONS
         )
@@ -421,8 +429,8 @@ async def latency(
             )
         ended = time.time()
         say(f"latency: sent {report.sent:,} at {report.achieved_rate:,.0f}/s after a "
-            f"{warmup:g} s warm-up; waiting 35 s for the last leads' SLA windows")  # fmt: skip
-        await asyncio.sleep(35)  # let the windows of the last leads run out (timers on the wall)
+            f"{warmup:g} s warm-up; waiting {settle_s:g} s for the last SLA windows")  # fmt: skip
+        await asyncio.sleep(settle_s)  # let the last leads' windows run out (timers on the wall)
         health = w.health()
         collections = w.full_collections()
     finally:
@@ -470,6 +478,7 @@ async def latency(
         "cold_p50_ms": 1000 * pct(list(cold.values()), 0.5),
         "cold_p99_ms": 1000 * pct(list(cold.values()), 0.99),
         "cold_max_ms": 1000 * max(cold.values(), default=float("nan")),
+        "samples": [(sent[cause], seconds) for cause, seconds in first.items()],
     }
 
 

@@ -29,8 +29,11 @@ python -m benchmarks.generate --leads 300 --reps 12 --weeks 1 --seed 3 --out "$D
   > "$DEMO/generate.txt"
 head -1 "$DEMO/generate.txt"
 leadflow kafka start --dir "$DEMO/kafka" --jars .kafka/jars --port "$PORT"
+# The read token of the worker's views (every view but /health asks for one).
+TOKEN=$(python -c 'import secrets; print(secrets.token_urlsafe(24))')
 export LEADFLOW_BROKER="kafka://127.0.0.1:$PORT" LEADFLOW_APP_ID="demo-$(date +%s)" \
-  LEADFLOW_PARTITIONS=1 LEADFLOW_STATE_DIR="$DEMO/state" LEADFLOW_WEB_PORT="$WEB"
+  LEADFLOW_PARTITIONS=1 LEADFLOW_STATE_DIR="$DEMO/state" LEADFLOW_WEB_PORT="$WEB" \
+  LEADFLOW_READ_TOKENS="$TOKEN"
 export LEADFLOW_TOPIC_EVENTS="$LEADFLOW_APP_ID.events" \
   LEADFLOW_TOPIC_ASSIGNMENTS="$LEADFLOW_APP_ID.assignments" \
   LEADFLOW_TOPIC_ALERTS="$LEADFLOW_APP_ID.alerts" \
@@ -48,5 +51,22 @@ leadflow loadgen --replay "$DEMO/week.jsonl" --speed 0 --include-invalid --no-pr
 python scripts/demo_wait.py "http://127.0.0.1:$WEB" "$DEMO/week.jsonl"
 echo
 echo "== the SLA scorecard, live from the worker (GET /sla?format=text)"
-python -c "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())" \
-  "http://127.0.0.1:$WEB/sla?format=text"
+python -c "import sys, urllib.request as u; r = u.Request(sys.argv[1], headers={'Authorization': 'Bearer ' + sys.argv[2]}); sys.stdout.write(u.urlopen(r).read().decode())" \
+  "http://127.0.0.1:$WEB/sla?format=text" "$TOKEN"
+
+echo
+echo "== the same stream replayed offline: the dashboard page as one file"
+leadflow scorecard --policy "$DEMO/policy.yaml" "$DEMO/week.jsonl" --html "$DEMO/dashboard.html" \
+  --no-progress > /dev/null
+echo "   $DEMO/dashboard.html (self-contained: open it anywhere, no network needed)"
+
+echo
+echo "== the shared dashboard, live from the worker"
+echo "   URL:   http://127.0.0.1:$WEB/?token=$TOKEN"
+echo "   TV:    http://127.0.0.1:$WEB/?tv=1&token=$TOKEN"
+echo "   token: $TOKEN   (curl -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$WEB/sla)"
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "   the worker keeps running; press Ctrl-C to stop it and the broker"
+  trap 'echo; echo "stopping"; exit 0' INT
+  wait "$WORKER" || true
+fi

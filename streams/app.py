@@ -178,9 +178,11 @@ class Worker:
         app.task(self._run_stages)
         app.timer(o.tick_every_s, name="ticker")(self._tick)
         self.app = app
+        from dashboard.live import register as add_dashboard
         from streams.web import add_views
 
         add_views(self)
+        add_dashboard(self)  # the page at / and the read-token check (dashboard.live)
         return app
 
     def stage(self) -> PoolStage | None:

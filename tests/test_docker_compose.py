@@ -3,6 +3,7 @@ ports, and LEADFLOW_* settings the worker reads and accepts (parsed; no Docker n
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboard.settings import DashboardSettings
 from leadflow.cli import _parser
 from streams.settings import ENV_PREFIX, StreamSettings, load_settings, parse_brokers
 
@@ -40,7 +42,7 @@ def _ports(service: dict[str, Any]) -> dict[int, int]:
 
 def test_services_and_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"kafka", "worker"}
+    assert set(services) == {"kafka", "worker", "prometheus", "grafana"}
     assert services["kafka"]["image"].startswith("apache/kafka:3.9.")
     assert services["worker"]["build"] == "."
     assert (REPO / "Dockerfile").is_file()
@@ -67,7 +69,8 @@ def test_worker_environment_is_settings_the_worker_accepts(
 ) -> None:
     worker = compose["services"]["worker"]
     env = _env(worker)
-    known = {ENV_PREFIX + name.upper() for name in StreamSettings.model_fields}
+    fields = [*StreamSettings.model_fields, *DashboardSettings.model_fields]
+    known = {ENV_PREFIX + name.upper() for name in fields}
     assert set(env) <= known, f"unknown settings: {set(env) - known}"
     for key in [k for k in os.environ if k.startswith(ENV_PREFIX)]:
         monkeypatch.delenv(key)
@@ -89,3 +92,54 @@ def test_worker_command_parses_and_names_a_policy_in_the_image(compose: dict[str
     assert (REPO / policy.relative_to("/app")).is_file()
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "WORKDIR /app" in dockerfile and "COPY examples ./examples" in dockerfile
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """container path -> host path, of the bind mounts (./...)"""
+    out = {}
+    for item in service.get("volumes", []):
+        host, container = str(item).split(":")[:2]
+        if host.startswith("./"):
+            out[container] = host
+    return out
+
+
+def test_the_worker_views_need_a_read_token(compose: dict[str, Any]) -> None:
+    env = _env(compose["services"]["worker"])
+    # Compose refuses to start without one (`:?`): no open views by default.
+    assert env["LEADFLOW_READ_TOKENS"].startswith("${LEADFLOW_READ_TOKEN:?")
+
+
+def test_prometheus_scrapes_the_worker_with_the_token(compose: dict[str, Any]) -> None:
+    prometheus = compose["services"]["prometheus"]
+    mounts = _mounts(prometheus)
+    config = yaml.safe_load((REPO / mounts["/etc/prometheus/prometheus.yml"]).read_text())
+    (job,) = config["scrape_configs"]
+    worker_port = load_settings(web_port=_env(compose["services"]["worker"])["LEADFLOW_WEB_PORT"])
+    assert job["static_configs"][0]["targets"] == [f"worker:{worker_port.web_port}"]
+    assert job["metrics_path"] == "/metrics"
+    token_file = job["authorization"]["credentials_file"]
+    assert job["authorization"]["type"] == "Bearer"
+    script = " ".join(prometheus["command"])
+    assert f'printf %s "$$LEADFLOW_READ_TOKEN" > {token_file}' in script
+    assert "--config.file=/etc/prometheus/prometheus.yml" in script
+    assert _env(prometheus)["LEADFLOW_READ_TOKEN"].startswith("${LEADFLOW_READ_TOKEN")
+
+
+def test_grafana_is_provisioned_with_the_dashboard(compose: dict[str, Any]) -> None:
+    grafana = compose["services"]["grafana"]
+    mounts = _mounts(grafana)
+    provisioning = REPO / mounts["/etc/grafana/provisioning"]
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == f"http://prometheus:{_ports(compose['services']['prometheus'])[9090]}"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "leadflow.yml").read_text())[
+        "providers"
+    ]
+    folder = provider["options"]["path"]
+    dashboards = REPO / mounts[folder]
+    board = json.loads((dashboards / "leadflow.json").read_text())
+    for panel in board["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"])

@@ -29,6 +29,8 @@ from tests.kafka_harness import create_topic, poll_until, unique_name
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY = REPO / "examples" / "policy.yaml"
+#: The read token of the rigs' workers (LEADFLOW_READ_TOKENS): `get` sends it.
+TOKEN = "test-read-token-0123456789"
 SAMPLE = REPO / "examples" / "events.sample.jsonl"
 
 
@@ -87,6 +89,7 @@ class WorkerRig:
             LEADFLOW_PARTITIONS=str(self.partitions),
             LEADFLOW_STATE_DIR=str(state_dir),
             LEADFLOW_WEB_PORT=str(web_port),
+            LEADFLOW_READ_TOKENS=TOKEN,
         )
         return env
 
@@ -124,11 +127,14 @@ class WorkerRig:
         text = self.logs[-1].read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
-    def get(self, path: str, slot: int = 0) -> tuple[int, str, bytes]:
-        """GET a web view: (status, content type, body); status 0 while nothing listens."""
+    def get(self, path: str, slot: int = 0, token: str | None = TOKEN) -> tuple[int, str, bytes]:
+        """GET a web view with the read token (None: without one): (status, content type,
+        body); status 0 while nothing listens."""
         url = f"http://127.0.0.1:{self.slot(slot)[0]}{path}"
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=2) as resp:
                 return resp.status, resp.headers.get("Content-Type", ""), resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.headers.get("Content-Type", ""), exc.read()
