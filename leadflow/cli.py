@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
-from leadflow import cmd_info, cmd_kafka, cmd_loadgen, cmd_worker
+from leadflow import cmd_info, cmd_kafka, cmd_loadgen, cmd_notify, cmd_worker
 from leadflow.cmd_sim import add_sim_commands
 from routing.collector import no_collections
 from routing.engine import Engine
@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd_kafka.register(sub)
     cmd_loadgen.register(sub)
     cmd_info.register(sub)
+    cmd_notify.register(sub)
     add_sim_commands(sub)
     return parser
 

@@ -23,6 +23,7 @@ from pydantic import (
 from routing.calendar import BusinessCalendar, CalendarError
 from routing.durations import Duration, DurationError, parse_duration
 from routing.policy.conditions import Condition
+from routing.policy.notifications import Notifications
 from routing.policy.team import Rep, Team
 
 DURATION_PATTERN = r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)[smhdw]\s*$"  # as routing.durations
@@ -356,6 +357,7 @@ class Policy(_Model):
     escalation: Escalation = Escalation()
     routing: Routing
     surge: Surge | None = None
+    notifications: Notifications | None = None
     team: str | list[Rep] | Team | None = None
 
     @model_validator(mode="after")
@@ -398,6 +400,7 @@ __all__ = [
     "IntentSpike",
     "LeadStep",
     "MarketingCommits",
+    "Notifications",
     "PeriodStep",
     "Policy",
     "Pool",
