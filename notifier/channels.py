@@ -100,5 +100,6 @@ class Channels:
         await aiosmtplib.send(
             msg, hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls,
             username=s.smtp_username, password=password, timeout=s.timeout_s,
+            cert_bundle=s.smtp_cafile,
         )
         return SENT

@@ -30,6 +30,7 @@ class NotifySettings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "leadflow@localhost"
+    smtp_cafile: str | None = None  # CA bundle for a server with a private CA
     max_tries: int = Field(default=8, ge=1)
     backoff_s: float = Field(default=0.5, gt=0)  # first wait; doubles each try
     backoff_max_s: float = Field(default=30.0, gt=0)
