@@ -37,7 +37,9 @@ class Ledger:
 
     async def start(self, partitions: int = 1) -> None:
         await ensure_topics(self.kafka, {self.topic: partitions}, config=COMPACTED)
-        self._reader = AIOKafkaConsumer(**self.kafka, enable_auto_commit=False)
+        self._reader = AIOKafkaConsumer(
+            **self.kafka, enable_auto_commit=False, isolation_level="read_committed"
+        )
         await self._reader.start()
         parts = self._reader.partitions_for_topic(self.topic)
         while not parts:
@@ -109,6 +111,7 @@ async def run_batches(
     stop: asyncio.Event,
     idle: Callable[[], Awaitable[None]] | None = None,
     max_records: int = 500,
+    session_timeout_s: float = 10.0,
 ) -> None:
     """Consume `topics` as `group` until `stop` is set: for each batch, `await handle(records)`
     (in offset order per partition, partitions one after another), `ledger.flush()`, then
@@ -116,7 +119,8 @@ async def run_batches(
     holds. `idle()` runs after each poll (e.g. to release held messages)."""
     consumer = AIOKafkaConsumer(
         **kafka, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
-        isolation_level="read_committed",
+        isolation_level="read_committed", session_timeout_ms=int(session_timeout_s * 1000),
+        heartbeat_interval_ms=int(session_timeout_s * 1000 / 3),
     )
     consumer.subscribe(list(topics), listener=_CatchUp(ledger))
     await consumer.start()

@@ -12,7 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from routing.notifications import Batch, Message
+from notifier.summary_html import chat_blocks, render_html
+from routing.notifications import SUMMARY, Batch, Message
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,13 @@ def parcel(key: str, msgs: tuple[Message, ...], batched: bool) -> Parcel:
             for m in msgs
         ],
     }
+    html = None
+    if not batched and first.data is not None and first.kind == SUMMARY:
+        html = render_html(first.data, first.link)
+        chat = {"text": mention + _esc(first.title), "blocks": chat_blocks(first.data, first.link)}
+        body["summary"] = first.data
     return Parcel(key, first.recipient, first.channel, first.address, tuple(m.key for m in msgs),
-                  tuple(m.event_id for m in msgs), subject, chat, body, text)
+                  tuple(m.event_id for m in msgs), subject, chat, body, text, html)
 
 
 def single(m: Message) -> Parcel:

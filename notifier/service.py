@@ -52,6 +52,7 @@ class Notifier:
         self.event_now = float("-inf")
         self.counts = {"sent": 0, "held": 0, "deadlettered": 0, "skipped": 0, "retries": 0}
         self._sem = asyncio.Semaphore(settings.concurrency)
+        self._dl_lock = asyncio.Lock()
 
     def now(self) -> float:
         return self.event_now if self.s.clock == "event" else time.time()
@@ -61,6 +62,15 @@ class Notifier:
         producer = AIOKafkaProducer(**self.kafka, acks="all", enable_idempotence=True)
         await producer.start()
         self.producer = producer
+        # Dead-letters go out in a transaction with their ledger records: both or neither,
+        # so a crash between the two never dead-letters a message twice. The id is stable
+        # per consumer group: a restarted notifier fences its killed predecessor and
+        # aborts its open transaction at once.
+        self.dl_producer = AIOKafkaProducer(
+            **self.kafka, acks="all", enable_idempotence=True,
+            transactional_id=f"{self.s.group}-deadletter",
+        )
+        await self.dl_producer.start()
         self.ledger = Ledger(self.kafka, self.s.topic_deliveries, producer)
         try:
             await self.ledger.start()
@@ -72,9 +82,11 @@ class Notifier:
             async with aiohttp.ClientSession() as session:
                 self.channels = Channels(self.s, session)
                 await run_batches(self.kafka, self.topics, self.s.group, self.ledger,
-                                  self.handle, stop, idle=self.release)
+                                  self.handle, stop, idle=self.release,
+                                  session_timeout_s=self.s.session_timeout_s)
         finally:
             await self.ledger.stop()
+            await self.dl_producer.stop()
             await producer.stop()
 
     async def handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
@@ -133,9 +145,16 @@ class Notifier:
             body = {"key": p.key, "recipient": p.recipient, "channel": p.channel,
                     "address": p.address, "event_ids": list(p.event_ids),
                     "members": list(p.members), "reason": reason, "tries": tries}
-            await self.producer.send_and_wait(
-                self.s.topic_deadletter, orjson.dumps(body), key=p.key.encode())
             state = {"state": "deadlettered", "via": p.key, "reason": reason}
+            async with self._dl_lock, self.dl_producer.transaction():
+                await self.dl_producer.send(
+                    self.s.topic_deadletter, orjson.dumps(body), key=p.key.encode())
+                for key in p.members:
+                    await self.dl_producer.send(
+                        self.s.topic_deliveries, orjson.dumps(state), key=key.encode())
+            for key in p.members:
+                self.ledger.records[key] = state
+            return
         for key in p.members:
             await self.ledger.write(key, state)
 

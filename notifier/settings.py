@@ -36,6 +36,8 @@ class NotifySettings(BaseSettings):
     backoff_max_s: float = Field(default=30.0, gt=0)
     timeout_s: float = Field(default=10.0, gt=0)
     concurrency: int = Field(default=32, ge=1)
+    #: how soon a dead notifier's partitions move to another (Kafka group session)
+    session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     #: "event": the clock is the latest decision's `at` (replays, tests); "wall": real time
     clock: str = Field(default="wall", pattern="^(wall|event)$")
 

@@ -21,6 +21,7 @@ from routing.calendar import BusinessCalendar
 from routing.policy.loader import LoadedPolicy
 from routing.policy.notifications import Notifications, Route
 from routing.policy.team import Contact, RepHours
+from routing.summary import value_text
 
 __all__ = ["Batch", "Directory", "Message", "batches", "plan"]
 
@@ -47,6 +48,7 @@ class Message:
     urgent: bool
     link: str | None
     lead_id: str | None
+    data: dict[str, Any] | None = None  # the weekly summary's rows, for its renderings
 
     @property
     def held(self) -> bool:
@@ -235,7 +237,12 @@ def plan(decision: Mapping[str, Any], directory: Directory) -> list[Message]:
     out: list[Message] = []
     for person in recipients:
         cal = directory.calendar_of(person)
-        title, text = _digest_text(decision, cal) if kind == DIGEST else wording(decision, cal)
+        if kind == DIGEST:
+            title, text = _digest_text(decision, cal)
+        elif kind == SUMMARY:
+            title, text = _summary_text(decision)
+        else:
+            title, text = wording(decision, cal)
         deliver_at = at if urgent else cal.next_open(at)
         for channel in via:
             found = directory.address(person, channel)
@@ -246,6 +253,7 @@ def plan(decision: Mapping[str, Any], directory: Directory) -> list[Message]:
                 recipient=person, channel=channel, address=found[0], mention=found[1],
                 title=title, text=text, at=at, deliver_at=deliver_at, urgent=urgent,
                 link=config.dashboard_url, lead_id=decision.get("lead_id"),
+                data=dict(decision) if kind == SUMMARY else None,
             ))
     return out
 
@@ -270,6 +278,19 @@ def _digest_text(decision: Mapping[str, Any], cal: BusinessCalendar) -> tuple[st
     ]
     title = f"Your digest: {len(items)} lead{'s' if len(items) != 1 else ''} need you"
     return title, "\n".join([title + ":", *lines])
+
+
+def _summary_text(decision: Mapping[str, Any]) -> tuple[str, str]:
+    lines = [str(decision.get("headline", "Weekly summary")) + "."]
+    for row in decision.get("rows") or []:
+        value = value_text(row.get("actual"), str(row.get("unit")))
+        target = value_text(row.get("target"), str(row.get("unit")))
+        lines.append(f"- {row['side']}: {row['commitment']} {value} {row.get('arrow', '')} "
+                     f"(target {target}): {row['status']}")
+    for action in decision.get("actions") or []:
+        lines.append(f"Ladder: {action['commitment']} missed {action['consecutive']} week(s) "
+                     f"in a row -> {action['action']}")
+    return f"Weekly SLA summary {decision.get('period', '')}", "\n".join(lines)
 
 
 def batches(held: Iterable[Message]) -> list[Batch]:

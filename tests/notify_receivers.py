@@ -118,7 +118,7 @@ class _Mailbox:
     def __init__(self, seen: Seen) -> None:
         self.seen = seen
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = message_from_bytes(envelope.content)
         key = msg["X-Leadflow-Delivery"]
         if key not in self.seen.raw:

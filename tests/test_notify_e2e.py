@@ -63,13 +63,16 @@ async def produce(bootstrap: str, assignments: str, alerts: str, decisions: list
 
 async def read_all(bootstrap: str, topic: str) -> list[dict]:  # type: ignore[type-arg]
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     out = []
     try:
-        batch = await consumer.getmany(timeout_ms=2000)
-        for records in batch.values():
-            out += [orjson.loads(r.value) for r in records]
+        empty = 0
+        while empty < 2:  # until two polls in a row find nothing more
+            batch = await consumer.getmany(timeout_ms=1000)
+            empty = 0 if batch else empty + 1
+            for records in batch.values():
+                out += [orjson.loads(r.value) for r in records]
     finally:
         await consumer.stop()
     return out
