@@ -90,5 +90,6 @@ def _plan(path: str, directory: Any) -> int:
 
             stamp = datetime.fromtimestamp(m.deliver_at, UTC).isoformat()
             held = f" (held until {when(stamp, cal)})" if m.held else ""
-            print(f"{m.recipient:<13} {m.channel:<8} {m.title}{held}")
+            sent = when(decision["at"], cal)
+            print(f"{sent:<22} {m.recipient:<8} {m.channel:<8} {m.title}{held}")
     return 0
