@@ -29,6 +29,13 @@ def register(sub: Any) -> None:
         "--plan", metavar="DECISIONS",
         help="do not connect: print who would be told what for a decisions .jsonl file",
     )
+    p.add_argument(
+        "--publish-summary", metavar="SCORECARD_JSON",
+        help="publish the weekly summary of a closed week (from `leadflow scorecard --json`) "
+        "on the alerts topic, for the running notifier to deliver once, then exit",
+    )
+    p.add_argument("--week", help="with --publish-summary: the week's label (default: the last "
+                   "closed week)")
     p.set_defaults(run=_run)
 
 
@@ -46,6 +53,8 @@ def _run(args: argparse.Namespace) -> int:
     from streams.settings import load_settings
 
     settings = load_settings(broker=args.broker)
+    if args.publish_summary:
+        return _publish_summary(args, settings)
     overrides = {"clock": args.clock} if args.clock else {}
     notify = load_notify_settings(**overrides)
     names = topic_names(settings)
@@ -92,4 +101,39 @@ def _plan(path: str, directory: Any) -> int:
             held = f" (held until {when(stamp, cal)})" if m.held else ""
             sent = when(decision["at"], cal)
             print(f"{sent:<22} {m.recipient:<8} {m.channel:<8} {m.title}{held}")
+    return 0
+
+
+def _publish_summary(args: argparse.Namespace, settings: Any) -> int:
+    import json
+
+    import orjson
+    from aiokafka import AIOKafkaProducer
+
+    from routing.errors import LeadflowError
+    from routing.summary import weekly_summary
+
+    try:
+        scorecard = json.loads(Path(args.publish_summary).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LeadflowError(f"{args.publish_summary}: not a scorecard JSON file ({exc})") from None
+    summary = weekly_summary(scorecard, args.week)
+    if summary is None:
+        raise LeadflowError(
+            f"{args.publish_summary}: no closed week"
+            + (f" labelled {args.week!r}" if args.week else "")
+        )
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(**settings.aiokafka_kwargs(), acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                settings.topic_alerts, orjson.dumps(summary), key=b"summary"
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    print(f"notify: published {summary['event_id']} on {settings.topic_alerts}", file=sys.stderr)
     return 0

@@ -25,7 +25,7 @@ import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from notifier.channels import Channels, Verdict
-from notifier.ledger import Ledger, run_batches
+from notifier.ledger import COMPACTED, Ledger, run_batches
 from notifier.parcels import Parcel, of_batch, single
 from notifier.settings import NotifySettings
 from routing.notifications import Directory, Message, batches, plan
@@ -52,25 +52,18 @@ class Notifier:
         self.event_now = float("-inf")
         self.counts = {"sent": 0, "held": 0, "deadlettered": 0, "skipped": 0, "retries": 0}
         self._sem = asyncio.Semaphore(settings.concurrency)
-        self._dl_lock = asyncio.Lock()
 
     def now(self) -> float:
         return self.event_now if self.s.clock == "event" else time.time()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await ensure_topics(self.kafka, {self.s.topic_deadletter: 1})
-        producer = AIOKafkaProducer(**self.kafka, acks="all", enable_idempotence=True)
+        await ensure_topics(self.kafka, {self.s.topic_deadletter: 1}, config=COMPACTED)
+        # acks=all; not idempotent: a repeated ledger or dead-letter record is harmless (same
+        # key), and aiokafka's idempotent producer failed with OutOfOrderSequenceNumber
+        # under SIGKILL + restart in the fault test.
+        producer = AIOKafkaProducer(**self.kafka, acks="all")
         await producer.start()
         self.producer = producer
-        # Dead-letters go out in a transaction with their ledger records: both or neither,
-        # so a crash between the two never dead-letters a message twice. The id is stable
-        # per consumer group: a restarted notifier fences its killed predecessor and
-        # aborts its open transaction at once.
-        self.dl_producer = AIOKafkaProducer(
-            **self.kafka, acks="all", enable_idempotence=True,
-            transactional_id=f"{self.s.group}-deadletter",
-        )
-        await self.dl_producer.start()
         self.ledger = Ledger(self.kafka, self.s.topic_deliveries, producer)
         try:
             await self.ledger.start()
@@ -86,7 +79,6 @@ class Notifier:
                                   session_timeout_s=self.s.session_timeout_s)
         finally:
             await self.ledger.stop()
-            await self.dl_producer.stop()
             await producer.stop()
 
     async def handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
@@ -145,16 +137,12 @@ class Notifier:
             body = {"key": p.key, "recipient": p.recipient, "channel": p.channel,
                     "address": p.address, "event_ids": list(p.event_ids),
                     "members": list(p.members), "reason": reason, "tries": tries}
+            # The dead-letter first, acknowledged, then the ledger record: a crash between
+            # the two dead-letters the same key again (never loses it); the topic is keyed
+            # and compacted, so it keeps one record per delivery key.
+            await self.producer.send_and_wait(
+                self.s.topic_deadletter, orjson.dumps(body), key=p.key.encode())
             state = {"state": "deadlettered", "via": p.key, "reason": reason}
-            async with self._dl_lock, self.dl_producer.transaction():
-                await self.dl_producer.send(
-                    self.s.topic_deadletter, orjson.dumps(body), key=p.key.encode())
-                for key in p.members:
-                    await self.dl_producer.send(
-                        self.s.topic_deliveries, orjson.dumps(state), key=key.encode())
-            for key in p.members:
-                self.ledger.records[key] = state
-            return
         for key in p.members:
             await self.ledger.write(key, state)
 

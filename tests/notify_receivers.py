@@ -137,18 +137,23 @@ def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -
 
 
 class SmtpReceiver:
-    """aiosmtpd on a free port: STARTTLS required (a trustme CA), AUTH required."""
+    """aiosmtpd on a free port: STARTTLS required (a trustme CA), AUTH required; `tls=False`
+    for plain AUTH (the fault test, where thousands of TLS handshakes would only cost CPU)."""
 
-    def __init__(self, seen: Seen, tmp: Any) -> None:
+    def __init__(self, seen: Seen, tmp: Any, tls: bool = True) -> None:
         ca = trustme.CA()
         cert = ca.issue_cert("127.0.0.1", "localhost")
         self.cafile = str(tmp / "ca.pem")
         ca.cert_pem.write_to_path(self.cafile)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
+        secure: dict[str, Any] = (
+            {"tls_context": context, "require_starttls": True} if tls
+            else {"auth_require_tls": False}
+        )
         self.controller = Controller(
-            _Mailbox(seen), hostname="127.0.0.1", port=free_ports(1)[0], tls_context=context,
-            require_starttls=True, auth_required=True, authenticator=_auth,
+            _Mailbox(seen), hostname="127.0.0.1", port=free_ports(1)[0], auth_required=True,
+            authenticator=_auth, **secure,
         )
 
     def start(self) -> int:

@@ -150,3 +150,20 @@ def test_the_reference_policy_loads_unchanged_and_plans_nothing() -> None:
     loaded = load_policy(ref)
     decisions = [json.loads(line) for line in GOLDEN.read_text().splitlines()]
     assert all(plan(x, Directory(loaded)) == [] for x in decisions)
+
+
+def test_the_example_files_validate_against_the_json_schemas() -> None:
+    import jsonschema
+    import yaml
+
+    from routing.policy.schema import policy_json_schema, team_json_schema
+
+    def load(path: Path) -> dict:  # type: ignore[type-arg]
+        return json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+
+    policy, team = load(POLICY), load(POLICY.parent / "team.yaml")
+    jsonschema.validate(policy, policy_json_schema())
+    jsonschema.validate(team, team_json_schema())
+    policy["notifications"]["routes"]["sla.at_risk"]["to"] = ["everyone"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(policy, policy_json_schema())
