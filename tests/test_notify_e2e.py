@@ -29,7 +29,10 @@ from tests.notify_receivers import (
     verify,
 )
 
-pytestmark = pytest.mark.kafka
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.filterwarnings("ignore:Session.login_data is deprecated"),
+]
 REPO = Path(__file__).resolve().parents[1]
 POLICY = REPO / "examples" / "notify" / "policy.yaml"
 GOLDEN = REPO / "tests" / "golden" / "sample.decisions.jsonl"
@@ -155,3 +158,75 @@ async def test_the_sample_reaches_the_people_the_policy_names(
     # the deliveries are on the compacted ledger topic; nothing dead-lettered
     ledger = await read_all(kafka_bootstrap, settings.topic_deliveries)
     assert sum(1 for v in ledger if v["state"] == "sent") >= len(expected)
+
+
+async def test_a_receiver_failing_every_try_is_dead_lettered_with_the_reason(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """5xx are retried with backoff; after MAX_TRIES the delivery goes to the dead-letter
+    topic with the reason, the rest is delivered, and a restart does not try it again."""
+    loaded = load_policy(POLICY)
+    directory = Directory(loaded)
+    decisions = [json.loads(line) for line in GOLDEN.read_text().splitlines()]
+    planned = [m for d in decisions for m in plan(d, directory)]
+    failing = {m.key for m in planned if m.channel == "webhook"}
+    expected = {(m.event_id, m.recipient, m.channel) for m in planned if m.key not in failing}
+    tries: dict[str, int] = {}
+
+    def status(path: str) -> int | None:
+        if path.startswith("/hook/"):
+            tries[path] = tries.get(path, 0) + 1
+            return 503
+        return None
+
+    seen = Seen()
+    http = HttpReceiver(seen, status)
+    base = await http.start()
+    smtp = SmtpReceiver(seen, tmp_path)
+    port = smtp.start()
+    prefix = unique_name("notify-dead")
+    assignments, alerts = f"{prefix}-assignments", f"{prefix}-alerts"
+    for topic in (assignments, alerts):
+        await create_topic(kafka_bootstrap, topic, 2)
+    await produce(kafka_bootstrap, assignments, alerts, decisions)
+    settings = settings_for(base, port, smtp.cafile, prefix, max_tries=3, backoff_s=0.05)
+    kafka = {"bootstrap_servers": kafka_bootstrap}
+    dead: list[dict] = []  # type: ignore[type-arg]
+
+    async def run_once(group: str) -> Notifier:
+        settings_now = settings.model_copy(update={"group": group})
+        notifier = Notifier(directory, settings_now, kafka, [assignments, alerts])
+        stop = asyncio.Event()
+        task = asyncio.create_task(notifier.run(stop))
+
+        async def done() -> bool:
+            if not set(seen.by_item) >= expected:
+                return False
+            dead[:] = await read_all(kafka_bootstrap, settings.topic_deadletter)
+            return len({d["key"] for d in dead}) >= len(failing) or task.done()
+
+        try:
+            await poll_until(done, 60, interval_s=0.5, what="delivered or dead-lettered")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+        return notifier
+
+    try:
+        first = await run_once(f"{prefix}-group")
+        calls = sum(tries.values())
+        # As if every commit had been lost: a new group reads every decision again, and the
+        # ledger alone keeps it from sending or dead-lettering anything twice.
+        second = await run_once(f"{prefix}-other-group")
+    finally:
+        smtp.stop()
+        await http.stop()
+    assert {d["key"] for d in dead} == failing and len(dead) == len(failing)
+    assert all(d["reason"] == "gave up after 3 tries: HTTP 503: forced by the test"
+               for d in dead)
+    assert calls == 3 * len(failing)  # three tries each, with backoff between
+    assert set(seen.by_item) == expected and seen.resends() == 0
+    assert first.counts["deadlettered"] == len(failing)
+    assert sum(tries.values()) == calls  # nothing tried again
+    assert second.counts["sent"] == second.counts["deadlettered"] == 0
+    assert second.counts["skipped"] == len(planned)

@@ -23,7 +23,10 @@ from tests.kafka_harness import create_topic, poll_until, unique_name
 from tests.notify_receivers import SMTP_PASSWORD, SMTP_USER, HttpReceiver, Seen, SmtpReceiver
 from tests.test_notify_e2e import ENDPOINTS, POLICY, produce, read_all
 
-pytestmark = pytest.mark.kafka
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.filterwarnings("ignore:Session.login_data is deprecated"),
+]
 REPO = Path(__file__).resolve().parents[1]
 N = 5000
 OUTAGE_S = 60.0

@@ -27,6 +27,7 @@ from tests.notify_receivers import SMTP_PASSWORD, SMTP_USER, HttpReceiver, Seen,
 REPO = Path(__file__).resolve().parents[1]
 POLICY = REPO / "examples" / "notify" / "policy.yaml"
 CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 
 
 @pytest.fixture(scope="module")
