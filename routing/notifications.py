@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from routing.calendar import BusinessCalendar
 from routing.policy.loader import LoadedPolicy
@@ -136,11 +136,15 @@ class Directory:
 
 def route_for(config: Notifications, decision: Mapping[str, Any]) -> Route | None:
     kind = str(decision.get("type"))
-    routes = cast(dict[str, Route], config.routes)
+    routes = config.routes
     if kind == "sla.escalated":
         level = routes.get(f"sla.escalated.level{decision.get('level')}")
         if level is not None:
             return level
+    if kind == "period.breached" and decision.get("action"):
+        rung = routes.get(f"period.breached.{decision['action']}")
+        if rung is not None:
+            return rung
     return routes.get(kind)
 
 

@@ -167,3 +167,33 @@ def test_the_example_files_validate_against_the_json_schemas() -> None:
     policy["notifications"]["routes"]["sla.at_risk"]["to"] = ["everyone"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(policy, policy_json_schema())
+
+
+def test_a_ladder_action_has_its_own_route(loaded) -> None:  # type: ignore[no-untyped-def]
+    d = Directory(loaded)
+    base = {"event_id": "period:2026-W04:period.breached:handoff", "type": "period.breached",
+            "at": "2026-01-26T00:00:00-05:00", "commitment": "handoff", "period": "2026-W04",
+            "consecutive": 3, "notify": [], "action": "systemic_review"}
+    systemic = {(m.recipient, m.channel) for m in plan(base, d)}
+    flagged = {(m.recipient, m.channel) for m in plan(dict(base, action="flag"), d)}
+    people = ("vp_marketing", "mkt-ops", "vp_sales")
+    assert systemic == {(p, c) for p in people for c in ("email", "chat")}
+    assert flagged == {(p, "email") for p in people}
+
+
+@pytest.mark.parametrize(
+    ("route", "said"),
+    [
+        ("period.breached.audit", "'audit' is not an action of escalation.period"),
+        ("sla.exploded", "'sla.exploded' is not a decision kind"),
+    ],
+)
+def test_a_route_for_an_unknown_kind_or_action_is_refused(
+    tmp_path: Path, route: str, said: str
+) -> None:
+    text = POLICY.read_text().replace("period.breached.systemic_review:", f"{route}:")
+    (tmp_path / "policy.yaml").write_text(text)
+    (tmp_path / "team.yaml").write_text((POLICY.parent / "team.yaml").read_text())
+    with pytest.raises(PolicyError) as err:
+        load_policy(tmp_path / "policy.yaml")
+    assert said in str(err.value) and "policy.yaml:" in str(err.value)

@@ -371,6 +371,15 @@ class Policy(_Model):
                 f"the last tier ({self.tiers[-1].name!r}) must have no `when`, "
                 "so that every MQL gets a tier"
             )
+        if self.notifications is not None:
+            actions = [s.action for s in self.escalation.period]
+            for kind in self.notifications.routes:
+                action = kind.removeprefix("period.breached.")
+                if action != kind and action not in actions:
+                    raise ValueError(
+                        f"notifications.routes names {kind!r}, but {action!r} is not an "
+                        f"action of escalation.period ({', '.join(actions) or 'none'})"
+                    )
         pools = [p.name for p in self.routing.pools]
         if self.surge is not None:
             target = self.surge.actions.overflow_to

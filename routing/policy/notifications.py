@@ -8,13 +8,14 @@ resolves them against the team; the notifier (notifier/) only delivers.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Recipient = Literal["rep", "team_lead", "manager", "marketing", "sales_leadership", "named"]
 Channel = Literal["chat", "email", "webhook"]
-#: The decision kinds a route may name; `sla.escalated.level2` routes one rung only.
+#: The decision kinds a route may name; `sla.escalated.level2` routes one rung only, and
+#: `period.breached.<action>` the weekly misses on which the ladder takes that action.
 Kind = Literal[
     "lead.assigned",
     "lead.queued",
@@ -76,10 +77,31 @@ class WeeklySummary(_Model):
     via: Annotated[list[Channel], Field(min_length=1)] = ["chat", "email"]
 
 
+KINDS: tuple[str, ...] = get_args(Kind)
+PERIOD_ACTION = "period.breached."
+
+
 class Notifications(_Model):
     """`routes`: decision kind -> route; `dashboard_url`: linked from every message."""
 
-    routes: dict[Kind, Route] = {}
+    routes: Annotated[
+        dict[str, Route],
+        Field(json_schema_extra={"propertyNames": {"anyOf": [
+            {"enum": list(KINDS)}, {"pattern": r"^period\.breached\..+$"}]}}),
+    ] = {}
     digest: Digest | None = None
     weekly_summary: WeeklySummary | None = None
     dashboard_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+
+    @field_validator("routes")
+    @classmethod
+    def _known_kinds(cls, routes: dict[str, Route]) -> dict[str, Route]:
+        for kind in routes:
+            if kind not in KINDS and not (
+                kind.startswith(PERIOD_ACTION) and len(kind) > len(PERIOD_ACTION)
+            ):
+                raise ValueError(
+                    f"{kind!r} is not a decision kind; expected one of {', '.join(KINDS)}, "
+                    "or period.breached.<an action of escalation.period>"
+                )
+        return routes
