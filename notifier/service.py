@@ -28,7 +28,7 @@ from notifier.channels import Channels, Verdict
 from notifier.ledger import COMPACTED, Ledger, run_batches
 from notifier.parcels import Parcel, of_batch, single
 from notifier.settings import NotifySettings
-from routing.notifications import Directory, Message, batches, plan
+from routing.notifications import Batch, Directory, Message, batches, plan
 from streams.admin import ensure_topics
 
 __all__ = ["Notifier"]
@@ -49,6 +49,7 @@ class Notifier:
         self.topics = topics
         self.say = say
         self.held: dict[str, Message] = {}
+        self.batched: dict[str, str] = {}  # held message key -> the batch it was put in
         self.event_now = float("-inf")
         self.counts = {"sent": 0, "held": 0, "deadlettered": 0, "skipped": 0, "retries": 0}
         self._sem = asyncio.Semaphore(settings.concurrency)
@@ -70,6 +71,8 @@ class Notifier:
             for key, value in self.ledger.records.items():
                 if value.get("state") == "held":
                     self.held[key] = Message(**value["message"])
+                    if value.get("batch"):
+                        self.batched[key] = value["batch"]
             self.say(f"notify: ledger has {len(self.ledger.records)} deliveries, "
                      f"{len(self.held)} waiting")
             async with aiohttp.ClientSession() as session:
@@ -114,7 +117,25 @@ class Notifier:
             return
         for m in ready:
             del self.held[m.key]
-        await asyncio.gather(*(self._deliver(of_batch(b)) for b in batches(ready)))
+        # A batch a killed predecessor had formed is sent again as it was (same members,
+        # same key); the others are grouped now, and their grouping recorded before sending.
+        formed: dict[str, list[Message]] = {}
+        fresh = []
+        for m in ready:
+            key = self.batched.pop(m.key, None)
+            if key is None:
+                fresh.append(m)
+            else:
+                formed.setdefault(key, []).append(m)
+        todo = [Batch(k, ms[0].recipient, ms[0].channel, ms[0].deliver_at, tuple(ms))
+                for k, ms in sorted(formed.items())]
+        for b in batches(fresh):
+            for m in b.messages:
+                await self.ledger.write(
+                    m.key, {"state": "held", "message": asdict(m), "batch": b.key})
+            todo.append(b)
+        await self.ledger.flush()
+        await asyncio.gather(*(self._deliver(of_batch(b)) for b in todo))
 
     async def _deliver(self, p: Parcel) -> None:
         async with self._sem:

@@ -12,6 +12,7 @@ instant. Pure: time is an argument (the decision's `at`); no clock, no I/O.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -299,12 +300,15 @@ def _summary_text(decision: Mapping[str, Any]) -> tuple[str, str]:
 
 def batches(held: Iterable[Message]) -> list[Batch]:
     """Waiting messages grouped by (recipient, channel, deliver_at), in that order; each
-    group's messages in the order they were made. The batch key is stable for a group."""
+    group's messages in the order they were made. The batch key names the group and its
+    members (a digest of their keys): the same members, the same key; a different set, a
+    different key, so a receiver de-duplicating by key never drops a new member."""
     groups: dict[tuple[str, str, float], list[Message]] = {}
     for m in held:
         groups.setdefault((m.recipient, m.channel, m.deliver_at), []).append(m)
     out = []
     for (person, channel, at), msgs in sorted(groups.items()):
-        key = f"batch:{int(at)}|{person}|{channel}"
+        members = hashlib.sha256("\n".join(sorted(m.key for m in msgs)).encode()).hexdigest()
+        key = f"batch:{int(at)}|{person}|{channel}|{members[:16]}"
         out.append(Batch(key, person, channel, at, tuple(msgs)))
     return out
