@@ -60,7 +60,7 @@ def parcel(key: str, msgs: tuple[Message, ...], batched: bool) -> Parcel:
     if batched:
         subject = f"While you were away: {len(msgs)} update{'s' if len(msgs) != 1 else ''}"
         header = [{"type": "header", "text": {"type": "plain_text", "text": subject}}]
-        blocks = header + [b for m in msgs[:24] for b in _blocks(m)]
+        blocks = header + [b for m in msgs for b in _blocks(m)]  # <= 20 (BATCH_MAX)
     else:
         subject = first.title
         blocks = _blocks(first)

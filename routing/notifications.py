@@ -298,17 +298,23 @@ def _summary_text(decision: Mapping[str, Any]) -> tuple[str, str]:
     return f"Weekly SLA summary {decision.get('period', '')}", "\n".join(lines)
 
 
-def batches(held: Iterable[Message]) -> list[Batch]:
+BATCH_MAX: int = 20  # messages per batch: a chat message holds at most 50 blocks
+
+
+def batches(held: Iterable[Message], size: int = BATCH_MAX) -> list[Batch]:
     """Waiting messages grouped by (recipient, channel, deliver_at), in that order; each
     group's messages in the order they were made. The batch key names the group and its
     members (a digest of their keys): the same members, the same key; a different set, a
-    different key, so a receiver de-duplicating by key never drops a new member."""
+    different key, so a receiver de-duplicating by key never drops a new member. A group
+    of more than `size` goes as several batches of at most `size`."""
     groups: dict[tuple[str, str, float], list[Message]] = {}
     for m in held:
         groups.setdefault((m.recipient, m.channel, m.deliver_at), []).append(m)
     out = []
-    for (person, channel, at), msgs in sorted(groups.items()):
-        members = hashlib.sha256("\n".join(sorted(m.key for m in msgs)).encode()).hexdigest()
-        key = f"batch:{int(at)}|{person}|{channel}|{members[:16]}"
-        out.append(Batch(key, person, channel, at, tuple(msgs)))
+    for (person, channel, at), group in sorted(groups.items()):
+        for start in range(0, len(group), size):
+            msgs = group[start : start + size]
+            digest = hashlib.sha256("\n".join(sorted(m.key for m in msgs)).encode()).hexdigest()
+            key = f"batch:{int(at)}|{person}|{channel}|{digest[:16]}"
+            out.append(Batch(key, person, channel, at, tuple(msgs)))
     return out

@@ -197,3 +197,15 @@ def test_a_route_for_an_unknown_kind_or_action_is_refused(
     with pytest.raises(PolicyError) as err:
         load_policy(tmp_path / "policy.yaml")
     assert said in str(err.value) and "policy.yaml:" in str(err.value)
+
+
+def test_a_long_wait_goes_as_batches_of_at_most_twenty(loaded) -> None:  # type: ignore[no-untyped-def]
+    d = Directory(loaded)
+    held = [m for i in range(45) for m in plan(
+        {"event_id": f"n{i}", "type": "sla.at_risk", "at": "2026-01-06T19:00:00-05:00",
+         "lead_id": f"L-{i}", "sla": "first_touch", "due": "2026-01-07T10:00:00-05:00",
+         "rep_id": "rep-08"}, d)]
+    out = batches(held)
+    assert [len(b.messages) for b in out] == [20, 20, 5]
+    assert len({b.key for b in out}) == 3
+    assert [m.key for b in out for m in b.messages] == [m.key for m in held]
