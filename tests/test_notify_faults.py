@@ -34,13 +34,18 @@ REPS = [f"rep-{i:02d}" for i in range(1, 11)]
 
 
 def decisions(n: int) -> list[dict[str, Any]]:
-    """n decisions of the shapes the engine writes, Tue 6 Jan 11:00-12:59 ET (inside
-    everyone's working hours, Los Angeles included, so nothing waits)."""
+    """n decisions of the shapes the engine writes: four fifths from Tue 6 Jan 15:00 ET on,
+    4 s apart (past 17:00 the reps' non-urgent messages wait for the morning, past 19:00
+    rep-08's too), the rest from Wed 7 Jan 09:00 ET, 10 s apart, past 11:00 ET (08:00 in Los
+    Angeles): the waiting ones go out, in batches."""
     out: list[dict[str, Any]] = []
-    start = 1767715200  # 2026-01-06T11:00:00-05:00
+    evening = 1767729600  # 2026-01-06T15:00:00-05:00
+    morning = 1767794400  # 2026-01-07T09:00:00-05:00
+    night = n * 4 // 5
     for i in range(n):
         rep = REPS[i % 10]
-        at = time.strftime("%Y-%m-%dT%H:%M:%S-05:00", time.gmtime(start + i - 5 * 3600))
+        t = evening + 4 * i if i < night else morning + 10 * (i - night)  # to 11:46 ET
+        at = time.strftime("%Y-%m-%dT%H:%M:%S-05:00", time.gmtime(t - 5 * 3600))
         lead = f"L-{i:05d}"
         kind = (i // 10) % 10  # every rep gets every kind
         if kind <= 3:
@@ -80,6 +85,7 @@ async def test_kills_and_a_minute_of_500s_lose_nothing_and_send_nothing_twice(
     refused = {m.key for m in planned if m.address == "broken"}
     expected = {(m.event_id, m.recipient, m.channel) for m in planned if m.key not in refused}
     assert len(made) >= 5000 and len(refused) > 100 and len(expected) > 8000
+    assert sum(m.held for m in planned) > 1000  # many wait for the morning
 
     outage: dict[str, float] = {}
 
@@ -187,3 +193,5 @@ async def test_kills_and_a_minute_of_500s_lose_nothing_and_send_nothing_twice(
     assert {d["key"] for d in dead} == refused  # exactly the refused ones (keyed, compacted)
     assert all("HTTP 410" in d["reason"] for d in dead)
     assert seen.rejected == 0
+    batched = [c for c in seen.chats if c["blocks"][0]["type"] == "header"]
+    print(f"faults: {len(batched)} morning batches on chat")
