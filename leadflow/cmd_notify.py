@@ -30,6 +30,11 @@ def register(sub: Any) -> None:
         help="do not connect: print who would be told what for a decisions .jsonl file",
     )
     p.add_argument(
+        "--digests", metavar="EVENTS",
+        help="do not connect: replay an events .jsonl file in event time and print the daily "
+        "digests the core computes at each rep's start of day (JSON lines), with a count",
+    )
+    p.add_argument(
         "--publish-summary", metavar="SCORECARD_JSON",
         help="publish the weekly summary of a closed week (from `leadflow scorecard --json`) "
         "on the alerts topic, for the running notifier to deliver once, then exit",
@@ -47,6 +52,8 @@ def _run(args: argparse.Namespace) -> int:
     directory = Directory(loaded)
     if args.plan:
         return _plan(args.plan, directory)
+    if args.digests:
+        return _digests(args.digests, loaded)
     from notifier.service import Notifier
     from notifier.settings import load_notify_settings
     from streams.app import topic_names
@@ -136,4 +143,27 @@ def _publish_summary(args: argparse.Namespace, settings: Any) -> int:
 
     asyncio.run(send())
     print(f"notify: published {summary['event_id']} on {settings.topic_alerts}", file=sys.stderr)
+    return 0
+
+
+def _digests(path: str, loaded: Any) -> int:
+    import orjson
+
+    from routing.digest import replay_with_digests
+    from routing.engine import Engine
+    from routing.errors import LeadflowError
+    from routing.policy.notifications import Digest
+
+    notifications = loaded.policy.notifications
+    config = notifications.digest if notifications and notifications.digest else Digest()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LeadflowError(f"{path}: cannot read events ({exc.strerror})") from None
+    count = 0
+    for out in replay_with_digests(Engine(loaded), lines, config):
+        if out["type"] == "digest.due":
+            count += 1
+            sys.stdout.write(orjson.dumps(out).decode() + "\n")
+    print(f"notify: {count} digests", file=sys.stderr)
     return 0

@@ -11,13 +11,15 @@ worker count and send the same digests. Pure: `now` is an argument.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from routing.calendar import BusinessCalendar
 from routing.engine import Engine
-from routing.events import parse_event
+from routing.errors import EventError
+from routing.events import parse_event, raw_text
 from routing.outputs import Output, epoch
 from routing.policy.notifications import Digest
 from routing.sla import BREACHED, RUNNING
@@ -116,28 +118,39 @@ def replay_with_digests(
     cals = {rep.id: rep.calendar for rep in engine.router.reps.values()}
     last: float | None = None
 
-    def starts(upto: float) -> Iterator[Output]:
+    def starts(upto: float, inclusive: bool) -> Iterator[Output]:
+        """The digests of the day starts in (last, upto), or (last, upto] at the end: a day
+        start at an event's own instant comes after the events at that instant, as a timer
+        due then does (routing/engine.py)."""
         nonlocal last
         if last is None:
-            last = upto
+            last = upto if inclusive else math.nextafter(upto, -math.inf)
+            return
+        limit = upto if inclusive else math.nextafter(upto, -math.inf)
+        if limit <= last:
             return
         due: dict[float, list[str]] = {}
         for rep, cal in cals.items():
-            for s in day_starts(cal, last, upto):
+            for s in day_starts(cal, last, limit):
                 due.setdefault(s, []).append(rep)
+        last = limit
         for s in sorted(due):
             yield from engine.advance(s)
             yield from digest(engine, s, due[s], config)
-        last = max(last, upto)
 
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text:
             continue
-        event = parse_event(text)
+        source = f"line {number}"
+        try:
+            event = parse_event(text)
+        except EventError as exc:  # dead-lettered as `leadflow replay` does; the rest goes on
+            yield from engine.reject(raw_text(text), source, str(exc))
+            continue
         t = epoch(event.at)
-        yield from starts(t)
-        yield from engine.apply(event, "", text, t)
+        yield from starts(t, inclusive=False)
+        yield from engine.apply(event, source, text, t)
     end = until if until is not None else engine.now
-    yield from starts(end)
+    yield from starts(end, inclusive=True)
     yield from engine.advance(end)

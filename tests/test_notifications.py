@@ -209,3 +209,17 @@ def test_a_long_wait_goes_as_batches_of_at_most_twenty(loaded) -> None:  # type:
     assert [len(b.messages) for b in out] == [20, 20, 5]
     assert len({b.key for b in out}) == 3
     assert [m.key for b in out for m in b.messages] == [m.key for m in held]
+
+
+def test_replay_with_digests_gives_replays_decisions_plus_the_digests(loaded) -> None:  # type: ignore[no-untyped-def]
+    """Interleaving the digests changes no decision: without them, the output is the
+    golden replay of the sample, bad lines included."""
+    from routing.replay import replay
+
+    events = (REPO / "examples" / "events.sample.jsonl").read_text().splitlines()
+    config = loaded.policy.notifications.digest
+    mixed = list(replay_with_digests(Engine(loaded), events, config))
+    plain = list(replay(Engine(loaded), events))
+    assert [o for o in mixed if o["type"] != "digest.due"] == plain
+    digests = [o["event_id"] for o in mixed if o["type"] == "digest.due"]
+    assert digests == ["digest:rep-04:2026-01-07", "digest:tl-west:2026-01-07"]
