@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+import aiohttp
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -121,6 +122,13 @@ async def test_the_sample_reaches_the_people_the_policy_names(
                          what="every planned message delivered")
         stop.set()
         await asyncio.wait_for(task, 30)
+        # the live receiver refuses a delivery whose body was changed after signing
+        headers, body = seen.webhooks[0]
+        async with aiohttp.ClientSession() as session:
+            sent = {k: v for k, v in headers.items() if k.startswith("X-Leadflow")}
+            tampered_post = await session.post(f"{base}/hook/crm", headers=sent,
+                                               data=body.replace(b"L-10", b"L-99", 1))
+            assert tampered_post.status == 401 and seen.rejected == 1
     finally:
         stop.set()
         smtp.stop()
@@ -145,7 +153,7 @@ async def test_the_sample_reaches_the_people_the_policy_names(
     assert len(held) == 1 and "L-1003: first touch due soon" in json.dumps(held[0])
     assert held[0]["text"].startswith("<@rep04> While you were away: 1 update")
     # signatures: every accepted webhook verifies; a tampered one does not
-    assert seen.rejected == 0 and len(seen.webhooks) == len(
+    assert seen.rejected == 1 and len(seen.webhooks) == len(
         [x for x in expected if x[2] == "webhook"])
     headers, body = seen.webhooks[0]
     assert verify(headers, body, time.time())
