@@ -16,6 +16,7 @@ from leadflow import (
     cmd_init,
     cmd_kafka,
     cmd_loadgen,
+    cmd_notify,
     cmd_replay,
     cmd_scorecard,
     cmd_sim,
@@ -104,6 +105,7 @@ def _parser() -> GroupedParser:
     cmd_worker.register(sub)
     cmd_kafka.register(sub)
     cmd_loadgen.register(sub)
+    cmd_notify.register(sub)
     return parser
 
 

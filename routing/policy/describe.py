@@ -10,6 +10,7 @@ from datetime import date
 
 from routing.policy import wording as w
 from routing.policy.conditions import Condition, describe_condition
+from routing.policy.describe_notify import notification_lines
 from routing.policy.describe_team import team_lines
 from routing.policy.loader import LoadedPolicy
 from routing.policy.models import Capacity, Policy, Routing
@@ -31,6 +32,8 @@ def describe(loaded: LoadedPolicy, today: date | None = None) -> str:
         ("Surge", _surge(p)),
         ("Team", team_lines(p, loaded.team)),
     ]
+    if p.notifications is not None:
+        sections.append(("Notifications", notification_lines(p)))
     title = p.agreement.name
     out = [title, "=" * len(title), f"policy: {loaded.policy_file}"]
     if loaded.team_file:

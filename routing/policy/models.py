@@ -23,6 +23,7 @@ from pydantic import (
 from routing.calendar import BusinessCalendar, CalendarError
 from routing.durations import Duration, DurationError, parse_duration
 from routing.policy.conditions import Condition
+from routing.policy.notifications import Notifications
 from routing.policy.team import Rep, Team
 
 DURATION_PATTERN = r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)[smhdw]\s*$"  # as routing.durations
@@ -364,6 +365,7 @@ class Policy(_Model):
     routing: Routing
     surge: Surge | None = None
     inputs: Inputs = Inputs()
+    notifications: Notifications | None = None
     team: str | list[Rep] | Team | None = None
 
     @model_validator(mode="after")
@@ -377,6 +379,15 @@ class Policy(_Model):
                 f"the last tier ({self.tiers[-1].name!r}) must have no `when`, "
                 "so that every MQL gets a tier"
             )
+        if self.notifications is not None:
+            actions = [s.action for s in self.escalation.period]
+            for kind in self.notifications.routes:
+                action = kind.removeprefix("period.breached.")
+                if action != kind and action not in actions:
+                    raise ValueError(
+                        f"notifications.routes names {kind!r}, but {action!r} is not an "
+                        f"action of escalation.period ({', '.join(actions) or 'none'})"
+                    )
         pools = [p.name for p in self.routing.pools]
         if self.surge is not None:
             target = self.surge.actions.overflow_to
@@ -406,6 +417,7 @@ __all__ = [
     "IntentSpike",
     "LeadStep",
     "MarketingCommits",
+    "Notifications",
     "PeriodStep",
     "Policy",
     "Pool",

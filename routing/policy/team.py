@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -43,6 +43,39 @@ class RepHours(_Model):
         return out
 
 
+class Contact(_Model):
+    """How a person is told (docs/notifications.md). `email`: an address; `chat`: the name
+    of a chat incoming webhook (its URL is a notifier setting, never in the file);
+    `mention`: the handle the chat message starts with (e.g. `<@U024BE7LH>`); `webhook`: the
+    name of a generic signed webhook (URL and secret are notifier settings)."""
+
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    chat: Annotated[str, Field(min_length=1)] | None = None
+    mention: str | None = None
+    webhook: Annotated[str, Field(min_length=1)] | None = None
+
+
+def _check_hours(hours: RepHours | None) -> None:
+    if hours is not None:
+        try:
+            BusinessCalendar(hours.timezone or "UTC", hours.days(), ())
+        except CalendarError as exc:
+            raise ValueError(f"hours: {exc}") from None
+
+
+class Person(_Model):
+    """Someone told who is neither a rep nor a team lead (a manager, a VP, marketing ops):
+    their contact and, optionally, their own working hours for quiet hours."""
+
+    contact: Contact = Contact()
+    hours: RepHours | None = None
+
+    @model_validator(mode="after")
+    def _hours_build(self) -> Person:
+        _check_hours(self.hours)
+        return self
+
+
 class Rep(_Model):
     id: Annotated[str, Field(min_length=1)]
     pools: Annotated[list[str], Field(min_length=1)]
@@ -50,6 +83,7 @@ class Rep(_Model):
     weight: Annotated[float, Field(gt=0.0)] = 1.0
     capacity: RepCapacity = RepCapacity()
     hours: RepHours | None = None
+    contact: Contact | None = None
 
     @model_validator(mode="after")
     def _hours_build(self) -> Rep:
@@ -63,11 +97,26 @@ class Rep(_Model):
 
 class TeamLead(_Model):
     sales_manager: str | None = None
+    contact: Contact | None = None
+    hours: RepHours | None = None
+
+    @model_validator(mode="after")
+    def _hours_build(self) -> TeamLead:
+        _check_hours(self.hours)
+        return self
+
+
+Role = Literal["marketing", "sales_leadership"]
 
 
 class Team(_Model):
+    """`people`: contacts of everyone else who is told (managers, VPs, marketing);
+    `groups`: who the roles `marketing` and `sales_leadership` are (ids of `people`)."""
+
     reps: list[Rep] = []
     team_leads: dict[str, TeamLead] = {}
+    people: dict[str, Person] = {}
+    groups: dict[Role, list[str]] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Team:
@@ -81,5 +130,13 @@ class Team(_Model):
                     raise ValueError(
                         f"rep {rep.id!r} has team_lead {rep.team_lead!r}, which is not listed "
                         f"under team_leads ({', '.join(sorted(self.team_leads))})"
+                    )
+        known = set(ids) | set(self.team_leads) | set(self.people)
+        for role, members in self.groups.items():
+            for member in members:
+                if member not in known:
+                    raise ValueError(
+                        f"groups.{role} names {member!r}, who is not a rep, a team lead or "
+                        f"listed under people"
                     )
         return self
