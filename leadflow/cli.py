@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
+import leadflow.cmd_ingest as cmd_ingest  # the CRM in and out (crm/)
+import leadflow.cmd_sink as cmd_sink
 from leadflow import cmd_info, cmd_kafka, cmd_loadgen, cmd_worker
 from leadflow.cmd_sim import add_sim_commands
 from routing.collector import no_collections
@@ -82,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd_kafka.register(sub)
     cmd_loadgen.register(sub)
     cmd_info.register(sub)
+    cmd_ingest.register(sub)
+    cmd_sink.register(sub)
     add_sim_commands(sub)
     return parser
 
