@@ -104,7 +104,8 @@ async def test_generic_hook_maps_and_refuses_with_reasons(rig: IngestRig) -> Non
     ]}  # fmt: skip
     status, answer = await rig.post("/v1/hooks/generic", orjson.dumps(body))
     assert status == 200
-    assert [r["status"] for r in answer["results"]] == ["accepted", "accepted", "refused", "ignored"]
+    statuses = [r["status"] for r in answer["results"]]
+    assert statuses == ["accepted", "accepted", "refused", "ignored"]
     assert answer["results"][2]["reason"].startswith("at: ")
     records = await rig.read(rig.events, 2)
     first = orjson.loads(records[0].value or b"")
