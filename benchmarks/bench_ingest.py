@@ -203,10 +203,12 @@ async def measure(args: argparse.Namespace, bootstrap: str, tmp: Path) -> list[R
 
 
 def report(args: argparse.Namespace, runs: list[Run], started: str) -> str:
+    ones = next(r.events for r in runs if r.batch == 1)
+    many = next(r.events for r in runs if r.batch == 500)
     lines = [
         f"Command: `python -m benchmarks.bench_ingest --runs {args.runs}` "
-        f"(events {args.events1:,} in batches of 1 with {args.concurrency1} concurrent clients, "
-        f"{args.events500:,} in batches of 500 with {args.concurrency500}). {started}. Machine: "
+        f"({ones:,} events in batches of 1 with {args.concurrency1} concurrent clients, "
+        f"{many:,} in batches of 500 with {args.concurrency500}). {started}. Machine: "
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, CPython "
         f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end.",
         "",

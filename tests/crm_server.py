@@ -29,6 +29,7 @@ class FakeCrm:
     down_until: float = 0.0  # monotonic: 503 until then
     refused: int = 0  # requests answered 503
     gets: int = 0
+    missing: set[str] = field(default_factory=set)  # record ids answered 404
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -47,6 +48,8 @@ class FakeCrm:
             return web.json_response({"message": "down for maintenance"}, status=503)
         if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"message": "unauthorized"}, status=401)
+        if request.match_info["id"] in self.missing:
+            return web.json_response({"message": "resource not found"}, status=404)
         return None
 
     async def hubspot(self, request: web.Request) -> web.Response:
