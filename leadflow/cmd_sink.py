@@ -55,10 +55,10 @@ async def _main(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    records = DeliveryLog(settings.sink_state)
     timeout = aiohttp.ClientTimeout(total=settings.sink_timeout_s)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        writer = OwnerWriter(settings, team, session)
+        writer = OwnerWriter(settings, team, session)  # checks the credentials first
+        records = DeliveryLog(settings.sink_state)
         consumer = DecisionConsumer(
             stream, settings.sink_group, [stream.topic_assignments], TYPES, records, writer,
             settings.sink_concurrency, settings.sink_session_timeout_s,
