@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from crm import mapping as mapping_
+from crm import apply as mapping_
 from crm.errors import CrmError
 from crm.mapping import LoadedMapping
 from crm.settings import CrmSettings
@@ -184,6 +184,7 @@ class Ingest:
         self.owners = mapping_.owners_of(team)
         self.metrics = IngestMetrics()
         self.seen = Seen(settings.ingest_dedup)
+        self.inflight: set[str] = set()
         self.buckets = Buckets(settings.ingest_rate, settings.ingest_burst, time.monotonic)
         self.producer: AIOKafkaProducer | None = None
         self.started = clock()
@@ -343,11 +344,12 @@ class Ingest:
                 item.status, item.reason = "refused", str(exc)
                 continue
             event_id = item.event.event_id
-            if event_id in self.seen or event_id in batch:
+            if event_id in self.seen or event_id in batch or event_id in self.inflight:
                 item.status = "duplicate"
             else:
                 item.status = "accepted"
                 batch.add(event_id)
+        self.inflight |= batch  # a concurrent request with the same ids: duplicates
         try:
             await self._produce(route, items)
         except KafkaError as exc:
@@ -359,6 +361,8 @@ class Ingest:
             for item in items:
                 if item.status == "accepted" and item.event is not None:
                     self.seen.add(item.event.event_id)
+        finally:
+            self.inflight -= batch
         counts: dict[str, int] = {}
         for item in items:
             counts[item.status] = counts.get(item.status, 0) + 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.errors import CrmError
@@ -49,6 +49,16 @@ class CrmSettings(BaseSettings):
     salesforce_base_url: str | None = None  # the org's instance URL
     salesforce_token: SecretStr | None = None  # an OAuth access token
     salesforce_api_version: str = "v60.0"
+
+    @model_validator(mode="after")
+    def _burst_holds_a_request(self) -> CrmSettings:
+        if self.ingest_burst < self.ingest_max_events:
+            raise ValueError(
+                f"{ENV_PREFIX}INGEST_BURST ({self.ingest_burst}) must be at least "
+                f"{ENV_PREFIX}INGEST_MAX_EVENTS ({self.ingest_max_events}): a request of the "
+                "largest size must be able to pass"
+            )
+        return self
 
 
 def load_crm_settings(**overrides: Any) -> CrmSettings:

@@ -9,7 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from crm.mapping import apply, load_mapping, mapping_json_schema, owners_of, records
+from crm.apply import apply, owners_of, records
+from crm.mapping import load_mapping, mapping_json_schema
 from routing.errors import PolicyError
 from routing.events import INPUT_TYPES, parse_event, parse_event_object
 from routing.policy.loader import load_team
