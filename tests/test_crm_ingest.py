@@ -122,3 +122,17 @@ async def test_generic_hook_maps_and_refuses_with_reasons(rig: IngestRig) -> Non
     assert status == 401
     status, _ = await rig.post("/v1/hooks/nosuch", b"{}")
     assert status == 404
+
+
+async def test_hubspot_lifecycle_stages_are_accepted_as_stage_changed(rig: IngestRig) -> None:
+    from routing.events import INPUT_TYPES
+
+    if "lead.stage_changed" not in INPUT_TYPES:
+        pytest.skip("routing.events does not know the input type lead.stage_changed yet (H2)")
+    from tests.crm_rig import DATA
+
+    status, answer = await rig.hubspot((DATA / "hubspot_stages.json").read_bytes())
+    assert status == 200 and answer["accepted"] == 2, answer
+    records = await rig.read(rig.events, 2)
+    stages = [orjson.loads(r.value or b"")["stage"] for r in records]
+    assert stages == ["sql", "opportunity"] and {r.key for r in records} == {b"hs-1201"}
