@@ -68,8 +68,13 @@ class IngestRig:
                    settle_s: float = 0.0) -> list[ConsumerRecord[bytes, bytes]]:  # fmt: skip
         """The records of `topic` from the start: once `at_least` are there (and, with
         `settle_s`, after that long without more)."""
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=None,
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await consumer.start()
         got: list[ConsumerRecord[bytes, bytes]] = []
         try:

@@ -72,8 +72,9 @@ class FakeCrm:
         record = request.match_info["id"]
         if request.method == "GET":
             self.gets += 1
-            return web.json_response({"Id": record,
-                                      "OwnerId": self.owners.get(("salesforce", record))})
+            return web.json_response(
+                {"Id": record, "OwnerId": self.owners.get(("salesforce", record))}
+            )
         return self._patched("salesforce", record, (await request.json())["OwnerId"], request)
 
     def _patched(self, crm: str, record: str, owner: str, request: web.Request) -> web.Response:

@@ -83,8 +83,9 @@ async def test_token_size_and_rate_limits(rig: IngestRig) -> None:
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
     async with rig.session.get(rig.url("/metrics")) as resp:
         assert resp.status == 401
-    async with rig.session.get(rig.url("/metrics"),
-                               headers={"Authorization": "Bearer test-ingest-token"}) as resp:
+    async with rig.session.get(
+        rig.url("/metrics"), headers={"Authorization": "Bearer test-ingest-token"}
+    ) as resp:
         text = await resp.text()
     assert 'leadflow_ingest_requests_total{code="429",route="events"} 1.0' in text
     assert 'leadflow_ingest_events_total{outcome="accepted",route="events"} 1.0' in text

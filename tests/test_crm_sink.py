@@ -156,4 +156,3 @@ async def test_every_assignment_reaches_the_crm_once_in_order_across_kill_and_ou
         crm_name, record = _crm(lead)
         want = f"hs-owner-{rep}" if crm_name == "hubspot" else f"005{rep}"
         assert crm.owners[(crm_name, record)] == want
-
