@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import CommitFailedError
 
 from routing.errors import EventError
 from streams.codecs import Decision, parse_decision
@@ -137,9 +138,9 @@ class DecisionConsumer:
             heartbeat_interval_ms=max(1000, timeout_ms // 4),
         )  # fmt: skip
         producer = AIOKafkaProducer(**kwargs, acks="all", enable_idempotence=True)
-        await producer.start()
-        await consumer.start()
         try:
+            await producer.start()
+            await consumer.start()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=2000)
                 items: list[_Item] = []
@@ -155,7 +156,10 @@ class DecisionConsumer:
                 if items:
                     await self._deliver_all(producer, items)
                 if batch:
-                    await consumer.commit()
+                    try:
+                        await consumer.commit()
+                    except CommitFailedError as exc:  # a rebalance: the records say what was done
+                        log.warning("offsets not committed (%s); they will be read again", exc)
         finally:
             await consumer.stop()
             await producer.stop()

@@ -194,7 +194,12 @@ class Ingest:
         self.producer = AIOKafkaProducer(
             **self.stream.aiokafka_kwargs(), acks="all", enable_idempotence=True, linger_ms=2
         )
-        await self.producer.start()
+        try:
+            await self.producer.start()
+        except KafkaError as exc:
+            await self.producer.stop()
+            self.producer = None
+            raise CrmError(f"ingest: Kafka at {self.stream.broker}: {exc}") from None
 
     async def stop(self, _app: web.Application | None = None) -> None:
         if self.producer is not None:

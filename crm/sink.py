@@ -66,9 +66,7 @@ class OwnerWriter:
             (settings.sink_hubspot_prefix, "hubspot"),
             (settings.sink_salesforce_prefix, "salesforce"),
         ]
-        self.prefixes = sorted(
-            ((p, crm) for p, crm in prefixes if p is not None), key=lambda pc: -len(pc[0])
-        )
+        self.prefixes = sorted(((p, crm) for p, crm in prefixes if p), key=lambda pc: -len(pc[0]))
         if any(crm == "hubspot" for _, crm in self.prefixes) and settings.hubspot_token is None:
             raise CrmError("sink: set LEADFLOW_HUBSPOT_TOKEN (or LEADFLOW_SINK_HUBSPOT_PREFIX= "
                            "empty to write nothing to HubSpot)")  # fmt: skip

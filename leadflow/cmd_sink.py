@@ -8,6 +8,8 @@ import signal
 import sys
 from typing import Any
 
+STOP_GRACE_S = 10.0
+
 
 def register(sub: Any) -> None:
     """Register `sink` on the CLI's subparsers (called once from `leadflow.cli._parser`)."""
@@ -40,8 +42,10 @@ def _env_team() -> str | None:
 
 async def _main(args: argparse.Namespace) -> int:
     import aiohttp
+    from aiokafka.errors import KafkaError
 
     from crm.delivery import DecisionConsumer, DeliveryLog
+    from crm.errors import CrmError
     from crm.settings import load_crm_settings
     from crm.sink import TYPES, OwnerWriter
     from routing.policy.loader import load_team
@@ -65,9 +69,20 @@ async def _main(args: argparse.Namespace) -> int:
         )  # fmt: skip
         print(f"leadflow sink: {stream.topic_assignments} (group {settings.sink_group}) -> "
               f"CRM; records in {settings.sink_state}", file=sys.stderr, flush=True)  # fmt: skip
+        run = asyncio.create_task(consumer.run(stop))
+        stopping = asyncio.create_task(stop.wait())
         try:
-            await consumer.run(stop)
+            await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            # Stopping: the batch in hand finishes, unless the CRM keeps failing; then the
+            # deliveries under way are left `sending`, and checked against the CRM on restart.
+            await asyncio.wait_for(run, STOP_GRACE_S)
+        except TimeoutError:
+            print(f"leadflow sink: stopped after {STOP_GRACE_S:g} s with deliveries under way",
+                  file=sys.stderr)  # fmt: skip
+        except KafkaError as exc:
+            raise CrmError(f"sink: Kafka at {stream.broker}: {exc}") from None
         finally:
+            stopping.cancel()
             print(f"leadflow sink: stopped; this run {consumer.done}", file=sys.stderr)
             records.close()
     return 0
