@@ -266,6 +266,9 @@ class Ingest:
     async def _hook(self, request: web.Request, name: str) -> web.Response:
         hook = self.hooks.get(name)
         if hook is None:
+            refusal = self._token(request)  # hook names are told only to token holders
+            if refusal is not None:
+                return refusal
             known = ", ".join(sorted(self.hooks)) or "none configured"
             return _error(404, f"no hook {name!r} (hooks: {known})")
         refusal = self._size(request)

@@ -121,8 +121,10 @@ async def test_generic_hook_maps_and_refuses_with_reasons(rig: IngestRig) -> Non
     assert status == 400 and answer["results"][0]["status"] == "refused"
     status, _ = await rig.post("/v1/hooks/generic", orjson.dumps(body), token=False)
     assert status == 401
-    status, _ = await rig.post("/v1/hooks/nosuch", b"{}")
-    assert status == 404
+    status, answer = await rig.post("/v1/hooks/nosuch", b"{}")
+    assert status == 404 and "hooks: generic, hubspot, salesforce" in answer["error"]
+    status, _ = await rig.post("/v1/hooks/nosuch", b"{}", token=False)
+    assert status == 401
 
 
 async def test_hubspot_lifecycle_stages_are_accepted_as_stage_changed(rig: IngestRig) -> None:
