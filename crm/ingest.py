@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 
 from crm import apply as mapping_
 from crm.errors import CrmError
+from crm.limits import Buckets, Seen
 from crm.mapping import LoadedMapping
 from crm.settings import CrmSettings
 from crm.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -49,46 +49,6 @@ from streams.settings import StreamSettings
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 STAGE = "ingest"
-
-
-class Seen:
-    """The last `size` event ids accepted, oldest forgotten first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def __contains__(self, event_id: str) -> bool:
-        return event_id in self._ids
-
-    def add(self, event_id: str) -> None:
-        if self.size <= 0:
-            return
-        self._ids[event_id] = None
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-
-    def discard(self, event_id: str) -> None:
-        self._ids.pop(event_id, None)
-
-
-class Buckets:
-    """A token bucket per client: `rate` events/s sustained, up to `burst` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self.clock = rate, float(burst), clock
-        self._state: dict[str, tuple[float, float]] = {}
-
-    def take(self, client: str, n: int) -> float:
-        """Take `n` tokens: 0.0 if granted, else the seconds until they would be."""
-        now = self.clock()
-        tokens, last = self._state.get(client, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if n > tokens:
-            self._state[client] = (tokens, now)
-            return (n - tokens) / self.rate if n <= self.burst else float("inf")
-        self._state[client] = (tokens - n, now)
-        return 0.0
 
 
 class IngestMetrics:
