@@ -7,6 +7,7 @@ COPY streams ./streams
 COPY simulator ./simulator
 COPY leadflow ./leadflow
 COPY dashboard ./dashboard
+COPY crm ./crm
 COPY examples ./examples
 COPY setup.py ./
 # gcc compiles the routing core with mypyc during the install (removed again in the same

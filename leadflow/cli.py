@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from leadflow import (
     cmd_explain,
     cmd_info,
+    cmd_ingest,
     cmd_init,
     cmd_kafka,
     cmd_loadgen,
@@ -20,6 +21,7 @@ from leadflow import (
     cmd_replay,
     cmd_scorecard,
     cmd_sim,
+    cmd_sink,
     cmd_validate,
     cmd_worker,
 )
@@ -106,6 +108,8 @@ def _parser() -> GroupedParser:
     cmd_kafka.register(sub)
     cmd_loadgen.register(sub)
     cmd_notify.register(sub)
+    cmd_ingest.register(sub)
+    cmd_sink.register(sub)
     return parser
 
 

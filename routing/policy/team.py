@@ -13,6 +13,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CrmOwner(_Model):
+    """The rep's owner id in each CRM, for the owner write-back (`leadflow sink`, and the
+    Salesforce Task mapping's rep lookup): HubSpot's `hubspot_owner_id`, Salesforce's User id
+    (`OwnerId`)."""
+
+    hubspot: Annotated[str, Field(min_length=1)] | None = None
+    salesforce: Annotated[str, Field(min_length=1)] | None = None
+
+
 class RepCapacity(_Model):
     """Overrides the policy's routing.capacity for one rep."""
 
@@ -80,6 +89,7 @@ class Rep(_Model):
     id: Annotated[str, Field(min_length=1)]
     pools: Annotated[list[str], Field(min_length=1)]
     team_lead: str | None = None
+    crm_owner: CrmOwner | None = None
     weight: Annotated[float, Field(gt=0.0)] = 1.0
     capacity: RepCapacity = RepCapacity()
     hours: RepHours | None = None
