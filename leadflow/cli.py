@@ -11,7 +11,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
-from leadflow import cmd_info, cmd_kafka, cmd_loadgen, cmd_worker
+from leadflow import (
+    cmd_backtest,
+    cmd_info,
+    cmd_kafka,
+    cmd_loadgen,
+    cmd_plan,
+    cmd_policy,
+    cmd_review,
+    cmd_worker,
+)
 from leadflow.cmd_sim import add_sim_commands
 from routing.collector import no_collections
 from routing.engine import Engine
@@ -83,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     cmd_loadgen.register(sub)
     cmd_info.register(sub)
     add_sim_commands(sub)
+    cmd_review.register(sub)
+    cmd_backtest.register(sub)
+    cmd_policy.register(sub)
+    cmd_plan.register(sub)
     return parser
 
 
