@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from leadflow.review import ReviewError
-from leadflow.review.output import add_output_flags, write_doc
+from leadflow.review.output import add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
@@ -29,6 +29,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     if len(args.policy) != 2:
         raise ReviewError(f"--policy: give exactly two (CURRENT, PROPOSED), got {len(args.policy)}")
+    check_outputs([args.out], [args.history, *args.policy, args.team or ""])
     runs = []
     for path in args.policy:
         loaded = load(path, args.team)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.review import ReviewError
-from leadflow.review.output import add_output_flags, write_doc
+from leadflow.review.output import add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
@@ -62,6 +62,8 @@ def _review(args: argparse.Namespace) -> int:
             f"--capacity-target: expected a share in (0, 1], got {args.capacity_target}")
     if args.capacity_weeks < 1 or args.replications < 1:
         raise ReviewError("--capacity-weeks and --replications: expected at least 1")
+    inputs = [args.history, args.policy, args.team or ""]
+    check_outputs([args.out, args.json, args.scenario_out], inputs)
     until = _date(args.until)
     loaded = load(args.policy, args.team)
     print(f"replaying {args.history} under {args.policy} ...", file=sys.stderr)
@@ -75,10 +77,7 @@ def _review(args: argparse.Namespace) -> int:
             say=lambda line: print(line, file=sys.stderr),
             keep=Path(args.scenario_out) if args.scenario_out else None,
         )
-    inputs = [args.history, args.policy, args.team or ""]
     if args.json:
-        if Path(args.json).resolve() in {Path(i).resolve() for i in inputs if i}:
-            raise ReviewError(f"--json {args.json}: an input file; refusing to overwrite it")
         Path(args.json).write_text(json.dumps(pack, indent=2) + "\n", encoding="utf-8")
     fmt = args.format or ("html" if args.out and args.out.endswith((".html", ".htm")) else None)
     write_doc(pack_doc(pack, plots=fmt == "html"), args, inputs)

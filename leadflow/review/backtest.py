@@ -45,30 +45,45 @@ def _funnel(card: Card) -> dict[str, float | None]:
     return out
 
 
-def lead_changes(a: LeadTrace, b: LeadTrace) -> list[str]:
-    """What differs for one lead between the two replays, as category names."""
-    out = []
+def lead_changes(a: LeadTrace, b: LeadTrace) -> tuple[list[str], set[str]]:
+    """What differs for one lead between the two replays, as category names, and the
+    tiers the lead had where the differences are."""
+    out: list[str] = []
+    tiers: set[str] = set()
+    last = a.tier or b.tier or "(no tier)"
     if (a.pool, a.first_rep) != (b.pool, b.first_rep):
         out.append("routed elsewhere")
+        tiers.add(last)
     elif a.rep != b.rep:
         out.append("ends with another owner")
-    for sla in sorted(set(a.verdicts) | set(b.verdicts)):
-        va, vb = a.verdicts.get(sla, "open"), b.verdicts.get(sla, "open")
-        if va != vb:
-            out.append(f"{sla}: {va} -> {vb}")
+        tiers.add(last)
+    for key in sorted(set(a.verdicts) | set(b.verdicts)):
+        va, vb = a.verdicts.get(key, []), b.verdicts.get(key, [])
+        if va == vb:
+            continue
+        tier, sla = key.split("/", 1)
+        tiers.add(tier or "(no tier)")
+        pairs = list(zip(va, vb, strict=False))
+        pairs += [(v, "open") for v in va[len(vb):]] + [("open", v) for v in vb[len(va):]]
+        out += sorted({f"{sla}: {x} -> {y}" for x, y in pairs if x != y})
     if a.escalations != b.escalations:
         out.append("escalated differently")
+        tiers |= {e[0] or "(no tier)" for e in set(a.escalations) ^ set(b.escalations)} or {last}
     if a.disqualified != b.disqualified:
         out.append("disqualified differently")
+        tiers.add(last)
     if a.tier != b.tier:
         out.append("tiered differently")
-    return out
+        tiers.add(last)
+    return out, tiers
 
 
 def _describe(lead_id: str, a: LeadTrace, b: LeadTrace) -> str:
     def one(t: LeadTrace) -> str:
-        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(t.verdicts.items())) or "no verdict"
-        levels = Counter(f"{s} L{lv}" + (f" {act}" if act else "") for s, lv, act in t.escalations)
+        verdicts = ", ".join(
+            f"{k} {'/'.join(v)}" for k, v in sorted(t.verdicts.items())) or "no verdict"
+        levels = Counter(
+            f"{s} L{lv}" + (f" {act}" if act else "") for _, s, lv, act in t.escalations)
         esc = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in sorted(levels.items()))
         return (f"{t.pool or '-'}/{t.first_rep or 'queued'}"
                 + (f"->{t.rep}" if t.rep and t.rep != t.first_rep else "")
@@ -94,11 +109,12 @@ def compare(current: Run, proposed: Run) -> dict[str, Any]:
     empty = LeadTrace()
     for lead_id in sorted(set(current.leads) | set(proposed.leads)):
         now, then = current.leads.get(lead_id, empty), proposed.leads.get(lead_id, empty)
-        diff = lead_changes(now, then)
+        diff, tiers = lead_changes(now, then)
         if not diff:
             continue
         changed[lead_id] = diff
-        by_tier[now.tier or then.tier or "(no tier)"] += 1
+        for tier in tiers:
+            by_tier[tier] += 1
         for c in diff:
             categories[c] += 1
             bucket = examples.setdefault(c, [])

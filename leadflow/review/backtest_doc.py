@@ -52,7 +52,7 @@ def backtest_doc(bt: dict[str, Any]) -> Doc:
     if bt["categories"]:
         s2.parts.append(Table(["difference", "leads"],
                               [[k, f"{v:,}"] for k, v in bt["categories"].items()]))
-        s2.parts.append(Table(["tier", "leads that differ"],
+        s2.parts.append(Table(["tier (when the difference happened)", "leads that differ"],
                               [[k, f"{v:,}"] for k, v in bt["by_tier"].items()]))
         s2.parts.append(
             "Routing differences are knock-on effects: a different verdict can move the "

@@ -23,10 +23,10 @@ from routing.replay import replay
 
 @dataclass
 class LeadTrace:
-    """What the decisions said about one lead (its last MQL cycle wins where it had several).
-
-    `verdicts`: sla -> "met" | "breached" (the last resolution of each SLA);
-    `escalations`: (sla, level, action) in the order they were made."""
+    """What the decisions said about one lead, over all its MQL cycles. `tier`, `pool`,
+    `rep`: the last; `verdicts`: "tier/sla" -> every resolution ("met" | "breached") in
+    order, under the tier the lead had then; `escalations`: (tier, sla, level, action) in
+    the order they were made."""
 
     tier: str = ""
     pool: str = ""
@@ -35,8 +35,8 @@ class LeadTrace:
     queued: bool = False
     disqualified: str = ""
     incomplete: bool = False
-    verdicts: dict[str, str] = field(default_factory=dict)
-    escalations: list[tuple[str, int, str]] = field(default_factory=list)
+    verdicts: dict[str, list[str]] = field(default_factory=dict)
+    escalations: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -125,9 +125,11 @@ def _fold(trace: LeadTrace, kind: str, out: dict[str, Any]) -> None:
     elif kind == "lead.reassigned":
         trace.rep = out["rep_id"]
     elif kind in ("sla.met", "sla.breached"):
-        trace.verdicts[out["sla"]] = "met" if kind == "sla.met" else "breached"
+        verdict = "met" if kind == "sla.met" else "breached"
+        trace.verdicts.setdefault(f"{trace.tier}/{out['sla']}", []).append(verdict)
     elif kind == "sla.escalated":
-        trace.escalations.append((out["sla"], int(out["level"]), out.get("action") or ""))
+        step = (trace.tier, out["sla"], int(out["level"]), out.get("action") or "")
+        trace.escalations.append(step)
     elif kind == "lead.disqualified":
         trace.disqualified = str(out.get("reason", ""))
     elif kind == "handoff.incomplete":

@@ -19,16 +19,22 @@ def add_output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
 
 
+def check_outputs(outputs: list[str | None], inputs: list[str]) -> None:
+    """Refuse, before any work, an output path that is one of the inputs."""
+    given = {Path(i).resolve() for i in inputs if i}
+    for out in outputs:
+        if out and Path(out).resolve() in given:
+            raise ReviewError(f"{out}: that is an input file; refusing to overwrite it")
+
+
 def write_doc(doc: Doc, args: argparse.Namespace, inputs: list[str]) -> None:
+    check_outputs([args.out], inputs)
     fmt = args.format or (SUFFIX.get(Path(args.out).suffix.lower(), "text") if args.out else "text")
     text = render(doc, fmt)
     if not args.out:
         sys.stdout.write(text)
         return
-    out = Path(args.out).resolve()
-    for path in inputs:
-        if path and Path(path).resolve() == out:
-            raise ReviewError(f"--out {args.out}: that is an input file; refusing to overwrite it")
+    out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
