@@ -106,14 +106,22 @@ def _missed(pack: dict[str, Any]) -> Section:
                 top[d["commitment"]] = d
         s.parts.append(Table(
             ["commitment", "period.breached decisions", "highest rung", "at", "action",
-             "notified"],
+             "notified (any rung)"],
             [[c, str(sum(1 for d in ladder if d["commitment"] == c)), str(d["consecutive"]),
-              d["period"], d["action"] or "-", ", ".join(d["notify"]) or "-"]
+              d["period"], d["action"] or "-", _notified(ladder, c)]
              for c, d in top.items()],
             caption="The ladder's decisions in the period (period.breached)"))
     if pack["reviews_due"]:
         s.parts.append("Reviews due (agreement.review_due): " + ", ".join(pack["reviews_due"]))
     return s
+
+
+def _notified(ladder: list[dict[str, Any]], commitment: str) -> str:
+    names: dict[str, None] = {}
+    for d in ladder:
+        if d["commitment"] == commitment:
+            names.update(dict.fromkeys(d["notify"]))
+    return ", ".join(names) or "-"
 
 
 def _proposals(pack: dict[str, Any]) -> Section:
