@@ -7,7 +7,9 @@ The staffing search simulates every headcount of a range; a pool of hundreds of 
 would take hundreds of simulations, so this drives the search one headcount at a time
 and bisects: the largest headcount (twice today's) first, whose misses name the targets
 staffing cannot reach (the search's own `unreachable`, dropped after), then halving.
-Runs are short (a few weeks, few replications) and the pack says so.
+Pools are searched downstream first (a pool after those it overflows to), each with the
+headcounts already found, so the answer is a whole team. Runs are short (a few weeks, few
+replications) and the pack says so.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import yaml
 
 from leadflow.review import ReviewError
 from leadflow.review.history import Run, open_history
+from routing.policy.models import Policy
+from simulator.staffing import team_with
 
 # Rep behaviour a history does not record (touch durations, the delay before a free rep
 # starts, unplanned absence): the reference scenario's values (examples/scenario.yaml).
@@ -89,6 +93,7 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
 def scenario_dict(
     run: Run, pack: dict[str, Any], pool: str, headcount: int, targets: dict[str, float],
     weeks: int, replications: int, seed: int, volume: float | None = None,
+    team: Path | None = None,
 ) -> dict[str, Any]:
     arrivals = pack["arrivals"]
     volume = volume or next(
@@ -124,7 +129,9 @@ def scenario_dict(
             "staffing_search": {"pool": pool, "min": headcount, "max": headcount},
         },
     }
-    if loaded.team_file is not None:
+    if team is not None:
+        spec["team"] = str(team)
+    elif loaded.team_file is not None:
         spec["team"] = str(Path(loaded.team_file).resolve())
     return spec
 
@@ -138,13 +145,30 @@ def _probe(spec: dict[str, Any], where: Path) -> dict[str, Any]:
     return search(load_scenario(path))
 
 
+def downstream_first(policy: Policy, pools: list[str]) -> list[str]:
+    """Pools ordered so that a pool comes after those it overflows to (bench before
+    commercial before enterprise): each search then keeps the headcounts found before it,
+    and every pool has to carry its own load instead of overflowing into a full team."""
+    by_name = {p.name: p for p in policy.routing.pools}
+
+    def depth(name: str) -> int:
+        seen = {name}
+        nxt, n = by_name[name].overflow, 0
+        while nxt is not None and nxt not in seen and nxt in by_name:
+            seen.add(nxt)
+            nxt, n = by_name[nxt].overflow, n + 1
+        return n
+
+    order = {name: i for i, name in enumerate(pools)}
+    return sorted(pools, key=lambda name: (depth(name), order[name]))
+
+
 def _bisect(
-    pool: str, run: Run, targets: dict[str, float],
+    pool: str, current: int, targets: dict[str, float],
     build: Callable[[int, dict[str, float]], dict[str, Any]], where: Path, why: list[str],
     say: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     """The smallest headcount of POOL that meets the reachable targets, by bisection."""
-    current = sum(1 for r in run.loaded.team.reps if pool in r.pools)
     if current == 0:
         return {"pool": pool, "current": 0, "headcount": None, "unreachable": [],
                 "probes": "no reps to clone"}
@@ -200,16 +224,27 @@ def capacity(
     out = []
     why: list[str] = []
     first_spec: list[dict[str, Any]] = []
+    team = run.loaded.team
     with tempfile.TemporaryDirectory(prefix="leadflow-review-") as tmp:
-        for pool in pools or known:
+        where = Path(tmp)
+        for pool in downstream_first(policy, pools or known):
+            team_file = where / f"team-{pool}.yaml"
+            dumped = team.model_dump(mode="json", exclude_none=True, by_alias=True)
+            team_file.write_text(yaml.safe_dump(dumped, sort_keys=False), encoding="utf-8")
 
-            def build(n: int, reach: dict[str, float], pool: str = pool) -> dict[str, Any]:
-                spec = scenario_dict(run, pack, pool, n, reach, weeks, replications, seed, volume)
+            def build(n: int, reach: dict[str, float], pool: str = pool,
+                      team_file: Path = team_file) -> dict[str, Any]:
+                spec = scenario_dict(run, pack, pool, n, reach, weeks, replications, seed, volume,
+                                     team_file)
                 if not first_spec:
                     first_spec.append(spec)
                 return spec
 
-            out.append(_bisect(pool, run, targets, build, Path(tmp), why, say))
+            current = sum(1 for r in team.reps if pool in r.pools)
+            found = _bisect(pool, current, targets, build, where, why, say)
+            out.append(found)
+            if found["headcount"] is not None:  # the next pools are searched with this one set
+                team = team_with(team, pool, found["headcount"])
     spec_kept = first_spec[0] if first_spec else None
     if keep is not None and spec_kept is not None:
         keep.write_text(yaml.safe_dump(spec_kept, sort_keys=False), encoding="utf-8")
@@ -221,8 +256,10 @@ def capacity(
         "replications": replications,
         "why": why,
         "how": (
-            f"The simulator's staffing search, one pool at a time (the others as today), on "
-            f"a scenario built from the period's arrivals: "
+            f"The simulator's staffing search, one pool at a time, the pools that others "
+            f"overflow to first; each search keeps the headcounts found before it (so every "
+            f"pool carries its own load; pools not yet searched as today). The scenario is "
+            f"built from the period's arrivals: "
             f"{pack['arrivals']['mqls']:,} MQL leads shaped by weekday and hour, tier and "
             f"segment, at {at}. Target: first touch within the tier's window "
             f"for at least {100 * target:.0f}% of leads (the lower end of the 95% interval). "
