@@ -247,6 +247,10 @@ def capacity(
                 team = team_with(team, pool, found["headcount"])
     spec_kept = first_spec[0] if first_spec else None
     if keep is not None and spec_kept is not None:
+        spec_kept = dict(spec_kept)  # with today's team (the probes' team files are gone)
+        spec_kept.pop("team", None)
+        if run.loaded.team_file is not None:
+            spec_kept["team"] = str(Path(run.loaded.team_file).resolve())
         keep.write_text(yaml.safe_dump(spec_kept, sort_keys=False), encoding="utf-8")
     at = "the measured volume" if volume is None else f"{volume:,.1f} MQLs a week"
     return {
