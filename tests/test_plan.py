@@ -35,3 +35,17 @@ def test_missing_rate_without_funnel_is_clear(capsys: pytest.CaptureFixture[str]
     assert main(["plan", "--revenue", "100", "--deal-size", "10", "--win-rate", "2",
                  "--mql-to-opportunity", "0.1"]) == 2
     assert "--win-rate: expected a share in (0, 1]" in capsys.readouterr().err
+
+
+def test_tier_mix_measured_from_a_history(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.review_fixtures import make_quarter
+
+    q = make_quarter(tmp_path, leads=600, reps=30)
+    code = main(["plan", "--revenue", "1000000", "--deal-size", "20000", "--win-rate", "0.25",
+                 "--mql-to-opportunity", "0.1", "--history", str(q.stream), "--policy",
+                 str(q.policy), "--by-tier", "--no-headcount"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "MQLs needed" in out and "2,000" in out
+    for tier in ("demo_request", "tier1", "tier2", "tier3"):
+        assert f"\n{tier}" in out
