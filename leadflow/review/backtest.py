@@ -78,10 +78,21 @@ def lead_changes(a: LeadTrace, b: LeadTrace) -> tuple[list[str], set[str]]:
     return out, tiers
 
 
+def _runs(values: list[str]) -> str:
+    """['breached', 'breached', 'met'] -> 'breached x2/met'."""
+    out: list[list[Any]] = []
+    for v in values:
+        if out and out[-1][0] == v:
+            out[-1][1] += 1
+        else:
+            out.append([v, 1])
+    return "/".join(f"{v} x{n}" if n > 1 else v for v, n in out)
+
+
 def _describe(lead_id: str, a: LeadTrace, b: LeadTrace) -> str:
     def one(t: LeadTrace) -> str:
         verdicts = ", ".join(
-            f"{k} {'/'.join(v)}" for k, v in sorted(t.verdicts.items())) or "no verdict"
+            f"{k} {_runs(v)}" for k, v in sorted(t.verdicts.items())) or "no verdict"
         levels = Counter(
             f"{s} L{lv}" + (f" {act}" if act else "") for _, s, lv, act in t.escalations)
         esc = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in sorted(levels.items()))
