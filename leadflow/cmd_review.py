@@ -17,8 +17,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "review", help="the quarterly review pack: baselines, misses, proposed targets, capacity"
     )
-    p.add_argument("history", help="events file (.jsonl), the input the worker saw")
-    p.add_argument("--policy", required=True)
+    p.add_argument("history", nargs="?", help="events file (.jsonl), the input the worker saw")
+    p.add_argument("--policy")
+    p.add_argument("--render", metavar="PACK.json",
+                   help="render a pack saved with --json again (no replay, no simulation)")
     p.add_argument("--team", help="team file (overrides the policy's `team`)")
     p.add_argument("--months", type=int, default=3, help="months reviewed (default 3)")
     p.add_argument("--until", help="the period ends before this date (YYYY-MM-DD); default: "
@@ -49,12 +51,30 @@ def _date(text: str | None) -> date | None:
         raise ReviewError(f"--until: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def _render(args: argparse.Namespace) -> int:
+    from leadflow.review.pack_doc import pack_doc
+
+    try:
+        pack = json.loads(Path(args.render).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReviewError(f"--render {args.render}: cannot read a pack ({exc})") from None
+    if not isinstance(pack, dict) or "commitments" not in pack or "period" not in pack:
+        raise ReviewError(f"--render {args.render}: not a pack written by `leadflow review --json`")
+    fmt = args.format or ("html" if args.out and args.out.endswith((".html", ".htm")) else None)
+    write_doc(pack_doc(pack, plots=fmt == "html"), args, [args.render])
+    return 0
+
+
 def _review(args: argparse.Namespace) -> int:
     from leadflow.review.capacity import capacity
     from leadflow.review.history import load, run
     from leadflow.review.pack import build_pack
     from leadflow.review.pack_doc import pack_doc
 
+    if args.render:
+        return _render(args)
+    if not args.history or not args.policy:
+        raise ReviewError("give the history and --policy (or --render PACK.json)")
     if not 0 <= args.margin < 1:
         raise ReviewError(f"--margin: expected a share in [0, 1), got {args.margin}")
     if not 0 < args.capacity_target <= 1:

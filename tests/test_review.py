@@ -124,3 +124,13 @@ def test_capacity_by_the_staffing_search(quarter: Quarter) -> None:
     assert below == 0 or f"{below} (no)" in pool["probes"]
     assert "demo_request" in pool["unreachable"]  # a calendar-clock hour runs at night
     assert not math.isnan(cap["targets"]["tier1"])
+
+
+def test_render_a_saved_pack_without_replaying(quarter: Quarter, tmp_path: Path) -> None:
+    saved, again = tmp_path / "pack.json", tmp_path / "again.md"
+    first = tmp_path / "first.md"
+    assert main(["review", str(quarter.stream), "--policy", str(quarter.policy),
+                 "--no-capacity", "--json", str(saved), "--out", str(first)]) == 0
+    assert main(["review", "--render", str(saved), "--out", str(again)]) == 0
+    assert again.read_text() == first.read_text()
+    assert main(["review", "--render", str(quarter.policy)]) == 2  # not a pack

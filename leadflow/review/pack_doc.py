@@ -175,10 +175,11 @@ def _capacity(pack: dict[str, Any]) -> Section | None:
     for pool in cap["pools"]:
         rows.append([pool["pool"], str(pool["current"]),
                      "-" if pool["headcount"] is None else str(pool["headcount"]),
-                     ", ".join(pool["unreachable"]) or "-", pool["probes"]])
-    s.parts.append(Table(["pool", "reps now", "needed", "targets staffing cannot reach",
-                          "headcounts simulated (meets?)"], rows,
+                     ", ".join(pool["unreachable"]) or "-"])
+    s.parts.append(Table(["pool", "reps now", "needed", "targets no headcount reaches"], rows,
                          caption="Smallest headcount meeting the first-touch targets"))
+    s.parts.append("Headcounts simulated (meets the targets?):")
+    s.parts.append([f"{pool['pool']}: {pool['probes']}" for pool in cap["pools"]])
     s.parts.append(cap["scenario_note"])
     for why in cap.get("why", []):
         s.parts.append(why)
