@@ -4,7 +4,9 @@ an independent recomputation of weekly figures from the decision stream and the 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,16 +28,21 @@ class Quarter:
 
 def make_quarter(where: Path, leads: int = 3000, reps: int = 30) -> Quarter:
     """`python -m benchmarks.generate --weeks 13` at a small size (the full one is for the
-    docs): about 130-250 MQLs a week, like the reference scenario."""
+    docs): about 130-250 MQLs a week, like the reference scenario. LEADFLOW_REVIEW_LEADS and
+    LEADFLOW_REVIEW_REPS override the default size (100000 and 1000: the full quarter)."""
+    if leads == 3000 and reps == 30:
+        leads = int(os.environ.get("LEADFLOW_REVIEW_LEADS", leads))
+        reps = int(os.environ.get("LEADFLOW_REVIEW_REPS", reps))
     stream = where / "stream.jsonl"
     generate(leads, reps, stream, seed=7, weeks=13)
     return Quarter(stream, where / "policy.yaml", where / "team.yaml")
 
 
-def decisions(policy: Path, history: Path) -> list[dict[str, Any]]:
+def decisions(policy: Path, history: Path) -> Iterator[dict[str, Any]]:
+    """The decision stream, as it is made (a full quarter does not fit in memory as a list)."""
     engine = Engine(load_policy(policy))
     with history.open(encoding="utf-8") as lines:
-        return list(replay(engine, lines))
+        yield from replay(engine, lines)
 
 
 def _week(ts: str | datetime, zone: ZoneInfo) -> str:
@@ -45,7 +52,7 @@ def _week(ts: str | datetime, zone: ZoneInfo) -> str:
 
 
 def weekly_figures(
-    decided: list[dict[str, Any]], history: Path, zone: ZoneInfo, handoff_minutes: float = 5
+    decided: Iterable[dict[str, Any]], history: Path, zone: ZoneInfo, handoff_minutes: float = 5
 ) -> dict[str, dict[str, float | None]]:
     """week label -> commitment -> value, computed without the scorecard code:
 
