@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from leadflow import (
+    cmd_backtest,
     cmd_explain,
     cmd_info,
     cmd_ingest,
@@ -18,7 +19,10 @@ from leadflow import (
     cmd_kafka,
     cmd_loadgen,
     cmd_notify,
+    cmd_plan,
+    cmd_policy,
     cmd_replay,
+    cmd_review,
     cmd_scorecard,
     cmd_sim,
     cmd_sink,
@@ -110,6 +114,10 @@ def _parser() -> GroupedParser:
     cmd_notify.register(sub)
     cmd_ingest.register(sub)
     cmd_sink.register(sub)
+    cmd_review.register(sub)
+    cmd_backtest.register(sub)
+    cmd_policy.register(sub)
+    cmd_plan.register(sub)
     return parser
 
 

@@ -1,0 +1,74 @@
+"""The backtest (data from :func:`leadflow.review.backtest.compare`) as a document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadflow.review.doc import Doc, Section, Table
+from leadflow.review.pack_doc import change, value
+
+CANNOT_KNOW = (
+    "A backtest replays the recorded touches and dispositions as they happened. It cannot "
+    "know how reps would have behaved under other assignments or windows (a rep given a "
+    "2-hour window may call sooner; a lead routed to another rep keeps the touches its "
+    "recorded rep made). For behaviour under new terms, simulate both policies on the same "
+    "random numbers: `leadflow compare CURRENT.yaml PROPOSED.yaml` (scenario files)."
+)
+
+
+def backtest_doc(bt: dict[str, Any]) -> Doc:
+    s1 = Section("scorecard", "Every scorecard row, side by side")
+    s1.parts.append(f"Over the {bt['weeks']} judged weeks of the history: the mean weekly "
+                    "value and the weeks met / missed, under each policy.")
+    rows, marks = [], []
+    for r in bt["rows"]:
+        a, b = r["current"] or {}, r["proposed"] or {}
+        unit = a.get("unit") or b.get("unit") or "share"
+        delta = None
+        if a.get("mean") is not None and b.get("mean") is not None:
+            delta = b["mean"] - a["mean"]
+        rows.append([
+            r["commitment"], value(a.get("target"), unit), value(b.get("target"), unit),
+            value(a.get("mean"), unit), value(b.get("mean"), unit), change(delta, unit),
+            f"{a.get('met', 0)}/{a.get('missed', 0)}", f"{b.get('met', 0)}/{b.get('missed', 0)}",
+            str(len(r["weeks_differ"])),
+        ])
+        marks.append("bad" if r["weeks_differ"] else "")
+    s1.parts.append(Table(
+        ["commitment", "target now", "target proposed", "mean now", "mean proposed", "change",
+         "met/missed now", "met/missed proposed", "weeks whose verdict differs"],
+        rows, marks=marks))
+    if bt["funnel"]:
+        f = bt["funnel"]
+        s1.parts.append(Table(["funnel rate", "now", "proposed"],
+                              [[k, value(f["current"][k]), value(f["proposed"][k])]
+                               for k in f["current"]], caption="Funnel (mean of weekly rates)"))
+    else:
+        s1.parts.append("Funnel rates: not in this scorecard.")
+
+    s2 = Section("leads", "Per lead: what the decisions say differently")
+    n = len(bt["changed"])
+    s2.parts.append(f"{n:,} of {bt['leads']:,} leads differ in at least one way.")
+    if bt["categories"]:
+        s2.parts.append(Table(["difference", "leads"],
+                              [[k, f"{v:,}"] for k, v in bt["categories"].items()]))
+        s2.parts.append(Table(["tier (when the difference happened)", "leads that differ"],
+                              [[k, f"{v:,}"] for k, v in bt["by_tier"].items()]))
+        s2.parts.append(
+            "Routing differences are knock-on effects: a different verdict can move the "
+            "escalation ladder (e.g. `reassign` at twice the window), which frees or fills "
+            "reps' capacity, and the next leads go to other reps.")
+    s3 = Section("examples", "Examples (now || proposed: pool/first rep->last rep; verdicts; "
+                 "escalations)")
+    for cat, items in bt["examples"].items():
+        s3.parts += [cat, items]
+    if not bt["examples"]:
+        s3.parts.append("No lead differs.")
+    return Doc(
+        title=f"Backtest: {bt['agreement']}",
+        sub=f"now {bt['current']} || proposed {bt['proposed']}, both replayed on {bt['history']}",
+        sections=[s1, s2, s3],
+        banner=CANNOT_KNOW,
+        footer="Every number comes from two replays of the same history by the engine. "
+        "leadflow backtest",
+    )

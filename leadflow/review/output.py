@@ -1,0 +1,43 @@
+"""Writing a tool's document: the format from --format or the --out file's suffix; never
+over an input file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from leadflow.review import ReviewError
+from leadflow.review.doc import Doc, render
+
+SUFFIX = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def add_output_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["text", "markdown", "html"],
+                   help="text (default), markdown or html (default: from --out's suffix)")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+
+
+def check_outputs(outputs: list[str | None], inputs: list[str]) -> None:
+    """Refuse, before any work, an output path that is one of the inputs."""
+    given = {Path(i).resolve() for i in inputs if i}
+    for out in outputs:
+        if out and Path(out).resolve() in given:
+            raise ReviewError(f"{out}: that is an input file; refusing to overwrite it")
+
+
+def write_doc(doc: Doc, args: argparse.Namespace, inputs: list[str]) -> None:
+    check_outputs([args.out], inputs)
+    fmt = args.format or (SUFFIX.get(Path(args.out).suffix.lower(), "text") if args.out else "text")
+    text = render(doc, fmt)
+    if not args.out:
+        sys.stdout.write(text)
+        return
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReviewError(f"{args.out}: cannot write ({exc.strerror})") from None
+    print(f"wrote {args.out}", file=sys.stderr)
