@@ -14,6 +14,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("offline: recorded events, in event time", ("replay", "scorecard", "explain")),
     ("simulation: before rollout", ("simulate", "staff", "compare")),
     ("live: on Kafka", ("worker", "kafka", "loadgen", "notify", "ingest", "sink")),
+    ("change the agreement with data", ("review", "backtest", "policy", "plan")),
 )
 
 EPILOG = """\
