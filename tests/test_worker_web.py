@@ -42,9 +42,12 @@ async def test_health_metrics_and_sla(worker_rig: WorkerRig) -> None:
         watch = health["stages"][kind]
         assert watch["lag"] == 0 and not watch["stalled"] and watch["last_applied_at"] > 0
         assert watch["partitions"]["0"]["lag"] == 0
-    # Faust's own views are not served (only the worker's routes are).
-    for path in ("/", "/router/", "/router/x/", "/table/", "/stats/", "/graph/"):
+    # Faust's own views are not served (only the worker's routes are): `/` is the
+    # project's dashboard page, not Faust's index.
+    for path in ("/router/", "/router/x/", "/table/", "/stats/", "/graph/"):
         assert rig.get(path)[0] == 404, path
+    status, ctype, page = rig.get("/")
+    assert status == 200 and ctype.startswith("text/html") and b"leadflow" in page.lower()
     assert health["engine"] == {k: v for k, v in oracle.stats.items() if k != "rejected"}
     assert health["lead_stage"] == health["engine"]  # the desk decided, the pool side heard
 
