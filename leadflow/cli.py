@@ -70,12 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_replay)
 
-    p = sub.add_parser("scorecard", help="the weekly scorecard of a recorded stream")
+    p = sub.add_parser("scorecard", help="the scorecard (commitments, funnel, trends) of a stream")
     p.add_argument("events")
     p.add_argument("--policy", required=True)
     p.add_argument("--team")
     p.add_argument("--until", help="RFC 3339 time: evaluate up to it")
-    p.add_argument("--json", action="store_true", help="print the scorecard as JSON")
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "csv", "markdown"],
+        default="text",
+        help="text (default), json, csv (one row per commitment and period) or markdown",
+    )
+    p.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="= --format json"
+    )
+    p.add_argument("--periods", type=_positive, help="only the last N periods of each kind")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(run=_scorecard)
     cmd_worker.register(sub)
@@ -238,18 +247,30 @@ def summary(engine: Engine, loaded: LoadedPolicy, kinds: Counter[str]) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of periods >= 1, got {text!r}")
+    return int(text)
+
+
 def _scorecard(args: argparse.Namespace) -> int:
     from routing.scorecard import render_scorecard
+    from routing.scorecard_formats import to_csv, to_markdown
 
     loaded = load_policy(args.policy, args.team)
     engine = Engine(loaded)
     with _open_events(args.events) as lines, no_collections():
         for _ in replay(engine, _progress(lines, args), _until(args.until)):
             pass
-    if args.json:
-        print(json.dumps(engine.commitments.to_json(engine.now), indent=2))
+    card = engine.commitments
+    if args.format == "json":
+        print(json.dumps(card.to_json(engine.now, args.periods), indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(card.scorecard(engine.now), args.periods))
+    elif args.format == "markdown":
+        sys.stdout.write(to_markdown(card.scorecard(engine.now), args.periods))
     else:
-        print(render_scorecard(engine.commitments.scorecard(engine.now)))
+        print(render_scorecard(card.scorecard(engine.now), args.periods))
     return 0
 
 

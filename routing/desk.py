@@ -99,6 +99,12 @@ class LeadDesk:
             self._upserted(cast(LeadUpserted, event), values, t, cause)
         elif kind == "lead.dispositioned":
             self._dispositioned(values, t, cause)
+        elif kind == "lead.stage_changed":
+            # The funnel's (routing.funnel): by MQL cohort, on the pool side, which knows
+            # the lead's MQLs; the desk has nothing to check beyond the contract.
+            self.sink.stage_changed(
+                values["lead_id"], t, cause, values["stage"], values["amount"], values["currency"]
+            )
         else:
             self.sink.rep_event(event, t, cause)
 

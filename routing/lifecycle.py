@@ -53,6 +53,7 @@ class Lifecycle(SlaTimers):
         if missing:
             self.em.emit("handoff.incomplete", t, cause, lead_id, lead_id=lead_id, missing=missing)
         self.commitments.mql(t, tier, not missing)
+        self.commitments.funnel.mql(lead_id, t, tier, fields)
         if pool is None:
             self.em.emit(
                 "lead.unroutable",
@@ -211,6 +212,7 @@ class Lifecycle(SlaTimers):
             if lead.reassign_pending and lead.reassign_sla == FIRST_TOUCH:
                 self._cancel_pending(lead)
             self.start_clock(lead, FOLLOW_UP, t)
+        self.commitments.funnel.touched(lead_id, cadence_done)
         if cadence_done:
             self.stop_clock(lead, FOLLOW_UP, t, cause)
             if lead.reassign_pending and lead.reassign_sla == FOLLOW_UP:
@@ -224,12 +226,27 @@ class Lifecycle(SlaTimers):
         self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
     ) -> None:
         lead = self.leads[lead_id]
+        clock = lead.clocks.get(DISPOSITION)
+        in_window = None if clock is None else t <= clock.due
+        self.commitments.funnel.dispositioned(lead_id, outcome, in_window)
         self.stop_clock(lead, DISPOSITION, t, cause)
         self.stop_clock(lead, FIRST_TOUCH, t, cause)
         self.stop_clock(lead, FOLLOW_UP, t, cause, counts=False)
         self.commitments.dispositioned(t, outcome, reason)
         self.close(lead, t)
         self.drain(t, cause)
+
+    def stage_changed(
+        self,
+        lead_id: str,
+        t: float,
+        cause: str,
+        stage: str,
+        amount: float | None,
+        currency: str | None,
+    ) -> None:
+        """A funnel stage (routing.funnel): counted in the lead's MQL cohort; no decision."""
+        self.commitments.funnel.stage(lead_id, t, stage, amount, currency)
 
     def close(self, lead: Lead, t: float) -> None:
         """The lead leaves the routing: dispositioned or disqualified."""

@@ -54,6 +54,18 @@ class DeskSink:
         """A valid disposition of an open MQL: it leaves the routing."""
         raise NotImplementedError
 
+    def stage_changed(
+        self,
+        lead_id: str,
+        t: float,
+        cause: str,
+        stage: str,
+        amount: float | None,
+        currency: str | None,
+    ) -> None:
+        """The lead reached a funnel stage (`lead.stage_changed`; routing.funnel)."""
+        raise NotImplementedError
+
     def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
         """An intent spike started (the signal counts in the window)."""
         raise NotImplementedError

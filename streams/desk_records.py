@@ -11,7 +11,7 @@ in order, with the input's id, instant and source:
 where the input was read (empty for a deferral). The same input, applied again after a
 restart, gives the same record, and the pool side drops it (`apply_desk`). Each call's
 arguments are the sink method's, in order; `fields` carry only what the pool side reads
-(`routing.queue.ROUTING_FIELDS`).
+(`routing.queue.ROUTING_FIELDS`, and at an MQL `routing.funnel.FUNNEL_FIELDS`).
 orjson writes floats so that they read back exactly.
 """
 
@@ -34,6 +34,7 @@ CALLS = {
     "disqualified": 5,
     "touched": 5,
     "dispositioned": 5,
+    "stage_changed": 6,
     "intent": 4,
     "fields_changed": 2,
     "refused": 6,

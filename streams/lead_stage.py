@@ -22,6 +22,7 @@ from typing import Any
 from routing.desk import LeadDesk
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event, raw_text
+from routing.funnel import FUNNEL_FIELDS
 from routing.lead import Lead
 from routing.outputs import TimeFormat, epoch
 from routing.policy.loader import LoadedPolicy
@@ -32,6 +33,7 @@ from streams.records import event_record
 from streams.stage_state import StageState
 
 NEG_INF = float("-inf")
+_MQL_FIELDS = tuple(dict.fromkeys((*ROUTING_FIELDS, *FUNNEL_FIELDS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,11 @@ class Invalid:
 
 def _routing(fields: dict[str, Any]) -> dict[str, Any]:
     return {name: fields[name] for name in ROUTING_FIELDS if name in fields}
+
+
+def _at_mql(fields: dict[str, Any]) -> dict[str, Any]:
+    """What the pool side reads of a new MQL: the routing fields and the funnel's."""
+    return {name: fields[name] for name in _MQL_FIELDS if name in fields}
 
 
 class DeskHost(DeskSink):
@@ -71,7 +78,7 @@ class DeskHost(DeskSink):
         pool: str | None, missing: list[str], fields: dict[str, Any],
     ) -> None:  # fmt: skip
         self.calls.append(
-            ["mql", lead_id, t, cause, cycle, tier_index, tier, pool, missing, _routing(fields)]
+            ["mql", lead_id, t, cause, cycle, tier_index, tier, pool, missing, _at_mql(fields)]
         )
 
     def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
@@ -84,6 +91,12 @@ class DeskHost(DeskSink):
         self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
     ) -> None:
         self.calls.append(["dispositioned", lead_id, t, cause, outcome, reason])
+
+    def stage_changed(
+        self, lead_id: str, t: float, cause: str, stage: str, amount: float | None,
+        currency: str | None,
+    ) -> None:  # fmt: skip
+        self.calls.append(["stage_changed", lead_id, t, cause, stage, amount, currency])
 
     def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
         self.calls.append(["intent", lead_id, t, cause, signals])

@@ -126,7 +126,7 @@ def test_columns_are_aligned_under_their_rules() -> None:
             gaps = [line[a:b] for (_, a), (b, _) in pairwise(spans)]
             assert all(g.strip() == "" for g in gaps), line
             assert len(line) <= spans[-1][1]
-    assert tables == 3  # commitments, speed, reasons
+    assert tables == 5  # commitments, speed, reasons; the funnel: stages, rates
 
 
 def test_partial_and_in_progress_weeks_are_labelled() -> None:
