@@ -429,7 +429,7 @@ class Commitments:
                 spans.append((end, rank, per, start))
                 start = end
         spans.sort()
-        funnels = self.funnel.cards([(start, end) for end, _, _, start in spans])
+        funnels = self.funnel.cards([(start, end) for end, _, _, start in spans], now)
         top = self._top_reason
         cards: list[WeekCard] = []
         for (end, _, per, start), funnel in zip(spans, funnels, strict=True):

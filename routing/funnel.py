@@ -55,7 +55,7 @@ class _Mql:
     """One MQL and what became of it."""
 
     __slots__ = (
-        "amounts", "at", "cadence_done", "dispositioned", "in_window", "lost", "outcome",
+        "amounts", "at", "cadence_done", "dispositioned", "done_at", "due", "lost", "outcome",
         "reached", "score", "segment", "source", "tier", "touched",
     )  # fmt: skip
 
@@ -72,7 +72,8 @@ class _Mql:
         self.cadence_done = False
         self.dispositioned = False
         self.outcome: str | None = None
-        self.in_window: bool | None = None  # dispositioned within its window (None: no clock)
+        self.due: float | None = None  # the MQL's own disposition window ends (None: none)
+        self.done_at: float | None = None  # dispositioned then
         self.amounts: dict[str, tuple[float, str]] = {}  # stage -> (amount, currency)
 
 
@@ -150,13 +151,20 @@ class Funnel:
             rec.touched = True
             rec.cadence_done = rec.cadence_done or cadence_done
 
-    def dispositioned(self, lead_id: str, outcome: str, in_window: bool | None) -> None:
+    def window(self, lead_id: str, due: float | None) -> None:
+        """The MQL's disposition window (its first, the tier's: a reassignment's new
+        window does not count here) ends at `due`; None: it has none (disqualified)."""
+        rec = self.latest.get(lead_id)
+        if rec is not None:
+            rec.due = due
+
+    def dispositioned(self, lead_id: str, t: float, outcome: str) -> None:
         rec = self.latest.get(lead_id)
         if rec is None:
             return
         rec.dispositioned = True
         rec.outcome = outcome
-        rec.in_window = in_window
+        rec.done_at = t
         if outcome == "accepted":
             rec.reached = max(rec.reached, 1)
 
@@ -177,8 +185,8 @@ class Funnel:
             rec.amounts[stage] = (amount, currency)
 
     # --- views -------------------------------------------------------------------------
-    def cards(self, spans: list[tuple[float, float]]) -> list[FunnelCard]:
-        """The card of each cohort [start, end) in `spans`."""
+    def cards(self, spans: list[tuple[float, float]], now: float) -> list[FunnelCard]:
+        """The card of each cohort [start, end) in `spans`, as of `now`."""
         ordered = sorted(self.mqls, key=lambda r: r.at)
         ats = [r.at for r in ordered]
         outside = sorted(self.outside)
@@ -186,7 +194,7 @@ class Funnel:
         for start, end in spans:
             cohort = ordered[bisect_left(ats, start) : bisect_left(ats, end)]
             n_out = bisect_left(outside, end) - bisect_left(outside, start)
-            out.append(_card(cohort, n_out))
+            out.append(_card(cohort, n_out, now))
         return out
 
 
@@ -215,12 +223,22 @@ def _slices(cohort: list[_Mql], dim: str) -> dict[str, Slice]:
     }
 
 
-def _card(cohort: list[_Mql], outside: int) -> FunnelCard:
+def _in_window(rec: _Mql, now: float) -> bool | None:
+    """Dispositioned within its window: True, False; None while that is not known yet
+    (the window is open and no disposition came) or without a window."""
+    if rec.due is None:
+        return None
+    if rec.done_at is not None and rec.done_at <= rec.due:
+        return True
+    return False if rec.done_at is not None or rec.due <= now else None
+
+
+def _card(cohort: list[_Mql], outside: int, now: float) -> FunnelCard:
     counts = {"mqls": len(cohort)}
     for i, stage in enumerate(STAGES, start=1):
         counts[stage] = sum(r.reached >= i for r in cohort)
     scores = [r.score for r in cohort if r.score is not None]
-    timed = [r for r in cohort if r.in_window is not None]
+    timed = [w for w in (_in_window(r, now) for r in cohort) if w is not None]
     quality = {
         "quality_acceptance": Share(
             sum(r.outcome == "accepted" for r in cohort), sum(r.dispositioned for r in cohort)
@@ -228,7 +246,7 @@ def _card(cohort: list[_Mql], outside: int) -> FunnelCard:
         "follow_up_completion": Share(
             sum(r.cadence_done for r in cohort), sum(r.touched for r in cohort)
         ),
-        "disposition_within_window": Share(sum(bool(r.in_window) for r in timed), len(timed)),
+        "disposition_within_window": Share(sum(timed), len(timed)),
     }
     return FunnelCard(
         counts=counts,

@@ -67,11 +67,14 @@ class Lifecycle(SlaTimers):
             return
         lead.relaxed = self.router.pools[pool].surge.active
         self.start_clock(lead, DISPOSITION, t)
+        window = lead.clocks.get(DISPOSITION)
+        self.commitments.funnel.window(lead_id, window.due if window is not None else None)
         self.start_clock(lead, FIRST_TOUCH, t)
         self.place(lead, t, cause)
 
     def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
         if was_open:
+            self.commitments.funnel.window(lead_id, None)  # no disposition is due any more
             self.close(self.leads[lead_id], t)
         self.em.emit("lead.disqualified", t, cause, lead_id, lead_id=lead_id, reason=reason)
         if was_open:
@@ -226,9 +229,7 @@ class Lifecycle(SlaTimers):
         self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
     ) -> None:
         lead = self.leads[lead_id]
-        clock = lead.clocks.get(DISPOSITION)
-        in_window = None if clock is None else t <= clock.due
-        self.commitments.funnel.dispositioned(lead_id, outcome, in_window)
+        self.commitments.funnel.dispositioned(lead_id, t, outcome)
         self.stop_clock(lead, DISPOSITION, t, cause)
         self.stop_clock(lead, FIRST_TOUCH, t, cause)
         self.stop_clock(lead, FOLLOW_UP, t, cause, counts=False)
