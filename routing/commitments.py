@@ -16,6 +16,15 @@ Decisions beyond the policy text:
   reasons, breaches), but its rows stay as decided: an emitted decision stands.
 * Speed percentiles are linear-interpolated between closest ranks (numpy's default; see
   :func:`routing.scorecard.percentile`).
+* Every per-lead SLA row (handoff, first_touch per tier, follow_up, disposition) counts
+  each lead's verdict once, in the week of its *original* window's due time ("by due
+  week"): a verdict is known at its due time, so a closed week's rows are final when it
+  closes. A reassignment's new window is the new owner's (`rep_window`, per rep), not a
+  new sample of the tier. A first-touch window closed by a disposition without any touch
+  is not met (`closed_untouched`). Each row carries its denominator `n` and says what it
+  counts (`Row.basis`, with the clock: business or calendar).
+* `rejection_documentation` (documented / attempted rejections, by attempt week) is a row
+  when the policy requires a reason for every rejection (`reject_requires_reason`).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "pe
 
 SLA_NAMES: Final = ("handoff", "first_touch", "follow_up", "disposition")
 OUTCOMES: Final = ("accepted", "rejected", "deferred")
+REJECTION_DOCUMENTATION: Final = "rejection_documentation"
 NO_REASON: Final = "(no reason)"
 _REVIEW_MONTHS: Final = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 _Mode = Literal["evaluate", "partial", "in progress"]
@@ -57,6 +67,7 @@ class _Spec:
     # so a count target (an int) would come out as 120.0 instead of 120.
     target: int | float
     unit: Literal["count", "share"] = "share"
+    basis: str = ""  # what the row counts, in words (Row.basis)
 
 
 @mypyc_attr(serializable=True)
@@ -71,6 +82,12 @@ class _Week:
     missed: Counter[str] = field(default_factory=Tally)
     reasons: Counter[str] = field(default_factory=Tally)
     speed: dict[str, list[float]] = field(default_factory=dict)
+    # First-touch windows closed by a disposition before any touch, by SLA key (due week).
+    unmet: Counter[str] = field(default_factory=Tally)
+    untouched: int = 0  # dispositions without any touch (disposition week)
+    refused_rejections: int = 0  # rejections refused for a missing/unknown reason
+    # rep -> [first-touch windows met, missed, closed without a touch]
+    reps: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _add_months(d: date, months: int) -> date:
@@ -109,20 +126,63 @@ class Commitments:
         mc, sc = policy.marketing_commits, policy.sales_commits
         specs: list[_Spec] = []
         if mc.mql_volume is not None:
-            specs.append(_Spec("mql_volume", "marketing", mc.mql_volume.min, "count"))
+            specs.append(
+                _Spec("mql_volume", "marketing", mc.mql_volume.min, "count", "MQLs, by MQL week")
+            )
         if mc.data_completeness is not None:
-            specs.append(_Spec("data_completeness", "marketing", mc.data_completeness.min))
+            specs.append(
+                _Spec(
+                    "data_completeness", "marketing", mc.data_completeness.min, "share",
+                    "MQLs with every required field / MQLs, by MQL week",
+                )
+            )
         if mc.handoff is not None:
-            specs.append(_Spec("handoff", "marketing", mc.handoff.target))
+            specs.append(
+                _Spec(
+                    "handoff", "marketing", mc.handoff.target, "share",
+                    "MQLs assigned or queued in time / MQLs, by due week; "
+                    f"{mc.handoff.clock} hours",
+                )
+            )
         if mc.sal_rate is not None:
-            specs.append(_Spec("sal_rate", "marketing", mc.sal_rate.min))
+            specs.append(
+                _Spec(
+                    "sal_rate", "marketing", mc.sal_rate.min, "share",
+                    "accepted / dispositioned, by disposition week",
+                )
+            )
         specs += [
-            _Spec(f"first_touch:{t.name}", "sales", t.first_touch.target) for t in policy.tiers
+            _Spec(
+                f"first_touch:{t.name}", "sales", t.first_touch.target, "share",
+                "MQLs touched within the tier's window / the tier's MQLs, one verdict per "
+                f"lead, by due week; {t.first_touch.clock} hours",
+            )
+            for t in policy.tiers
         ]
         if sc.follow_up is not None:
-            specs.append(_Spec("follow_up", "sales", sc.follow_up.target))
+            specs.append(
+                _Spec(
+                    "follow_up", "sales", sc.follow_up.target, "share",
+                    "cadences completed in time / leads, one verdict per lead, by due week; "
+                    f"{sc.follow_up.clock} hours",
+                )
+            )
         if sc.disposition is not None:
-            specs.append(_Spec("disposition", "sales", sc.disposition.target))
+            specs.append(
+                _Spec(
+                    "disposition", "sales", sc.disposition.target, "share",
+                    "MQLs dispositioned in time / MQLs, one verdict per lead, by due week; "
+                    f"{sc.disposition.clock} hours",
+                )
+            )
+            if sc.disposition.reject_requires_reason:
+                specs.append(
+                    _Spec(
+                        REJECTION_DOCUMENTATION, "sales", 1.0, "share",
+                        "rejections with a reason code from the taxonomy / rejections "
+                        "attempted, by attempt week",
+                    )
+                )
         return specs
 
     # ------------------------------------------------------------------ time helpers
@@ -197,6 +257,35 @@ class Commitments:
             key = f"first_touch:{self._check_tier(tier)}"
         week = self._week(due)
         (week.met if met else week.missed)[key] += 1
+
+    def closed_untouched(self, tier: str, due: float | None, t: float, rep: str | None) -> None:
+        """A disposition at t before any touch. `due`: the original first-touch window's
+        due time when that window was still open (its verdict: not met, in the week of
+        `due`), else None (the window was decided already). Counted as "closed without a
+        touch" in the week of t, and for `rep` (who dispositioned it)."""
+        key = f"first_touch:{self._check_tier(tier)}"
+        if due is not None:
+            self._week(due).unmet[key] += 1
+        week = self._week(t)
+        week.untouched += 1
+        if rep is not None:
+            self._rep(week, rep)[2] += 1
+
+    def rep_window(self, rep: str, due: float, met: bool) -> None:
+        """A rep's own first-touch window on a lead they owned (the first owner's, or a
+        new owner's after a reassignment) resolved; it counts in the week of `due`."""
+        self._rep(self._week(due), rep)[0 if met else 1] += 1
+
+    @staticmethod
+    def _rep(week: _Week, rep: str) -> list[int]:
+        counts = week.reps.get(rep)
+        if counts is None:
+            counts = week.reps[rep] = [0, 0, 0]
+        return counts
+
+    def rejection_refused(self, t: float) -> None:
+        """A rejection refused for a missing or unknown reason code (week of t)."""
+        self._week(t).refused_rejections += 1
 
     def first_touch(self, tier: str, mql_at: float, touch_at: float) -> None:
         """Speed to first touch in calendar minutes, counted in the week of `touch_at`."""
@@ -288,23 +377,29 @@ class Commitments:
         steps = [s for s in self._policy.escalation.period if s.consecutive <= n]
         return steps[-1] if steps else None
 
-    def _actual(self, spec: _Spec, week: _Week) -> float | None:
+    def _measure(self, spec: _Spec, week: _Week) -> tuple[float | None, int]:
+        """The row's actual and its denominator `n` (for a count: the count itself)."""
         if spec.unit == "count":
-            return week.mqls
-        if spec.key == "data_completeness":
+            return week.mqls, week.mqls
+        key = spec.key
+        if key == "data_completeness":
             num, den = week.complete, week.mqls
-        elif spec.key == "sal_rate":
+        elif key == "sal_rate":
             num, den = week.accepted, week.dispositioned
+        elif key == REJECTION_DOCUMENTATION:
+            num = sum(week.reasons.values())
+            den = num + week.refused_rejections
         else:
-            num, den = week.met[spec.key], week.met[spec.key] + week.missed[spec.key]
-        return num / den if den else None
+            num = week.met[key]
+            den = num + week.missed[key] + week.unmet[key]
+        return (num / den if den else None), den
 
     def _rows(self, week: _Week | None, counters: dict[str, int], mode: _Mode) -> list[Row]:
         """The rows of one week; in "evaluate" mode `counters` is updated in place."""
         week = week or _Week()
         rows: list[Row] = []
         for spec in self._specs:
-            actual = self._actual(spec, week)
+            actual, size = self._measure(spec, week)
             n = counters.get(spec.key, 0)
             status: Status
             if mode != "evaluate":
@@ -318,7 +413,12 @@ class Commitments:
             counters[spec.key] = n
             step = self._step(n) if status == "missed" else None
             action = step.action if step else None
-            rows.append(Row(spec.key, spec.side, spec.target, actual, status, n, action, spec.unit))
+            rows.append(
+                Row(
+                    spec.key, spec.side, spec.target, actual, status, n, action, spec.unit,
+                    size, spec.basis,
+                )
+            )
         return rows
 
     # ------------------------------------------------------------------ views
@@ -356,6 +456,11 @@ class Commitments:
                     ),
                     mqls=week.mqls,
                     breaches=self._breaches(week),
+                    closed_untouched=week.untouched,
+                    rejections_attempted=sum(week.reasons.values()) + week.refused_rejections,
+                    rejections_refused=week.refused_rejections,
+                    dispositions_attempted=week.dispositioned + week.refused_rejections,
+                    reps={rep: (c[0], c[1], c[2]) for rep, c in sorted(week.reps.items())},
                 )
             )
             start = end
