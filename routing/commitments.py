@@ -22,6 +22,15 @@ Decisions beyond the policy text:
   reasons, breaches), but its rows stay as decided: an emitted decision stands.
 * Speed percentiles are linear-interpolated between closest ranks (numpy's default; see
   :func:`routing.scorecard.percentile`).
+* Every per-lead SLA row (handoff, first_touch per tier, follow_up, disposition) counts
+  each lead's verdict once, in the week of its *original* window's due time ("by due
+  week"): a verdict is known at its due time, so a closed week's rows are final when it
+  closes. A reassignment's new window is the new owner's (`rep_window`, per rep), not a
+  new sample of the tier. A first-touch window closed by a disposition without any touch
+  is not met (`closed_untouched`). Each row carries its denominator `n` and says what it
+  counts (`Row.basis`, with the clock: business or calendar).
+* `rejection_documentation` (documented / attempted rejections, by attempt week) is a row
+  when the policy requires a reason for every rejection (`reject_requires_reason`).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "pe
 
 SLA_NAMES: Final = ("handoff", "first_touch", "follow_up", "disposition")
 OUTCOMES: Final = ("accepted", "rejected", "deferred")
+REJECTION_DOCUMENTATION: Final = "rejection_documentation"
 NO_REASON: Final = "(no reason)"
 #: Weeks running one rejection reason must top the list before marketing is told.
 RECURRING_WEEKS: Final = 3
@@ -67,6 +77,7 @@ class _Spec:
     # so a count target (an int) would come out as 120.0 instead of 120.
     target: int | float
     unit: Literal["count", "share"] = "share"
+    basis: str = ""  # what the row counts, in words (Row.basis)
     per: str = "week"  # evaluated per week, month or quarter (routing.periods)
 
 
@@ -82,6 +93,12 @@ class _Week:
     missed: Counter[str] = field(default_factory=Tally)
     reasons: Counter[str] = field(default_factory=Tally)
     speed: dict[str, list[float]] = field(default_factory=dict)
+    # First-touch windows closed by a disposition before any touch, by SLA key (due week).
+    unmet: Counter[str] = field(default_factory=Tally)
+    untouched: int = 0  # dispositions without any touch (disposition week)
+    refused_rejections: int = 0  # rejections refused for a missing/unknown reason
+    # rep -> [first-touch windows met, missed, closed without a touch]
+    reps: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _add_months(d: date, months: int) -> date:
@@ -135,21 +152,65 @@ class Commitments:
         specs: list[_Spec] = []
         if mc.mql_volume is not None:
             v = mc.mql_volume
-            specs.append(_Spec("mql_volume", "marketing", v.min, "count", per=v.per))
+            specs.append(
+                _Spec("mql_volume", "marketing", v.min, "count", f"MQLs, by MQL {v.per}", v.per)
+            )
         if mc.data_completeness is not None:
             dc = mc.data_completeness
-            specs.append(_Spec("data_completeness", "marketing", dc.min, per=dc.per))
+            specs.append(
+                _Spec(
+                    "data_completeness", "marketing", dc.min, "share",
+                    f"MQLs with every required field / MQLs, by MQL {dc.per}", dc.per,
+                )
+            )
         if mc.handoff is not None:
-            specs.append(_Spec("handoff", "marketing", mc.handoff.target))
+            specs.append(
+                _Spec(
+                    "handoff", "marketing", mc.handoff.target, "share",
+                    "MQLs assigned or queued in time / MQLs, by due week; "
+                    f"{mc.handoff.clock} hours",
+                )
+            )
         if mc.sal_rate is not None:
-            specs.append(_Spec("sal_rate", "marketing", mc.sal_rate.min, per=mc.sal_rate.per))
+            sal = mc.sal_rate
+            specs.append(
+                _Spec(
+                    "sal_rate", "marketing", sal.min, "share",
+                    f"accepted / dispositioned, by disposition {sal.per}", sal.per,
+                )
+            )
         specs += [
-            _Spec(f"first_touch:{t.name}", "sales", t.first_touch.target) for t in policy.tiers
+            _Spec(
+                f"first_touch:{t.name}", "sales", t.first_touch.target, "share",
+                "MQLs touched within the tier's window / the tier's MQLs, one verdict per "
+                f"lead, by due week; {t.first_touch.clock} hours",
+            )
+            for t in policy.tiers
         ]
         if sc.follow_up is not None:
-            specs.append(_Spec("follow_up", "sales", sc.follow_up.target))
+            specs.append(
+                _Spec(
+                    "follow_up", "sales", sc.follow_up.target, "share",
+                    "cadences completed in time / leads, one verdict per lead, by due week; "
+                    f"{sc.follow_up.clock} hours",
+                )
+            )
         if sc.disposition is not None:
-            specs.append(_Spec("disposition", "sales", sc.disposition.target))
+            specs.append(
+                _Spec(
+                    "disposition", "sales", sc.disposition.target, "share",
+                    "MQLs dispositioned in time / MQLs, one verdict per lead, by due week; "
+                    f"{sc.disposition.clock} hours",
+                )
+            )
+            if sc.disposition.reject_requires_reason:
+                specs.append(
+                    _Spec(
+                        REJECTION_DOCUMENTATION, "sales", 1.0, "share",
+                        "rejections with a reason code from the taxonomy / rejections "
+                        "attempted, by attempt week",
+                    )
+                )
         return specs
 
     # ------------------------------------------------------------------ time helpers
@@ -173,6 +234,11 @@ class Commitments:
                 bucket = self._more[key] = _Week()
             out.append(bucket)
         return out
+
+    def _at(self, t: float) -> list[_Week]:
+        """The week containing t, and the month and quarter when in use."""
+        week = self._week(t)
+        return [week, *self._others(t)] if self._extra else [week]
 
     def _bucket(self, per: str, start: float) -> _Week | None:
         return self._weeks.get(start) if per == "week" else self._more.get((per, start))
@@ -247,6 +313,38 @@ class Commitments:
             for other in self._others(due):
                 (other.met if met else other.missed)[key] += 1
 
+    def closed_untouched(self, tier: str, due: float | None, t: float, rep: str | None) -> None:
+        """A disposition at t before any touch. `due`: the original first-touch window's
+        due time when that window was still open (its verdict: not met, in the week of
+        `due`), else None (the window was decided already). Counted as "closed without a
+        touch" in the week of t, and for `rep` (who dispositioned it)."""
+        key = f"first_touch:{self._check_tier(tier)}"
+        if due is not None:
+            for week in self._at(due):
+                week.unmet[key] += 1
+        for week in self._at(t):
+            week.untouched += 1
+            if rep is not None:
+                self._rep(week, rep)[2] += 1
+
+    def rep_window(self, rep: str, due: float, met: bool) -> None:
+        """A rep's own first-touch window on a lead they owned (the first owner's, or a
+        new owner's after a reassignment) resolved; it counts in the week of `due`."""
+        for week in self._at(due):
+            self._rep(week, rep)[0 if met else 1] += 1
+
+    @staticmethod
+    def _rep(week: _Week, rep: str) -> list[int]:
+        counts = week.reps.get(rep)
+        if counts is None:
+            counts = week.reps[rep] = [0, 0, 0]
+        return counts
+
+    def rejection_refused(self, t: float) -> None:
+        """A rejection refused for a missing or unknown reason code (week of t)."""
+        for week in self._at(t):
+            week.refused_rejections += 1
+
     def first_touch(self, tier: str, mql_at: float, touch_at: float) -> None:
         """Speed to first touch in calendar minutes, counted in the week of `touch_at`."""
         self._check_tier(tier)
@@ -263,7 +361,7 @@ class Commitments:
             raise CommitmentError(
                 f"unknown outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}"
             )
-        for week in [self._week(t), *self._others(t)] if self._extra else [self._week(t)]:
+        for week in self._at(t):
             week.dispositioned += 1
             week.accepted += outcome == "accepted"
             if outcome == "rejected":
@@ -363,16 +461,22 @@ class Commitments:
         steps = [s for s in self._policy.escalation.period if s.consecutive <= n]
         return steps[-1] if steps else None
 
-    def _actual(self, spec: _Spec, week: _Week) -> float | None:
+    def _measure(self, spec: _Spec, week: _Week) -> tuple[float | None, int]:
+        """The row's actual and its denominator `n` (for a count: the count itself)."""
         if spec.unit == "count":
-            return week.mqls
-        if spec.key == "data_completeness":
+            return week.mqls, week.mqls
+        key = spec.key
+        if key == "data_completeness":
             num, den = week.complete, week.mqls
-        elif spec.key == "sal_rate":
+        elif key == "sal_rate":
             num, den = week.accepted, week.dispositioned
+        elif key == REJECTION_DOCUMENTATION:
+            num = sum(week.reasons.values())
+            den = num + week.refused_rejections
         else:
-            num, den = week.met[spec.key], week.met[spec.key] + week.missed[spec.key]
-        return num / den if den else None
+            num = week.met[key]
+            den = num + week.missed[key] + week.unmet[key]
+        return (num / den if den else None), den
 
     @staticmethod
     def _reason_streak(last: tuple[str, int], week: _Week | None, mode: _Mode) -> tuple[str, int]:
@@ -395,7 +499,7 @@ class Commitments:
         for spec in self._specs:
             if spec.per != per:
                 continue
-            actual = self._actual(spec, week)
+            actual, size = self._measure(spec, week)
             n = counters.get(spec.key, 0)
             status: Status
             if mode != "evaluate":
@@ -409,7 +513,12 @@ class Commitments:
             counters[spec.key] = n
             step = self._step(n) if status == "missed" else None
             action = step.action if step else None
-            rows.append(Row(spec.key, spec.side, spec.target, actual, status, n, action, spec.unit))
+            rows.append(
+                Row(
+                    spec.key, spec.side, spec.target, actual, status, n, action, spec.unit,
+                    size, spec.basis,
+                )
+            )
         return rows
 
     # ------------------------------------------------------------------ views
@@ -461,6 +570,11 @@ class Commitments:
                     ),
                     mqls=week.mqls,
                     breaches=self._breaches(week),
+                    closed_untouched=week.untouched,
+                    rejections_attempted=sum(week.reasons.values()) + week.refused_rejections,
+                    rejections_refused=week.refused_rejections,
+                    dispositions_attempted=week.dispositioned + week.refused_rejections,
+                    reps={rep: (c[0], c[1], c[2]) for rep, c in sorted(week.reps.items())},
                     per=per,
                     funnel=funnel,
                     recurring=recurring,

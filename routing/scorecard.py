@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
@@ -52,6 +52,8 @@ class Row:
     unit: Literal["count", "share"] = "share"
     #: The denominator: the leads (or events) the row counts; for a count, the count.
     n: int = 0
+    #: What the row counts and by which rule, in words, with the clock of its window.
+    basis: str = ""
 
 
 @mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
@@ -61,7 +63,7 @@ class WeekCard:
     and `last_day` its first and last local days. `speed`: tier -> (count, median, p95) of
     calendar minutes from MQL to first touch (None, None without touches; see
     `percentile`); `rejection_reasons`: reason -> count, most frequent first;
-    `breaches`: per-lead SLA breaches by commitment key."""
+    `breaches`: per-lead SLA breaches by commitment key (one verdict per lead)."""
 
     label: str
     start: float
@@ -75,6 +77,16 @@ class WeekCard:
     rejection_reasons: dict[str, int]
     mqls: int
     breaches: dict[str, int]
+    #: Dispositions without any touch in the week (first touch stopped, not met).
+    closed_untouched: int = 0
+    #: Rejections attempted (valid + refused for a missing/unknown reason); refused ones.
+    rejections_attempted: int = 0
+    rejections_refused: int = 0
+    #: Dispositions attempted: valid ones + rejections refused for their reason.
+    dispositions_attempted: int = 0
+    #: rep -> (first-touch windows met, missed, closed without a touch): each owner's own
+    #: windows, a reassignment's new window included (accountability, not tier compliance).
+    reps: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     #: "week", "month" or "quarter" (routing.periods); `rows`: the commitments evaluated so.
     per: str = "week"
     #: The cohort of the period's MQLs down the funnel (routing.funnel).
@@ -114,11 +126,27 @@ def card_to_json(card: WeekCard, fmt: Callable[[float], str]) -> dict[str, Any]:
         },
         "rejection_reasons": dict(card.rejection_reasons),
         "breaches": dict(card.breaches),
+        "closed_untouched": card.closed_untouched,
+        "rejections": {
+            "attempted": card.rejections_attempted,
+            "refused": card.rejections_refused,
+            "rate": _ratio(card.rejections_attempted, card.dispositions_attempted),
+            "n": card.dispositions_attempted,
+        },
+        "reps": {
+            rep: {"met": met, "missed": missed, "closed_untouched": untouched,
+                  "n": met + missed}
+            for rep, (met, missed, untouched) in card.reps.items()
+        },
         "funnel": funnel_json(card.funnel) if card.funnel is not None else None,
         "recurring_rejection": (
             {"reason": card.recurring[0], "weeks": card.recurring[1]} if card.recurring else None
         ),
     }
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
 
 
 _KINDS = {"week": "weeks", "month": "months", "quarter": "quarters"}
@@ -202,13 +230,14 @@ def _render_card(card: WeekCard) -> list[str]:
     ]
     if card.recurring is not None:
         out += [recurring_line(card.recurring), ""]
-    header = ["side", "commitment", "target", "actual", "status", "breaches", "consecutive"]
+    header = ["side", "commitment", "target", "actual", "n", "status", "breaches", "consecutive"]
     body = [
         [
             row.side,
             row.commitment,
             _value(row.target, row.unit),
             _value(row.actual, row.unit),
+            str(row.n),
             row.status,
             str(card.breaches[row.commitment]) if row.commitment in card.breaches else "-",
             str(row.consecutive),
@@ -216,15 +245,34 @@ def _render_card(card: WeekCard) -> list[str]:
         ]
         for row in card.rows
     ]
-    out += _table([*header, "action"], body, right={2, 3, 5, 6})
-    out += ["", "Speed to first touch (calendar minutes)"]
+    out += _table([*header, "action"], body, right={2, 3, 4, 6, 7})
+    out += ["", "Counted (n: the denominator of each row):"]
+    out += [f"  {row.commitment}: {row.basis}" for row in card.rows if row.basis]
+    out += ["", "Speed to first touch (calendar minutes, first touches this week)"]
     speed = [[t, str(n), _minutes(med), _minutes(p95)] for t, (n, med, p95) in card.speed.items()]
     out += _table(["tier", "count", "median", "p95"], speed, right={1, 2, 3})
     total = sum(card.rejection_reasons.values())
-    out += ["", f"Rejection reasons ({total} rejected)"]
+    rate = _ratio(card.rejections_attempted, card.dispositions_attempted)
+    out += [
+        "",
+        f"Rejection reasons ({total} rejected; {card.rejections_refused} more refused for a "
+        f"missing or unknown reason; rejection rate {_value(rate, 'share')} of "
+        f"n={card.dispositions_attempted} dispositions attempted)",
+    ]
     if total:
         reasons = [[r, str(n), _share(n / total)] for r, n in card.rejection_reasons.items()]
         out += _table(["reason", "count", "share"], reasons, right={1, 2})
+    out += ["", f"Closed without a touch: {card.closed_untouched}"]
+    if card.reps:
+        out += ["", "Per rep: each owner's own first-touch windows (reassignments included)"]
+        reps = [
+            [rep, str(met + missed), str(met), str(missed), str(untouched)]
+            for rep, (met, missed, untouched) in card.reps.items()
+        ]
+        out += _table(
+            ["rep", "windows n", "met", "missed", "closed without a touch"], reps,
+            right={1, 2, 3, 4},
+        )  # fmt: skip
     if card.funnel is not None:
         out += ["", *funnel_lines(card.funnel, card.per)]
     return out

@@ -19,7 +19,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from routing.desk import LeadDesk
+from routing.desk import CONFLICT, LeadDesk, UndocumentedRejection, content_digest
+from routing.engine import conflict_reason
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event, raw_text
 from routing.funnel import FUNNEL_FIELDS
@@ -57,7 +58,10 @@ class DeskHost(DeskSink):
 
     def __init__(self, loaded: LoadedPolicy) -> None:
         policy = loaded.policy
-        self.desk = LeadDesk(policy, TimeFormat(policy.calendar.build().tz), self)
+        self.desk = LeadDesk(
+            policy, TimeFormat(policy.calendar.build().tz), self,
+            team=(r.id for r in loaded.team.reps),
+        )  # fmt: skip
         self.now = NEG_INF
         self.timers: list[tuple[float, int, Lead, int]] = []
         self.seq = 0
@@ -84,13 +88,20 @@ class DeskHost(DeskSink):
     def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
         self.calls.append(["disqualified", lead_id, t, cause, reason, was_open])
 
-    def touched(self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool) -> None:
-        self.calls.append(["touched", lead_id, t, cause, first, cadence_done])
+    def touched(
+        self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.calls.append(["touched", lead_id, t, cause, first, cadence_done, rep_id])
 
     def dispositioned(
-        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
-    ) -> None:
-        self.calls.append(["dispositioned", lead_id, t, cause, outcome, reason])
+        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.calls.append(["dispositioned", lead_id, t, cause, outcome, reason, rep_id])
+
+    def rejection_undocumented(self, lead_id: str | None, t: float, cause: str) -> None:
+        self.calls.append(["rejection_undocumented", lead_id, t, cause])
 
     def stage_changed(
         self, lead_id: str, t: float, cause: str, stage: str, amount: float | None,
@@ -124,7 +135,16 @@ class DeskHost(DeskSink):
         t = epoch(values["at"])
         cause: str = values["event_id"]
         out = self._fire_until(t, inclusive=False)
-        if self.desk.duplicate(cause, t, self.now):
+        seen = self.desk.duplicate(cause, t, self.now, content_digest(values), source)
+        if seen == CONFLICT:
+            # Refused under an id of its own (the pool side has seen the event's id):
+            # the same `event.rejected` as `Engine.apply` makes.
+            self.stats["refused"] += 1
+            reason = conflict_reason(cause, self.desk.first_read(cause))
+            refused = ["refused", t, cause, source, values.get("lead_id"), raw_text(raw), reason]
+            out.append(desk_records.encode(f"{cause}@{source}", t, source, [refused]))
+            return out
+        if seen:
             # Still forwarded, without calls: the pool side counts it (every input is
             # accounted for there) and its time goes on as it would.
             self.stats["duplicate"] += 1
@@ -137,7 +157,10 @@ class DeskHost(DeskSink):
         except EventError as exc:
             self.stats["refused"] += 1
             self.calls = []
-            self.refused(t, cause, source, values.get("lead_id"), raw_text(raw), str(exc))
+            lead_id = values.get("lead_id")
+            self.refused(t, cause, source, lead_id, raw_text(raw), str(exc))
+            if isinstance(exc, UndocumentedRejection):
+                self.rejection_undocumented(lead_id, t, cause)
         else:
             self.stats["applied"] += 1
         if self.rep:

@@ -175,6 +175,13 @@ def _escalation(p: Policy) -> list[str]:
             f"  at {w.num(step.after)}x{' the window' if i == 0 else ''}: "
             f"{' and '.join(what) or 'nothing'}"
         )
+    if e.max_reassignments is not None:
+        times = "once" if e.max_reassignments == 1 else f"{e.max_reassignments} times"
+        lines.append(
+            f"  a lead is reassigned at most {times}; after that the ladder only notifies"
+            if e.max_reassignments
+            else "  leads are never reassigned by the ladder: it only notifies"
+        )
     if e.period:
         lines.append("per period (consecutive weeks one commitment is missed):")
     for rung in e.period:

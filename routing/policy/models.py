@@ -245,6 +245,9 @@ class PeriodStep(_Model):
 class Escalation(_Model):
     lead: list[LeadStep] = []
     period: list[PeriodStep] = []
+    #: At most this many reassignments of one lead (per MQL cycle) by the per-lead ladder;
+    #: after that its `reassign` steps only notify. None: no cap.
+    max_reassignments: Annotated[int, Field(ge=0)] | None = None
 
     @field_validator("lead")
     @classmethod
