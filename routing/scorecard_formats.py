@@ -1,7 +1,7 @@
 """The scorecard as CSV (for a spreadsheet) and Markdown (for a wiki): pure functions of
 the cards (routing.scorecard.WeekCard), like the text and JSON renderings.
 
-CSV: one row per commitment and period, a header first (`CSV_COLUMNS`); shares as
+CSV: one row per commitment and period, a header first (`CSV_COLUMNS`); shares as exact
 fractions (0.95), counts as numbers, an empty cell for a value that does not exist.
 Markdown: per period a heading, the commitments' table and the funnel's; then the trends.
 """
@@ -27,7 +27,7 @@ CSV_COLUMNS: Final = (
 def _num(x: float | None) -> str:
     if x is None:
         return ""
-    return str(int(x)) if float(x).is_integer() else repr(round(float(x), 6))
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def _state(card: WeekCard) -> str:
