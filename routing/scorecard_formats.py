@@ -3,7 +3,8 @@ the cards (routing.scorecard.WeekCard), like the text and JSON renderings.
 
 CSV: one row per commitment and period, a header first (`CSV_COLUMNS`); shares as exact
 fractions (0.95), counts as numbers, an empty cell for a value that does not exist.
-Markdown: per period a heading, the commitments' table and the funnel's; then the trends.
+Markdown: per period a heading, the commitments' table, the funnel's (and by source, tier,
+segment); then the trends.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 from collections.abc import Sequence
 from typing import Final
 
-from routing.funnel import QUALITY, RATES, STAGES
+from routing.funnel import BY, QUALITY, RATES, STAGES
 from routing.funnel_view import HIGHLIGHT, MEANING
 from routing.scorecard import WeekCard, last_periods
 from routing.trends import ARROWS, TREND_PERIODS, direction, trends
@@ -96,6 +97,21 @@ def _card_md(card: WeekCard) -> list[str]:
             label = f"**{name}**" if name == HIGHLIGHT else name
             rates.append([label, _value(share.actual, "share"), str(share.n), MEANING[name]])
         out += _md_table(["rate", "actual", "n", "counts"], rates, right={1, 2})
+        for dim in BY:
+            slices = f.by.get(dim, {})
+            if not slices:
+                continue
+            body = [
+                [
+                    value, str(s.mqls), _value(s.acceptance.actual, "share"),
+                    str(s.acceptance.n), _value(s.conversion.actual, "share"),
+                ]
+                for value, s in slices.items()
+            ]  # fmt: skip
+            out += ["", f"By {dim}:", ""]
+            out += _md_table(
+                [dim, "MQLs", "acceptance", "n", "MQL -> opportunity"], body, right={1, 2, 3, 4}
+            )
     return out
 
 
