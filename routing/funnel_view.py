@@ -130,13 +130,16 @@ def _point(p: Point, unit_count: bool) -> str:
 
 def trend_lines(all_trends: Mapping[str, Sequence[Point]], counts: Sequence[str] = ()) -> list[str]:
     """One line per trend: its points, oldest first, and its direction."""
-    out = ["Trends (up to the last 12 periods; direction from the last two complete ones)"]
+    out = [
+        "Trends (up to the last 12 periods, oldest first; direction from the last two "
+        "complete periods with a value; 'too few' below two)"
+    ]
     width = max((len(name) for name in all_trends), default=0)
     for name, points in all_trends.items():
         way = direction(points)
         unit_count = name in counts or name == "mql_volume"
         text = "  ".join(_point(p, unit_count) for p in points)
-        out.append(f"{name.ljust(width)}  {ARROWS[way]} {way or 'too few periods':<5}  {text}")
+        out.append(f"{name.ljust(width)}  {ARROWS[way]} {way or 'too few':<7}  {text}")
     return out
 
 

@@ -128,7 +128,7 @@ def to_markdown(cards: Sequence[WeekCard], periods: int | None = None) -> str:
         way = direction(points)
         unit = "count" if name == "mql_volume" else "share"
         seq = ", ".join(f"{p.period}: {_value(p.actual, unit)} (n={p.n})" for p in points)
-        body.append([name, f"{ARROWS[way]} {way or 'too few periods'}", seq])
+        body.append([name, f"{ARROWS[way]} {way or 'too few'}", seq])
     out += _md_table(["trend", "direction", "periods (oldest first)"], body, right=set())
     return "\n".join(out) + "\n"
 
