@@ -139,3 +139,18 @@ def test_a_stage_event_breaking_the_contract_is_refused(
     raw = {"event_id": "s1", "type": "lead.stage_changed", "at": "2026-01-06T10:00:00-05:00"}
     with pytest.raises(EventError, match=reason):
         parse_event_object({**raw, "lead_id": "L1", **fields})
+
+
+def test_an_mql_inside_its_window_or_disqualified_is_not_judged_yet() -> None:
+    ev = Events()
+    engine = Engine(_policy())
+    stream: list[Any] = [ev.mql("L1", tue(10)), ev.mql("L2", tue(10, 5)), ev.mql("L3", tue(10, 9))]
+    stream += [ev.disposition("L1", tue(13), "a")]
+    stream += [ev.upsert("L3", tue(14), email="x@competitor.example")]  # disqualified
+    run(engine, stream, until=tue(15))  # L2's 3-business-day window is still open
+    f = engine.commitments.to_json(engine.now)["weeks"][0]["funnel"]
+    assert (f["disposition_within_window"], f["n"]["disposition_within_window"]) == (1.0, 1)
+    run(engine, [], until=at(2026, 1, 12, 10))  # L2's window ended without a disposition
+    f = engine.commitments.to_json(engine.now)["weeks"][0]["funnel"]
+    assert (f["disposition_within_window"], f["n"]["disposition_within_window"]) == (0.5, 2)
+    assert f["mqls"] == 3 and f["quality_acceptance"] == 1.0

@@ -187,3 +187,17 @@ def test_a_reason_topping_three_weeks_running_is_told_to_marketing() -> None:
     assert cards["2026-W04"].recurring == ("wrong_persona", 3)
     assert cards["2026-W05"].recurring is None
     assert trends(list(cards.values()))["sal_rate"][-1].period == "2026-W06"  # in progress
+
+
+def test_a_trend_keeps_the_last_twelve_periods() -> None:
+    policy = load_policy(Path(__file__).resolve().parent.parent / "examples" / "policy.yaml")
+    cal = policy.policy.calendar.build()
+    c = Commitments(policy.policy, cal)
+    c.observe(at(2026, 1, 5))
+    for week in range(14):
+        c.dispositioned(at(2026, 1, 6, 10) + week * 7 * 86400, "accepted", "accepted")
+    cards = c.scorecard(at(2026, 4, 13))
+    points = trends(cards)["sal_rate"]
+    assert len(cards) == 15 and len(points) == 12
+    assert [p.period for p in points] == [f"2026-W{w:02d}" for w in range(5, 17)]
+    assert points[-1].status == "in progress" and points[0] == Point("2026-W05", 1.0, 1, "met")
