@@ -131,7 +131,8 @@ class Engine(Lifecycle):
         if t is None:
             t = epoch(values["at"])
         cause: str = values["event_id"]
-        if not self.open_input(cause, t, digest=content_digest(values), where=source):
+        digest = content_digest(raw) if raw is not None else NO_DIGEST
+        if not self.open_input(cause, t, digest=digest, where=source):
             if self._conflict:
                 self._conflict = False
                 first = self.desk.first_read(cause)

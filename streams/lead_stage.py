@@ -135,7 +135,7 @@ class DeskHost(DeskSink):
         t = epoch(values["at"])
         cause: str = values["event_id"]
         out = self._fire_until(t, inclusive=False)
-        seen = self.desk.duplicate(cause, t, self.now, content_digest(values), source)
+        seen = self.desk.duplicate(cause, t, self.now, content_digest(raw), source)
         if seen == CONFLICT:
             # Refused under an id of its own (the pool side has seen the event's id):
             # the same `event.rejected` as `Engine.apply` makes.
