@@ -62,7 +62,7 @@ class _Mql:
     def __init__(self, at: float, tier: str, fields: Mapping[str, Any]) -> None:
         self.at = at
         self.tier = tier
-        source, segment, score = (fields.get(name) for name in FUNNEL_FIELDS)
+        source, segment, score = fields.get("source"), fields.get("segment"), fields.get("score")
         self.source = str(source) if source is not None else NONE
         self.segment = str(segment) if segment is not None else NONE
         self.score: float | None = float(score) if isinstance(score, int | float) else None
