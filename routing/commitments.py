@@ -44,19 +44,19 @@ from typing import Any, Final, Literal
 from mypy_extensions import mypyc_attr
 
 from routing.calendar import BusinessCalendar, bisect_left, bisect_right
+from routing.commitment_specs import REJECTION_DOCUMENTATION, Spec, build_specs
 from routing.errors import LeadflowError
 from routing.funnel import Funnel
 from routing.outputs import Emitter, TimeFormat
 from routing.periods import PERS, Periods
 from routing.policy.models import PeriodStep, Policy
-from routing.scorecard import Row, Side, Status, WeekCard, percentile, scorecard_json
+from routing.scorecard import Row, Status, WeekCard, percentile, scorecard_json
 from routing.tally import Tally
 
 __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
 
 SLA_NAMES: Final = ("handoff", "first_touch", "follow_up", "disposition")
 OUTCOMES: Final = ("accepted", "rejected", "deferred")
-REJECTION_DOCUMENTATION: Final = "rejection_documentation"
 NO_REASON: Final = "(no reason)"
 #: Weeks running one rejection reason must top the list before marketing is told.
 RECURRING_WEEKS: Final = 3
@@ -66,19 +66,6 @@ _Mode = Literal["evaluate", "partial", "in progress"]
 
 class CommitmentError(LeadflowError):
     """A record the commitments cannot count (unknown SLA, tier or outcome; bad times)."""
-
-
-@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    key: str
-    side: Side
-    # `int | float`, not `float`: compiled (mypyc), a float-typed value is a C double,
-    # so a count target (an int) would come out as 120.0 instead of 120.
-    target: int | float
-    unit: Literal["count", "share"] = "share"
-    basis: str = ""  # what the row counts, in words (Row.basis)
-    per: str = "week"  # evaluated per week, month or quarter (routing.periods)
 
 
 @mypyc_attr(serializable=True)
@@ -120,7 +107,7 @@ class Commitments:
         self._policy = policy
         self._cal = calendar
         self._tiers = [t.name for t in policy.tiers]
-        self._specs = self._build_specs(policy)
+        self._specs = build_specs(policy)
         self._per_lead = [s.key for s in self._specs if s.key.split(":")[0] in SLA_NAMES]
         self._effective = self._midnight(policy.agreement.effective)
         self._weeks: dict[float, _Week] = {}
@@ -145,73 +132,6 @@ class Commitments:
         self._top_reason: tuple[str, int] = ("", 0)
         self._recurring: dict[float, tuple[str, int]] = {}
         self.funnel = Funnel()
-
-    @staticmethod
-    def _build_specs(policy: Policy) -> list[_Spec]:
-        mc, sc = policy.marketing_commits, policy.sales_commits
-        specs: list[_Spec] = []
-        if mc.mql_volume is not None:
-            v = mc.mql_volume
-            specs.append(
-                _Spec("mql_volume", "marketing", v.min, "count", f"MQLs, by MQL {v.per}", v.per)
-            )
-        if mc.data_completeness is not None:
-            dc = mc.data_completeness
-            specs.append(
-                _Spec(
-                    "data_completeness", "marketing", dc.min, "share",
-                    f"MQLs with every required field / MQLs, by MQL {dc.per}", dc.per,
-                )
-            )
-        if mc.handoff is not None:
-            specs.append(
-                _Spec(
-                    "handoff", "marketing", mc.handoff.target, "share",
-                    "MQLs assigned or queued in time / MQLs, by due week; "
-                    f"{mc.handoff.clock} hours",
-                )
-            )
-        if mc.sal_rate is not None:
-            sal = mc.sal_rate
-            specs.append(
-                _Spec(
-                    "sal_rate", "marketing", sal.min, "share",
-                    f"accepted / dispositioned, by disposition {sal.per}", sal.per,
-                )
-            )
-        specs += [
-            _Spec(
-                f"first_touch:{t.name}", "sales", t.first_touch.target, "share",
-                "MQLs touched within the tier's window / the tier's MQLs, one verdict per "
-                f"lead, by due week; {t.first_touch.clock} hours",
-            )
-            for t in policy.tiers
-        ]
-        if sc.follow_up is not None:
-            specs.append(
-                _Spec(
-                    "follow_up", "sales", sc.follow_up.target, "share",
-                    "cadences completed in time / leads, one verdict per lead, by due week; "
-                    f"{sc.follow_up.clock} hours",
-                )
-            )
-        if sc.disposition is not None:
-            specs.append(
-                _Spec(
-                    "disposition", "sales", sc.disposition.target, "share",
-                    "MQLs dispositioned in time / MQLs, one verdict per lead, by due week; "
-                    f"{sc.disposition.clock} hours",
-                )
-            )
-            if sc.disposition.reject_requires_reason:
-                specs.append(
-                    _Spec(
-                        REJECTION_DOCUMENTATION, "sales", 1.0, "share",
-                        "rejections with a reason code from the taxonomy / rejections "
-                        "attempted, by attempt week",
-                    )
-                )
-        return specs
 
     # ------------------------------------------------------------------ time helpers
 
@@ -461,7 +381,7 @@ class Commitments:
         steps = [s for s in self._policy.escalation.period if s.consecutive <= n]
         return steps[-1] if steps else None
 
-    def _measure(self, spec: _Spec, week: _Week) -> tuple[float | None, int]:
+    def _measure(self, spec: Spec, week: _Week) -> tuple[float | None, int]:
         """The row's actual and its denominator `n` (for a count: the count itself)."""
         if spec.unit == "count":
             return week.mqls, week.mqls
