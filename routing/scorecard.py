@@ -38,7 +38,7 @@ Speed = tuple[int, float | None, float | None]
 class Row:
     """One commitment in one week. `actual` is a count (unit "count", e.g. `mql_volume`) or
     a share in [0, 1], None when there was nothing to measure (n/a). `consecutive` is the
-    miss streak after this week; `action` the ladder's action for a miss (else None)."""
+    miss streak after this period; `action` the ladder's action for a miss (else None)."""
 
     commitment: str
     side: Side
@@ -248,7 +248,7 @@ def _render_card(card: WeekCard) -> list[str]:
     out += _table([*header, "action"], body, right={2, 3, 4, 6, 7})
     out += ["", "Counted (n: the denominator of each row):"]
     out += [f"  {row.commitment}: {row.basis}" for row in card.rows if row.basis]
-    out += ["", "Speed to first touch (calendar minutes, first touches this week)"]
+    out += ["", f"Speed to first touch (calendar minutes, first touches this {card.per})"]
     speed = [[t, str(n), _minutes(med), _minutes(p95)] for t, (n, med, p95) in card.speed.items()]
     out += _table(["tier", "count", "median", "p95"], speed, right={1, 2, 3})
     total = sum(card.rejection_reasons.values())
