@@ -105,6 +105,9 @@ def test_json_alias_and_shape(capsys: pytest.CaptureFixture[str], monthly_policy
         points = data["trends"][name]
         assert points and all(set(p) == {"period", "actual", "n", "status"} for p in points)
     assert [p["period"] for p in data["trends"]["mql_volume"]] == ["2026-01", "2026-02"]
+    weekly = json.loads(scorecard(capsys, GOLDEN / "overloaded.policy.yaml", "--json"))
+    assert "months" not in weekly and "quarters" not in weekly
+    assert weekly["trends"]["mql_volume"][0]["period"] == "2026-W03"
 
 
 def test_markdown_tables_have_a_cell_per_header_column(
