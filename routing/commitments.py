@@ -306,8 +306,9 @@ class Commitments:
         return self._next
 
     def advance(self, now: float, emitter: Emitter) -> None:
-        """Close every week ending at or before `now` and emit due reviews, in time order
-        (a week closing at the same instant as a review comes first)."""
+        """Close every period ending at or before `now` and emit due reviews, in time order
+        (periods ending together: finest first; a period closing at the same instant as a
+        review comes first)."""
         if self._first_seen is None:
             return
         self._next = None
