@@ -12,6 +12,7 @@ import pytest
 from routing.engine import Engine
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event_object
+from routing.funnel import Funnel, Share
 from routing.policy.loader import LoadedPolicy
 from streams.desk_records import apply_desk
 from streams.lead_stage import DeskHost
@@ -154,3 +155,33 @@ def test_an_mql_inside_its_window_or_disqualified_is_not_judged_yet() -> None:
     f = engine.commitments.to_json(engine.now)["weeks"][0]["funnel"]
     assert (f["disposition_within_window"], f["n"]["disposition_within_window"]) == (0.5, 2)
     assert f["mqls"] == 3 and f["quality_acceptance"] == 1.0
+
+
+def test_lost_closes_at_the_stage_reached_and_a_later_stage_reopens() -> None:
+    f = Funnel()
+    for lead in ("A", "B", "C"):
+        f.mql(lead, 100.0, "tier1", {"source": "web", "segment": "smb", "score": 80})
+    f.stage("A", 110.0, "sql", None, None)
+    f.stage("A", 120.0, "lost", None, None)  # lost after SQL: still passed SAL and SQL
+    f.stage("B", 110.0, "opportunity", 50.0, "GBP")
+    f.stage("B", 120.0, "lost", None, None)
+    f.stage("B", 130.0, "won", None, None)  # re-opened and won, without an amount
+    f.stage("C", 110.0, "lost", None, None)
+    (card,) = f.cards([(100.0, 200.0)], now=200.0)
+    assert card.counts == {"mqls": 3, "sal": 2, "sql": 2, "opportunity": 1, "won": 1}
+    assert card.lost == 2  # A and C; B's last stage is won
+    assert card.won_amount == {} and card.pipeline_amount == {"GBP": 50.0}
+    assert card.rate("opportunity_to_won").actual == 1.0
+
+
+def test_a_new_mql_cycle_is_a_new_member_of_its_own_cohort() -> None:
+    f = Funnel()
+    f.mql("A", 100.0, "tier1", {})
+    f.dispositioned("A", 105.0, "deferred")
+    f.mql("A", 300.0, "tier2", {"source": "event"})  # back from its deferral: a second MQL
+    f.stage("A", 310.0, "sql", None, None)  # the latest MQL's
+    first, second = f.cards([(0.0, 200.0), (200.0, 400.0)], now=400.0)
+    assert (first.counts["mqls"], first.counts["sql"]) == (1, 0)
+    assert (second.counts["mqls"], second.counts["sql"]) == (1, 1)
+    assert first.by["source"] == {"(none)": first.by["source"]["(none)"]}
+    assert first.rate("quality_acceptance") == Share(0, 1)  # deferred: not accepted
