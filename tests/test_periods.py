@@ -164,3 +164,16 @@ def test_weekly_policies_still_close_every_monday() -> None:
     periods = {o["period"] for o in em.take() if o["type"] == "period.breached"}
     assert periods == {"2026-W02"}
     assert {card.per for card in c.scorecard(at(2026, 1, 13))} == {"week"}
+
+
+def test_a_week_and_a_month_ending_together_close_week_first() -> None:
+    policy = monthly()
+    cal = policy.calendar.build()
+    c, em = Commitments(policy, cal), Emitter(TimeFormat(cal.tz))
+    c.observe(at(2026, 5, 1))  # a Friday: May is full, its first week (W18) partial
+    c.sla_result("handoff", None, at(2026, 5, 27, 10), met=False)  # W22 misses its handoff
+    c.advance(at(2026, 6, 1), em)  # Monday 2026-06-01: W22 and May end at this instant
+    periods = [o["period"] for o in em.take() if o["type"] == "period.breached"]
+    assert "2026-W18" not in periods
+    assert periods[-1] == "2026-05" and periods.index("2026-W22") < periods.index("2026-05")
+    assert c.next_deadline() == at(2026, 6, 8)
