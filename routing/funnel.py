@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mypy_extensions import mypyc_attr
+
 #: The stages of the funnel after the MQL, in order.
 STAGES: Final = ("sal", "sql", "opportunity", "won")
 LOST: Final = "lost"
@@ -51,6 +53,9 @@ BY: Final = ("source", "tier", "segment")
 NONE: Final = "(none)"
 
 
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# does not run its __init__ otherwise (as routing.lead.Lead).
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class _Mql:
     """One MQL and what became of it."""
 
@@ -65,7 +70,9 @@ class _Mql:
         source, segment, score = fields.get("source"), fields.get("segment"), fields.get("score")
         self.source = str(source) if source is not None else NONE
         self.segment = str(segment) if segment is not None else NONE
-        self.score: float | None = float(score) if isinstance(score, int | float) else None
+        self.score: float | None = None
+        if isinstance(score, float) or (isinstance(score, int) and not isinstance(score, bool)):
+            self.score = float(score)
         self.reached = 0  # 1 + index in STAGES of the furthest stage reached (0: none)
         self.lost = False
         self.touched = False
@@ -74,9 +81,12 @@ class _Mql:
         self.outcome: str | None = None
         self.due: float | None = None  # the MQL's own disposition window ends (None: none)
         self.done_at: float | None = None  # dispositioned then
-        self.amounts: dict[str, tuple[float, str]] = {}  # stage -> (amount, currency)
+        # stage -> (amount, currency); None until an amount comes (most MQLs have none, and a
+        # dict per MQL would be one more container for the cyclic collector to walk)
+        self.amounts: dict[str, tuple[float, str]] | None = None
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Share:
     """`num` of `n`; `actual` is None when `n` is 0."""
@@ -89,6 +99,7 @@ class Share:
         return self.num / self.n if self.n else None
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class Slice:
     """The MQLs of one source, tier or segment value in a cohort."""
@@ -109,6 +120,7 @@ class Slice:
         return Share(self.opportunity, self.mqls)
 
 
+@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
 @dataclass(frozen=True, slots=True)
 class FunnelCard:
     """One period's cohort. `counts`: mqls and each stage's count (leads that reached
@@ -131,6 +143,7 @@ class FunnelCard:
         return self.quality[name]
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Funnel:
     """Every MQL's way down the funnel; the cohorts' cards on request."""
 
@@ -182,6 +195,8 @@ class Funnel:
             rec.lost = False
             rec.reached = max(rec.reached, STAGES.index(stage) + 1)
         if amount is not None and currency is not None:
+            if rec.amounts is None:
+                rec.amounts = {}
             rec.amounts[stage] = (amount, currency)
 
     # --- views -------------------------------------------------------------------------
@@ -201,7 +216,7 @@ class Funnel:
 def _sums(cohort: list[_Mql], stage: str, reached: int) -> dict[str, float]:
     sums: dict[str, float] = {}
     for rec in cohort:
-        if rec.reached >= reached and stage in rec.amounts:
+        if rec.reached >= reached and rec.amounts is not None and stage in rec.amounts:
             amount, currency = rec.amounts[stage]
             sums[currency] = sums.get(currency, 0.0) + amount
     return dict(sorted(sums.items()))

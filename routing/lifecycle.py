@@ -240,7 +240,8 @@ class Lifecycle(SlaTimers):
             if lead.reassign_pending and lead.reassign_sla == FIRST_TOUCH:
                 self._cancel_pending(lead)
             self.start_clock(lead, FOLLOW_UP, t)
-        self.commitments.funnel.touched(lead_id, cadence_done)
+        if first or cadence_done:  # all the funnel reads of touches
+            self.commitments.funnel.touched(lead_id, cadence_done)
         if cadence_done:
             self.stop_clock(lead, FOLLOW_UP, t, cause, by=rep_id)
             if lead.reassign_pending and lead.reassign_sla == FOLLOW_UP:
