@@ -15,6 +15,12 @@ them, with the cyclic collector off as `leadflow replay` runs it (routing.collec
 the loop over the file is timed; loading the policy is reported as setup.
 "engine" is the routing core as installed (compiled with mypyc when built); "pure" is the same
 child with LEADFLOW_PURE=1 (pure Python), in the same rounds. Their outputs must hash the same.
+
+    python -m benchmarks.bench_replay --base /work/main   # also another checkout, same rounds
+
+`--base DIR` adds a "base" child: the engine of the checkout in DIR (run from there, compiled
+when DIR is built), alternating with the others in every round; the report gives the new
+engine's time over the base's per round and both outputs' sha256.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from benchmarks.floor import run_floor
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / "data"
-KINDS = ("floor", "engine", "pure")  # pure: the engine child with LEADFLOW_PURE=1
+KINDS = ("floor", "engine", "pure", "base")  # pure: LEADFLOW_PURE=1; base: --base checkout
 TARGET_EVENTS_PER_S = 50_000
 TARGET_SLOWDOWN = 5.0
 QUICK = {"leads": 5_000, "reps": 50}
@@ -154,7 +160,9 @@ def ensure_data(stream: Path, leads: int, reps: int, seed: int, regenerate: bool
     return loaded
 
 
-def run_child(kind: str, stream: Path, events: int | None) -> tuple[dict[str, Any] | None, str]:
+def run_child(kind: str, stream: Path, events: int | None,
+              base: Path | None = None) -> tuple[dict[str, Any] | None, str]:
+    stream = stream.resolve()
     cmd = [sys.executable, "-m", "benchmarks.bench_replay", "--child",
            "floor" if kind == "floor" else "engine",
            "--stream", str(stream), "--policy", str(stream.parent / "policy.yaml")]
@@ -163,7 +171,8 @@ def run_child(kind: str, stream: Path, events: int | None) -> tuple[dict[str, An
     env = {k: v for k, v in os.environ.items() if k != "LEADFLOW_PURE"}
     if kind == "pure":
         env["LEADFLOW_PURE"] = "1"
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+    cwd = base if kind == "base" and base is not None else REPO
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
         return None, f"{kind} child exited with status {proc.returncode}:\n{tail}"
@@ -256,13 +265,14 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
     for kind in KINDS:
         s = summary.get(kind)
         if s is None:
-            rows.append(f"| {kind} | - | not run | | | | | | | |")
+            if kind != "base":
+                rows.append(f"| {kind} | - | not run | | | | | | | |")
             continue
         vs = "1.00x" if kind == "floor" else f"{s.get('slowdown', float('nan')):.2f}x slower"
         label = {"floor": "floor", "pure": "engine, pure Python (LEADFLOW_PURE=1)",
-                 "engine": "engine, compiled"}[kind]
-        if kind == "engine" and not results[kind][0]["compiled"]:
-            label = f"engine, NOT compiled ({results[kind][0]['core']})"
+                 "engine": "engine, compiled", "base": f"base ({info.get('base')}), compiled"}[kind]
+        if kind in ("engine", "base") and not results[kind][0]["compiled"]:
+            label = f"{kind}, NOT compiled ({results[kind][0]['core']})"
         rows.append(
             f"| {label} | {s['events']:,} | {s['events_per_s']:,.0f} | "
             f"{' / '.join(f'{x:,}' for x in s['all_events_per_s'])} | "
@@ -281,6 +291,18 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
                     f"{next(iter(every))}" if len(every) == 1 else
                     "ERROR: the outputs differ between runs: "
                     + "; ".join(f"{k} {sorted(v)}" for k, v in digests.items()))
+    if engine and "base" in summary:  # this checkout's engine against the base's, per round
+        summary["new_over_base"] = statistics.median(
+            o["seconds"] / b["seconds"] for b, o in zip(results["base"], results["engine"],
+                                                         strict=False))
+        summary["new_over_base_per_round"] = _per_round(results["base"], results["engine"])
+        base_sha = {r["sha256"] for r in results["base"]}
+        rows.append(f"engine/base time {summary['new_over_base']:.3f} (median of per-round "
+                    f"ratios {', '.join(f'{x:.2f}' for x in summary['new_over_base_per_round'])}; "
+                    f"above 1: this checkout is slower); base outputs sha256 "
+                    f"{', '.join(sorted(base_sha))} "
+                    f"({'the same as' if base_sha == digests['engine'] else 'differ from'} "
+                    f"this checkout's)")
     if floor and engine:
         ok_rate = engine["events_per_s"] >= TARGET_EVENTS_PER_S
         ok_ratio = summary["slowdown"] <= TARGET_SLOWDOWN
@@ -315,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--regenerate", action="store_true", help="generate the data again")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="another checkout whose engine runs in the same rounds")
     parser.add_argument("--child", choices=("floor", "engine"), help=argparse.SUPPRESS)
     parser.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--policy", type=Path, help=argparse.SUPPRESS)
@@ -336,14 +360,17 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     info["events"] = args.events
-    kinds = [args.only] if args.only else list(KINDS)
+    kinds = [args.only] if args.only else [k for k in KINDS if k != "base"]
+    if args.base is not None:
+        info["base"] = str(args.base)
+        kinds.append("base")
     results: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     errors: dict[str, str] = {}
     for round_no in range(1, args.rounds + 1):
         for kind in kinds:
             if kind in errors:
                 continue
-            run, err = run_child(kind, stream, args.events)
+            run, err = run_child(kind, stream, args.events, args.base)
             if run is None:
                 errors[kind] = err
                 print(f"round {round_no} {kind}: FAILED\n{err}", flush=True)

@@ -3,10 +3,16 @@
 Which window each SLA uses is decided here, from the policy:
 - handoff: `marketing_commits.handoff`, from mql_at until the lead is assigned;
 - first_touch: the lead's tier window (or the surge's `relax_first_touch`), from mql_at
-  until the first touch or a disposition; restarted for a new owner on reassignment;
+  until the first touch (or a disposition, which stops it without meeting it);
+  restarted for a new owner on reassignment;
 - follow_up: `sales_commits.follow_up`, from the first touch until `touches` touches
   on `channels` channels;
 - disposition: `sales_commits.disposition`, from mql_at until the lead is dispositioned.
+
+One lead, one verdict: the agreement's rows (routing.commitments) count a lead's first
+clock of each SLA once, against its own due time; a clock restarted for a new owner is
+that owner's window (a first-touch one is counted per rep), and carries the first
+clock's verdict only when that was still open (a reassignment before its due time).
 """
 
 from __future__ import annotations
@@ -95,15 +101,19 @@ class SlaTimers(DeskSink):
         old = lead.clocks.get(sla)
         if old is not None:
             old.version += 1
+        same = old is not None and old.cycle == lead.cycle
         clock = SlaClock(
             sla=sla,
             lead_id=lead.id,
             cycle=lead.cycle,
-            n=old.n + 1 if old is not None and old.cycle == lead.cycle else 1,
+            n=old.n + 1 if old is not None and same else 1,
             start=start,
             due=window.due(start, self.cal),
             business=window.business,
         )
+        if old is not None and same:  # a new owner's window: the verdict stays the first's
+            clock.verdict_open = old.verdict_open and old.state == RUNNING
+            clock.verdict_due = old.verdict_due
         lead.clocks[sla] = clock
         self._schedule_next(clock)
         return clock
@@ -113,9 +123,13 @@ class SlaTimers(DeskSink):
             at = clock.point_at(self.points[clock.next_point], self.cal)
             self.schedule(at, "sla", clock, clock.version)
 
-    def stop_clock(self, lead: Lead, sla: str, t: float, cause: str, counts: bool = True) -> None:
+    def stop_clock(
+        self, lead: Lead, sla: str, t: float, cause: str, counts: bool = True,
+        by: str | None = None,
+    ) -> None:  # fmt: skip
         """The clock's stop condition happened at t. `counts`: it is met if in time;
-        otherwise (the condition no longer applies) the clock just stops."""
+        otherwise (the condition no longer applies) the clock just stops. `by`: the rep
+        whose action stopped it (default: the owner), credited with a met window."""
         clock = lead.clocks.get(sla)
         if clock is None or clock.state not in (RUNNING, BREACHED):
             return
@@ -128,11 +142,37 @@ class SlaTimers(DeskSink):
             return
         if t <= clock.due:
             clock.state = MET
-            self.say_met(lead, sla, clock.due, t, cause)
-            self.commitments.sla_result(sla, self._tier(lead, sla), clock.due, True)
+            rep = by if by is not None else lead.owner
+            self.say_met(lead, sla, clock.due, t, cause, rep)
+            self._verdict(lead, clock, t <= clock.verdict_due)
+            if sla == FIRST_TOUCH and rep is not None:
+                self.commitments.rep_window(rep, clock.due, True)
         else:
             self._breach(lead, clock, clock.due, cause)
             clock.state = STOPPED
+
+    def _verdict(self, lead: Lead, clock: SlaClock, met: bool) -> None:
+        """The agreement's one verdict on this lead for the clock's SLA, if still open."""
+        if clock.verdict_open:
+            clock.verdict_open = False
+            self.commitments.sla_result(
+                clock.sla, self._tier(lead, clock.sla), clock.verdict_due, met
+            )
+
+    def stop_untouched(self, lead: Lead, t: float, rep: str | None) -> None:
+        """A disposition at t before any touch: the first-touch clock stops, not met
+        ("closed without a touch", counted for `rep`, who dispositioned it)."""
+        clock = lead.clocks.get(FIRST_TOUCH)
+        if clock is None:
+            return
+        due: float | None = None
+        if clock.state == RUNNING and clock.verdict_open:
+            clock.verdict_open = False
+            due = clock.verdict_due
+        if clock.state in (RUNNING, BREACHED):
+            clock.state = STOPPED
+            clock.version += 1
+        self.commitments.closed_untouched(lead.tier, due, t, rep)
 
     def stop_all(self, lead: Lead) -> None:
         for clock in lead.clocks.values():
@@ -152,20 +192,24 @@ class SlaTimers(DeskSink):
         if lead.owner is not None:
             record["rep_id"] = lead.owner
 
-    def say_met(self, lead: Lead, sla: str, due: float, t: float, cause: str) -> None:
+    def say_met(
+        self, lead: Lead, sla: str, due: float, t: float, cause: str, rep: str | None
+    ) -> None:
         em = self.em
         record = em.head("sla.met", t, cause, f"{lead.id}/{sla}")
         record["lead_id"] = lead.id
         record["sla"] = sla
         record["due"] = em.fmt.text(due)
         record["done_at"] = em.fmt.text(t)
-        if lead.owner is not None:
-            record["rep_id"] = lead.owner
+        if rep is not None:
+            record["rep_id"] = rep
 
     def _breach(self, lead: Lead, clock: SlaClock, at: float, cause: str) -> None:
         clock.state = BREACHED
         self._say("sla.breached", lead, clock, at, cause)
-        self.commitments.sla_result(clock.sla, self._tier(lead, clock.sla), clock.due, False)
+        self._verdict(lead, clock, False)
+        if clock.sla == FIRST_TOUCH and lead.owner is not None:
+            self.commitments.rep_window(lead.owner, clock.due, False)
 
     def fire_clock(self, lead: Lead, clock: SlaClock, at: float) -> None:
         p = self.points[clock.next_point]
@@ -189,7 +233,15 @@ class SlaTimers(DeskSink):
             if lead.owner is not None:
                 record["rep_id"] = lead.owner
             if step.action == "reassign":
-                record["why"] = self.escalate_action(lead, clock, at, cause)
+                cap = self.policy.escalation.max_reassignments
+                if cap is not None and lead.reassigned >= cap:
+                    record["action"] = None
+                    record["why"] = (
+                        f"reassigned {lead.reassigned} times already, the policy's cap "
+                        "(escalation.max_reassignments): the ladder only notifies"
+                    )
+                else:
+                    record["why"] = self.escalate_action(lead, clock, at, cause)
         if clock.state in (RUNNING, BREACHED) and lead.clocks.get(clock.sla) is clock:
             self._schedule_next(clock)
 

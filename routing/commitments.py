@@ -1,21 +1,36 @@
-"""Weekly commitments of both sides: measure each week, decide met or missed, escalate.
+"""Commitments of both sides: measure each period, decide met or missed, escalate.
 
-The engine records what happens (`mql`, `sla_result`, `first_touch`, `dispositioned`);
-`advance(now)` closes every ISO week (policy zone, Monday 00:00 local, DST-correct) that
-has ended and emits `period.breached` for each missed commitment, climbing the
-`escalation.period` ladder on consecutive misses, plus `agreement.review_due` at every
-review anniversary. Pure: time is an argument, nothing is read from a clock.
+The engine records what happens (`mql`, `sla_result`, `first_touch`, `dispositioned`;
+the funnel's own records go to `funnel`, routing.funnel); `advance(now)` closes every
+period that has ended (ISO weeks, and calendar months or quarters for a commitment with
+`per: month` or `per: quarter`; policy zone, local midnight, DST-correct: routing.periods)
+and emits `period.breached` for each missed commitment of that period, climbing the
+`escalation.period` ladder on consecutive misses of that commitment (its own periods),
+`rejections.recurring` when one rejection reason tops the week's list for three evaluated
+weeks running (and every further week it still does), plus `agreement.review_due` at
+every review anniversary. Periods ending at the same instant close finest first (a week
+before a month), and before a review due then. Pure: time is an argument, nothing is
+read from a clock.
 
 Decisions beyond the policy text:
 
-* A week that started before the first observed instant (or before the agreement's
-  effective midnight, when that falls mid-week) is *partial*: shown, status
+* A period that started before the first observed instant (or before the agreement's
+  effective midnight, when that falls inside it) is *partial*: shown, status
   ``"partial"``, never evaluated, counters untouched.
 * Reviews due before the first observed instant are history: not emitted.
 * Records for a week already closed still count in its scorecard figures (MQLs, speed,
   reasons, breaches), but its rows stay as decided: an emitted decision stands.
 * Speed percentiles are linear-interpolated between closest ranks (numpy's default; see
   :func:`routing.scorecard.percentile`).
+* Every per-lead SLA row (handoff, first_touch per tier, follow_up, disposition) counts
+  each lead's verdict once, in the week of its *original* window's due time ("by due
+  week"): a verdict is known at its due time, so a closed week's rows are final when it
+  closes. A reassignment's new window is the new owner's (`rep_window`, per rep), not a
+  new sample of the tier. A first-touch window closed by a disposition without any touch
+  is not met (`closed_untouched`). Each row carries its denominator `n` and says what it
+  counts (`Row.basis`, with the clock: business or calendar).
+* `rejection_documentation` (documented / attempted rejections, by attempt week) is a row
+  when the policy requires a reason for every rejection (`reject_requires_reason`).
 """
 
 from __future__ import annotations
@@ -29,10 +44,13 @@ from typing import Any, Final, Literal
 from mypy_extensions import mypyc_attr
 
 from routing.calendar import BusinessCalendar, bisect_left, bisect_right
+from routing.commitment_specs import REJECTION_DOCUMENTATION, Spec, build_specs
 from routing.errors import LeadflowError
+from routing.funnel import Funnel
 from routing.outputs import Emitter, TimeFormat
+from routing.periods import PERS, Periods
 from routing.policy.models import PeriodStep, Policy
-from routing.scorecard import Row, Side, Status, WeekCard, card_to_json, percentile
+from routing.scorecard import Row, Status, WeekCard, percentile, scorecard_json
 from routing.tally import Tally
 
 __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
@@ -40,23 +58,14 @@ __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "pe
 SLA_NAMES: Final = ("handoff", "first_touch", "follow_up", "disposition")
 OUTCOMES: Final = ("accepted", "rejected", "deferred")
 NO_REASON: Final = "(no reason)"
+#: Weeks running one rejection reason must top the list before marketing is told.
+RECURRING_WEEKS: Final = 3
 _REVIEW_MONTHS: Final = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 _Mode = Literal["evaluate", "partial", "in progress"]
 
 
 class CommitmentError(LeadflowError):
     """A record the commitments cannot count (unknown SLA, tier or outcome; bad times)."""
-
-
-@mypyc_attr(native_class=False)  # compiled, a frozen native class cannot be unpickled
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    key: str
-    side: Side
-    # `int | float`, not `float`: compiled (mypyc), a float-typed value is a C double,
-    # so a count target (an int) would come out as 120.0 instead of 120.
-    target: int | float
-    unit: Literal["count", "share"] = "share"
 
 
 @mypyc_attr(serializable=True)
@@ -71,6 +80,12 @@ class _Week:
     missed: Counter[str] = field(default_factory=Tally)
     reasons: Counter[str] = field(default_factory=Tally)
     speed: dict[str, list[float]] = field(default_factory=dict)
+    # First-touch windows closed by a disposition before any touch, by SLA key (due week).
+    unmet: Counter[str] = field(default_factory=Tally)
+    untouched: int = 0  # dispositions without any touch (disposition week)
+    refused_rejections: int = 0  # rejections refused for a missing/unknown reason
+    # rep -> [first-touch windows met, missed, closed without a touch]
+    reps: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _add_months(d: date, months: int) -> date:
@@ -92,38 +107,31 @@ class Commitments:
         self._policy = policy
         self._cal = calendar
         self._tiers = [t.name for t in policy.tiers]
-        self._specs = self._build_specs(policy)
+        self._specs = build_specs(policy)
         self._per_lead = [s.key for s in self._specs if s.key.split(":")[0] in SLA_NAMES]
         self._effective = self._midnight(policy.agreement.effective)
         self._weeks: dict[float, _Week] = {}
+        self._periods = Periods(calendar.tz)
+        used = {s.per for s in self._specs}
+        # Weeks always (speed, reasons, the funnel), months and quarters when a commitment
+        # is evaluated per month or quarter; their records go to `_more` too.
+        self._pers = [p for p in PERS if p == "week" or p in used]
+        self._extra = [p for p in self._pers if p != "week"]
+        self._more: dict[tuple[str, float], _Week] = {}
         self._first_seen: float | None = None
-        self._partial_before = 0.0  # weeks starting before this are partial (not evaluated)
-        self._first_week = 0.0
-        self._open = 0.0  # start of the oldest week not yet closed
+        # Per period kind: periods starting before this are partial (not evaluated); the
+        # first period; the start of the oldest period not yet closed.
+        self._partial_before: dict[str, float] = {}
+        self._first: dict[str, float] = {}
+        self._open: dict[str, float] = {}
         self._counters: dict[str, int] = {}
-        self._decided: dict[float, list[Row]] = {}
+        self._decided: dict[tuple[str, float], list[Row]] = {}
         self._review_k = 1
-
-    @staticmethod
-    def _build_specs(policy: Policy) -> list[_Spec]:
-        mc, sc = policy.marketing_commits, policy.sales_commits
-        specs: list[_Spec] = []
-        if mc.mql_volume is not None:
-            specs.append(_Spec("mql_volume", "marketing", mc.mql_volume.min, "count"))
-        if mc.data_completeness is not None:
-            specs.append(_Spec("data_completeness", "marketing", mc.data_completeness.min))
-        if mc.handoff is not None:
-            specs.append(_Spec("handoff", "marketing", mc.handoff.target))
-        if mc.sal_rate is not None:
-            specs.append(_Spec("sal_rate", "marketing", mc.sal_rate.min))
-        specs += [
-            _Spec(f"first_touch:{t.name}", "sales", t.first_touch.target) for t in policy.tiers
-        ]
-        if sc.follow_up is not None:
-            specs.append(_Spec("follow_up", "sales", sc.follow_up.target))
-        if sc.disposition is not None:
-            specs.append(_Spec("disposition", "sales", sc.disposition.target))
-        return specs
+        # The rejection reason topping the last evaluated weeks, and for how many weeks;
+        # week start -> (reason, weeks running) of each week where it was RECURRING_WEEKS+.
+        self._top_reason: tuple[str, int] = ("", 0)
+        self._recurring: dict[float, tuple[str, int]] = {}
+        self.funnel = Funnel()
 
     # ------------------------------------------------------------------ time helpers
 
@@ -133,9 +141,27 @@ class Commitments:
     def _week_end(self, start: float) -> float:
         return self._midnight(self._cal.local_date(start) + timedelta(days=7))
 
-    def _label(self, start: float) -> str:
-        iso = self._cal.local_date(start).isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
+    def _end(self, per: str, start: float) -> float:
+        return self._week_end(start) if per == "week" else self._periods.end(per, start)
+
+    def _others(self, t: float) -> list[_Week]:
+        """The month and quarter aggregates containing t (of the kinds in use)."""
+        out = []
+        for per in self._extra:
+            key = (per, self._periods.start(per, t))
+            bucket = self._more.get(key)
+            if bucket is None:
+                bucket = self._more[key] = _Week()
+            out.append(bucket)
+        return out
+
+    def _at(self, t: float) -> list[_Week]:
+        """The week containing t, and the month and quarter when in use."""
+        week = self._week(t)
+        return [week, *self._others(t)] if self._extra else [week]
+
+    def _bucket(self, per: str, start: float) -> _Week | None:
+        return self._weeks.get(start) if per == "week" else self._more.get((per, start))
 
     def _week(self, t: float) -> _Week:
         cached = self._last_week
@@ -175,10 +201,12 @@ class Commitments:
             raise CommitmentError(f"expected a finite epoch time, got {t!r}")
         self._first_seen = t
         begin = max(t, self._effective)
-        self._first_week = self._open = self._cal.week_start(begin)
-        # A week the stream joins before its first working hour is a full week.
-        first_opening = self._cal.next_open(self._first_week)
-        self._partial_before = begin if begin > first_opening else self._first_week
+        for per in self._pers:
+            first = self._periods.start(per, begin)
+            self._first[per] = self._open[per] = first
+            # A period the stream joins before its first working hour is a full period.
+            first_opening = self._cal.next_open(first)
+            self._partial_before[per] = begin if begin > first_opening else first
         while self._review_due(self._review_k) < t:
             self._review_k += 1
 
@@ -187,6 +215,10 @@ class Commitments:
         week = self._week(t)
         week.mqls += 1
         week.complete += bool(complete)
+        if self._extra:
+            for other in self._others(t):
+                other.mqls += 1
+                other.complete += bool(complete)
 
     def sla_result(self, sla: str, tier: str | None, due: float, met: bool) -> None:
         """A per-lead SLA resolved; it counts in the week containing `due`."""
@@ -197,24 +229,63 @@ class Commitments:
             key = f"first_touch:{self._check_tier(tier)}"
         week = self._week(due)
         (week.met if met else week.missed)[key] += 1
+        if self._extra:
+            for other in self._others(due):
+                (other.met if met else other.missed)[key] += 1
+
+    def closed_untouched(self, tier: str, due: float | None, t: float, rep: str | None) -> None:
+        """A disposition at t before any touch. `due`: the original first-touch window's
+        due time when that window was still open (its verdict: not met, in the week of
+        `due`), else None (the window was decided already). Counted as "closed without a
+        touch" in the week of t, and for `rep` (who dispositioned it)."""
+        key = f"first_touch:{self._check_tier(tier)}"
+        if due is not None:
+            for week in self._at(due):
+                week.unmet[key] += 1
+        for week in self._at(t):
+            week.untouched += 1
+            if rep is not None:
+                self._rep(week, rep)[2] += 1
+
+    def rep_window(self, rep: str, due: float, met: bool) -> None:
+        """A rep's own first-touch window on a lead they owned (the first owner's, or a
+        new owner's after a reassignment) resolved; it counts in the week of `due`."""
+        for week in self._at(due):
+            self._rep(week, rep)[0 if met else 1] += 1
+
+    @staticmethod
+    def _rep(week: _Week, rep: str) -> list[int]:
+        counts = week.reps.get(rep)
+        if counts is None:
+            counts = week.reps[rep] = [0, 0, 0]
+        return counts
+
+    def rejection_refused(self, t: float) -> None:
+        """A rejection refused for a missing or unknown reason code (week of t)."""
+        for week in self._at(t):
+            week.refused_rejections += 1
 
     def first_touch(self, tier: str, mql_at: float, touch_at: float) -> None:
         """Speed to first touch in calendar minutes, counted in the week of `touch_at`."""
         self._check_tier(tier)
         if touch_at < mql_at:
             raise CommitmentError(f"first touch at {touch_at} is before its MQL at {mql_at}")
-        self._week(touch_at).speed.setdefault(tier, []).append((touch_at - mql_at) / 60.0)
+        minutes = (touch_at - mql_at) / 60.0
+        self._week(touch_at).speed.setdefault(tier, []).append(minutes)
+        if self._extra:
+            for other in self._others(touch_at):
+                other.speed.setdefault(tier, []).append(minutes)
 
     def dispositioned(self, t: float, outcome: str, reason: str | None) -> None:
         if outcome not in OUTCOMES:
             raise CommitmentError(
                 f"unknown outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}"
             )
-        week = self._week(t)
-        week.dispositioned += 1
-        week.accepted += outcome == "accepted"
-        if outcome == "rejected":
-            week.reasons[reason or NO_REASON] += 1
+        for week in self._at(t):
+            week.dispositioned += 1
+            week.accepted += outcome == "accepted"
+            if outcome == "rejected":
+                week.reasons[reason or NO_REASON] += 1
 
     def _check_tier(self, tier: str | None) -> str:
         if tier is None or tier not in self._tiers:
@@ -230,22 +301,30 @@ class Commitments:
         if self._first_seen is None:
             return None
         if self._next is None:
-            self._next = min(self._week_end(self._open), self._review_due(self._review_k))
+            ends = [self._end(per, self._open[per]) for per in self._pers]
+            self._next = min(*ends, self._review_due(self._review_k))
         return self._next
 
     def advance(self, now: float, emitter: Emitter) -> None:
-        """Close every week ending at or before `now` and emit due reviews, in time order
-        (a week closing at the same instant as a review comes first)."""
+        """Close every period ending at or before `now` and emit due reviews, in time order
+        (periods ending together: finest first; a period closing at the same instant as a
+        review comes first)."""
         if self._first_seen is None:
             return
         self._next = None
         if not math.isfinite(now):
             raise CommitmentError(f"expected a finite epoch time, got {now!r}")
         while True:
-            week_end, review = self._week_end(self._open), self._review_due(self._review_k)
-            if week_end <= now and week_end <= review:
-                self._close(self._open, week_end, emitter)
-                self._open = week_end
+            # The period ending first (finest first at a tie), then the review.
+            per, end = self._pers[0], self._end(self._pers[0], self._open[self._pers[0]])
+            for other in self._extra:
+                other_end = self._end(other, self._open[other])
+                if other_end < end:
+                    per, end = other, other_end
+            review = self._review_due(self._review_k)
+            if end <= now and end <= review:
+                self._close(per, self._open[per], end, emitter)
+                self._open[per] = end
             elif review <= now:
                 name = self._policy.agreement.name
                 emitter.emit(
@@ -260,11 +339,26 @@ class Commitments:
             else:
                 return
 
-    def _close(self, start: float, end: float, emitter: Emitter) -> None:
-        mode: _Mode = "partial" if start < self._partial_before else "evaluate"
-        rows = self._rows(self._weeks.get(start), self._counters, mode)
-        self._decided[start] = rows
-        label = self._label(start)
+    def _close(self, per: str, start: float, end: float, emitter: Emitter) -> None:
+        mode: _Mode = "partial" if start < self._partial_before[per] else "evaluate"
+        bucket = self._bucket(per, start)
+        rows = self._rows(per, bucket, self._counters, mode)
+        self._decided[per, start] = rows
+        label = self._periods.label(per, start)
+        if per == "week":
+            self._top_reason = top = self._reason_streak(self._top_reason, bucket, mode)
+            if top[1] >= RECURRING_WEEKS:
+                self._recurring[start] = top
+                emitter.emit(
+                    "rejections.recurring",
+                    at=end,
+                    cause=f"period:{label}",
+                    subject=top[0],
+                    reason=top[0],
+                    period=label,
+                    weeks=top[1],
+                    side="marketing",
+                )
         for row in rows:
             if row.status != "missed":
                 continue
@@ -288,23 +382,45 @@ class Commitments:
         steps = [s for s in self._policy.escalation.period if s.consecutive <= n]
         return steps[-1] if steps else None
 
-    def _actual(self, spec: _Spec, week: _Week) -> float | None:
+    def _measure(self, spec: Spec, week: _Week) -> tuple[float | None, int]:
+        """The row's actual and its denominator `n` (for a count: the count itself)."""
         if spec.unit == "count":
-            return week.mqls
-        if spec.key == "data_completeness":
+            return week.mqls, week.mqls
+        key = spec.key
+        if key == "data_completeness":
             num, den = week.complete, week.mqls
-        elif spec.key == "sal_rate":
+        elif key == "sal_rate":
             num, den = week.accepted, week.dispositioned
+        elif key == REJECTION_DOCUMENTATION:
+            num = sum(week.reasons.values())
+            den = num + week.refused_rejections
         else:
-            num, den = week.met[spec.key], week.met[spec.key] + week.missed[spec.key]
-        return num / den if den else None
+            num = week.met[key]
+            den = num + week.missed[key] + week.unmet[key]
+        return (num / den if den else None), den
 
-    def _rows(self, week: _Week | None, counters: dict[str, int], mode: _Mode) -> list[Row]:
-        """The rows of one week; in "evaluate" mode `counters` is updated in place."""
+    @staticmethod
+    def _reason_streak(last: tuple[str, int], week: _Week | None, mode: _Mode) -> tuple[str, int]:
+        """The rejection reason topping an evaluated week's list (alone: a tie tops
+        nothing) and for how many evaluated weeks running it has; ("", 0) for none."""
+        if mode != "evaluate" or week is None or not week.reasons:
+            return ("", 0)
+        ranked = sorted(week.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            return ("", 0)
+        reason = ranked[0][0]
+        return (reason, last[1] + 1 if last[0] == reason else 1)
+
+    def _rows(
+        self, per: str, week: _Week | None, counters: dict[str, int], mode: _Mode
+    ) -> list[Row]:
+        """The rows of one period; in "evaluate" mode `counters` is updated in place."""
         week = week or _Week()
         rows: list[Row] = []
         for spec in self._specs:
-            actual = self._actual(spec, week)
+            if spec.per != per:
+                continue
+            actual, size = self._measure(spec, week)
             n = counters.get(spec.key, 0)
             status: Status
             if mode != "evaluate":
@@ -318,35 +434,54 @@ class Commitments:
             counters[spec.key] = n
             step = self._step(n) if status == "missed" else None
             action = step.action if step else None
-            rows.append(Row(spec.key, spec.side, spec.target, actual, status, n, action, spec.unit))
+            rows.append(
+                Row(
+                    spec.key, spec.side, spec.target, actual, status, n, action, spec.unit,
+                    size, spec.basis,
+                )
+            )
         return rows
 
     # ------------------------------------------------------------------ views
 
     def scorecard(self, now: float) -> list[WeekCard]:
-        """Every week from the first period to the one containing `now` (maybe in progress)."""
+        """Every period from the first to the one containing `now` (maybe in progress):
+        weeks, and months or quarters when a commitment is evaluated per month or
+        quarter; ordered by end (finest first at a tie)."""
         if self._first_seen is None:
             return []
         counters = dict(self._counters)
+        spans: list[tuple[float, int, str, float]] = []
+        for rank, per in enumerate(self._pers):
+            start = self._first[per]
+            while start <= now:
+                end = self._end(per, start)
+                spans.append((end, rank, per, start))
+                start = end
+        spans.sort()
+        funnels = self.funnel.cards([(start, end) for end, _, _, start in spans], now)
+        top = self._top_reason
         cards: list[WeekCard] = []
-        start = self._first_week
-        while start <= now:
-            end = self._week_end(start)
-            week = self._weeks.get(start) or _Week()
-            partial = start < self._partial_before
-            in_progress = end > now and start not in self._decided
-            rows = self._decided.get(start)
+        for (end, _, per, start), funnel in zip(spans, funnels, strict=True):
+            week = self._bucket(per, start) or _Week()
+            partial = start < self._partial_before[per]
+            in_progress = end > now and (per, start) not in self._decided
+            rows = self._decided.get((per, start))
+            mode: _Mode = "in progress" if in_progress else "partial" if partial else "evaluate"
             if rows is None:
-                mode: _Mode = "in progress" if in_progress else "partial" if partial else "evaluate"
-                rows = self._rows(week, counters, mode)
+                rows = self._rows(per, week, counters, mode)
+            recurring = self._recurring.get(start) if per == "week" else None
+            if per == "week" and start >= self._open["week"] and mode == "evaluate":
+                top = self._reason_streak(top, week, mode)  # ended, not closed yet
+                recurring = top if top[1] >= RECURRING_WEEKS else None
             first = self._cal.local_date(start)
             cards.append(
                 WeekCard(
-                    label=self._label(start),
+                    label=self._periods.label(per, start),
                     start=start,
                     end=end,
                     first_day=first,
-                    last_day=first + timedelta(days=6),
+                    last_day=self._periods.last_day(per, start),
                     partial=partial,
                     in_progress=in_progress,
                     rows=rows,
@@ -356,9 +491,16 @@ class Commitments:
                     ),
                     mqls=week.mqls,
                     breaches=self._breaches(week),
+                    closed_untouched=week.untouched,
+                    rejections_attempted=sum(week.reasons.values()) + week.refused_rejections,
+                    rejections_refused=week.refused_rejections,
+                    dispositions_attempted=week.dispositioned + week.refused_rejections,
+                    reps={rep: (c[0], c[1], c[2]) for rep, c in sorted(week.reps.items())},
+                    per=per,
+                    funnel=funnel,
+                    recurring=recurring,
                 )
             )
-            start = end
         return cards
 
     def _speed(self, week: _Week) -> dict[str, tuple[int, float | None, float | None]]:
@@ -376,12 +518,10 @@ class Commitments:
         out.update({k: n for k, n in sorted(week.missed.items()) if k not in out and n})
         return out
 
-    def to_json(self, now: float) -> dict[str, Any]:
-        """The scorecard as JSON-able data; times RFC 3339 in the policy zone."""
-        fmt = TimeFormat(self._cal.tz)
-        return {
-            "agreement": self._policy.agreement.name,
-            "timezone": self._cal.timezone,
-            "as_of": fmt(now),
-            "weeks": [card_to_json(card, fmt) for card in self.scorecard(now)],
-        }
+    def to_json(self, now: float, periods: int | None = None) -> dict[str, Any]:
+        """The scorecard as JSON-able data (docs/scorecard.md); times RFC 3339 in the policy
+        zone; `periods`: only the last so many periods of each kind (trends: up to 12)."""
+        return scorecard_json(
+            self._policy.agreement.name, self._cal.timezone, now, self.scorecard(now),
+            TimeFormat(self._cal.tz), periods,
+        )  # fmt: skip

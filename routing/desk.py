@@ -14,6 +14,8 @@ before anything reached the sink.
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -33,6 +35,26 @@ from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
 
 DEDUPE_WINDOW_S: Final = 7 * 86400.0
+NEW_INPUT: Final = 0  # `LeadDesk.duplicate`: not seen (now remembered)
+REPEAT: Final = 1  # seen, with the same content (or content unknown): a silent duplicate
+CONFLICT: Final = 2  # seen with different content: refused (`LeadDesk.first_read`)
+NO_DIGEST: Final = -1
+
+
+class UndocumentedRejection(EventError):
+    """A rejection refused for a missing or unknown reason code (it is still counted: the
+    scorecard's `rejection_documentation`)."""
+
+
+def content_digest(raw: str | bytes) -> int:
+    """A compact, deterministic digest (CRC-32) of an input's content: the bytes it was
+    received as (every redelivery, a Kafka message read again, a file replayed, a webhook
+    retried, gives the same bytes). The same in every process (Python's own `hash` of
+    text is not), so a snapshot's digests compare with a later process's. Hashing the
+    validated fields instead (orjson + CRC-32) costs ~10% of the replay's time; the
+    bytes cost ~1% (docs/benchmarks.md)."""
+    return zlib.crc32(raw.encode() if isinstance(raw, str) else raw)
+
 DEFER: Final = "defer"  # the desk's one timer kind: a deferred lead comes back
 _LEAD_FIELDS: Final = LEAD_FIELDS  # compiled (mypyc), a C static: not a dict lookup per use
 
@@ -47,9 +69,13 @@ class LeadDesk:
         fmt: TimeFormat,
         sink: DeskSink,
         dedupe_window_s: float = DEDUPE_WINDOW_S,
+        team: Iterable[str] = (),
     ) -> None:
+        """`team`: the ids of the reps of the team file; `rep.upserted` adds more."""
         self.fmt = fmt
         self.sink = sink
+        self.team: set[str] = set(team)
+        self.pools = tuple(p.name for p in policy.routing.pools)
         self.defs = Definitions(policy)
         spike = policy.alerts.intent_spike
         self.intent = IntentDetector(spike) if spike else None
@@ -58,31 +84,54 @@ class LeadDesk:
         self.leads: dict[str, Lead] = {}
         # Ids and times apart: strings and floats are invisible to the cyclic GC.
         self._seen: dict[str, float] = {}  # event id -> time
+        self._digest: dict[str, int] = {}  # event id -> content_digest (NO_DIGEST: unknown)
+        self._where: dict[str, str] = {}  # event id -> where its first copy was read
         self._seen_order: list[str] = []  # event ids in arrival order, from _seen_head on
         self._seen_head = 0
         self.dedupe_window_s = dedupe_window_s
 
     # --- de-duplication ---------------------------------------------------------------
-    def duplicate(self, event_id: str, t: float, now: float) -> bool:
-        """Seen before (within the window)? Else remember it. `now`: the latest instant."""
+    def duplicate(
+        self, event_id: str, t: float, now: float, digest: int = NO_DIGEST, where: str = ""
+    ) -> int:
+        """Seen before (within the window)? NEW_INPUT (now remembered, with its content's
+        `digest` and `where` it was read), REPEAT (the same content, or a digest unknown on
+        either side) or CONFLICT (other content: `first_read` says where the first copy
+        was read). `now`: the latest instant."""
         seen = self._seen
         n = len(seen)
         seen.setdefault(event_id, t)  # one lookup: adds the id unless it is there
         if len(seen) == n:
-            return True
+            if digest != NO_DIGEST:
+                first = self._digest.get(event_id, NO_DIGEST)
+                if first != NO_DIGEST and first != digest:
+                    return CONFLICT
+            return REPEAT
+        if digest != NO_DIGEST:
+            self._digest[event_id] = digest
+            self._where[event_id] = where
         order = self._seen_order
         order.append(event_id)
         if (n + 1) & 1023 == 0:  # forget ids older than the window, now and then
             horizon = max(now, t) - self.dedupe_window_s
             head = self._seen_head
+            digests, wheres = self._digest, self._where
             while head < len(order) and seen[order[head]] < horizon:
-                del seen[order[head]]
+                old = order[head]
+                del seen[old]
+                if old in digests:
+                    del digests[old]
+                    del wheres[old]
                 head += 1
             if head * 2 > len(order):  # drop the forgotten ids' slots in one go
                 del order[:head]
                 head = 0
             self._seen_head = head
-        return False
+        return NEW_INPUT
+
+    def first_read(self, event_id: str) -> str:
+        """Where the first copy of a remembered input was read ("" when not said)."""
+        return self._where.get(event_id, "")
 
     # --- input events -----------------------------------------------------------------
     def dispatch(self, event: InputEvent, values: dict[str, Any], t: float, cause: str) -> None:
@@ -94,13 +143,38 @@ class LeadDesk:
         if kind == "lead.engaged":
             self._engaged(values, t, cause)
         elif kind == "lead.touched":
-            self._touched(values["lead_id"], values["channel"], t, cause)
+            self._touched(values["lead_id"], values["rep_id"], values["channel"], t, cause)
         elif kind == "lead.upserted":
             self._upserted(cast(LeadUpserted, event), values, t, cause)
         elif kind == "lead.dispositioned":
             self._dispositioned(values, t, cause)
+        elif kind == "lead.stage_changed":
+            # The funnel's (routing.funnel): by MQL cohort, on the pool side, which knows
+            # the lead's MQLs; the desk has nothing to check beyond the contract.
+            self.sink.stage_changed(
+                values["lead_id"], t, cause, values["stage"], values["amount"], values["currency"]
+            )
         else:
+            if kind == "rep.upserted":
+                self._rep_upserted(values)
             self.sink.rep_event(event, t, cause)
+
+    def _rep_upserted(self, values: dict[str, Any]) -> None:
+        """A rep joins (or changes): from now on on the team, when its pools are the
+        policy's. Checked here, before the pool side, so both sides know the same team."""
+        pools: list[str] = values["pools"]
+        unknown = [p for p in pools if p not in self.pools]
+        if unknown:
+            known = ", ".join(self.pools)
+            raise EventError(f"pools {unknown} are not pools of the policy ({known})")
+        self.team.add(values["rep_id"])
+
+    def _on_team(self, rep_id: str, what: str) -> None:
+        if rep_id not in self.team:
+            raise EventError(
+                f"rep {rep_id!r} is not on the team (the team file or a rep.upserted): "
+                f"{what} refused"
+            )
 
     def lead(self, lead_id: str) -> Lead:
         lead = self.leads.get(lead_id)
@@ -165,14 +239,17 @@ class LeadDesk:
             defs.missing(fields), fields,
         )  # fmt: skip
 
-    def _touched(self, lead_id: str, channel: str, t: float, cause: str) -> None:
+    def _touched(self, lead_id: str, rep_id: str, channel: str, t: float, cause: str) -> None:
+        self._on_team(rep_id, "its touch is")
         lead = self.leads.get(lead_id)
         if lead is None or lead.state != MQL or lead.mql_at is None or t < lead.mql_at:
             return  # outside an open MQL (or, arriving late, from before it): no SLA event
         lead.touches += 1
         if channel not in lead.channels:
             lead.channels += (channel,)
-        self.sink.touched(lead_id, t, cause, lead.touches == 1, self._cadence_done(lead))
+        self.sink.touched(
+            lead_id, t, cause, lead.touches == 1, self._cadence_done(lead), rep_id
+        )
 
     def _cadence_done(self, lead: Lead) -> bool:
         spec = self.follow_up
@@ -184,6 +261,8 @@ class LeadDesk:
         """`values`: the fields of a `LeadDispositioned` (read from its __dict__: compiled,
         an attribute of a pydantic model is a Python lookup, a dict item is not)."""
         lead_id: str = values["lead_id"]
+        rep_id: str = values["rep_id"]
+        self._on_team(rep_id, "its disposition is")
         lead = self.leads.get(lead_id)
         if lead is None or lead.state != MQL:
             state = "unknown" if lead is None else lead.state
@@ -200,7 +279,7 @@ class LeadDesk:
         lead.state = CLOSED
         if defer_until is not None:
             self.sink.schedule(defer_until.timestamp(), DEFER, lead, lead.cycle)
-        self.sink.dispositioned(lead.id, t, cause, outcome, reason)
+        self.sink.dispositioned(lead.id, t, cause, outcome, reason, rep_id)
 
     def _check_reason(
         self, lead: Lead, outcome: str, reason: str | None, defer_until: datetime | None, t: float
@@ -215,11 +294,12 @@ class LeadDesk:
             return
         listed: list[str] = getattr(spec.reasons, outcome)
         if outcome == "rejected" and spec.reject_requires_reason and not reason:
-            raise EventError(
+            raise UndocumentedRejection(
                 f"a rejection needs a reason code from the taxonomy: {', '.join(listed)}"
             )
         if reason and listed and reason not in listed:
-            raise EventError(
+            error = UndocumentedRejection if outcome == "rejected" else EventError
+            raise error(
                 f"reason {reason!r} is not in the {outcome} taxonomy: {', '.join(listed)}"
             )
         if reason == "unresponsive" and not self._cadence_done(lead) and self.follow_up:
@@ -243,4 +323,7 @@ class LeadDesk:
         return cause
 
 
-__all__ = ["DEDUPE_WINDOW_S", "DEFER", "LeadDesk"]
+__all__ = [
+    "CONFLICT", "DEDUPE_WINDOW_S", "DEFER", "NEW_INPUT", "NO_DIGEST", "REPEAT", "LeadDesk",
+    "UndocumentedRejection", "content_digest",
+]  # fmt: skip

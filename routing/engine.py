@@ -20,7 +20,15 @@ from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
 
 from routing.commitments import Commitments
-from routing.desk import DEDUPE_WINDOW_S, DEFER, LeadDesk
+from routing.desk import (
+    CONFLICT,
+    DEDUPE_WINDOW_S,
+    DEFER,
+    NO_DIGEST,
+    LeadDesk,
+    UndocumentedRejection,
+    content_digest,
+)
 from routing.errors import EventError
 from routing.events import InputEvent, RepStatus, RepUpserted, explain, raw_text
 from routing.lead import Lead
@@ -40,6 +48,15 @@ INF: Final = float("inf")
 # Compiled (mypyc), a module's attribute is a lookup at each use, a Final name a C static.
 heappush: Final = heapq.heappush
 heappop: Final = heapq.heappop
+
+
+def conflict_reason(event_id: str, first: str) -> str:
+    """Why an input whose id was seen with other content is refused."""
+    where = f"first read at {first}" if first else "first read earlier"
+    return (
+        f"event_id {event_id!r} was seen before with different content ({where}); "
+        "an id names one event: send a changed event under a new id"
+    )
 
 
 def _rep_spec(raw: dict[str, Any]) -> Rep:
@@ -77,7 +94,9 @@ class Engine(Lifecycle):
         self.router = Router(policy, reps)
         self.router.explain = texts
         self.managers = {k: v.sales_manager for k, v in loaded.team.team_leads.items()}
-        self.desk = LeadDesk(policy, self.fmt, self, dedupe_window_s)
+        self.desk = LeadDesk(
+            policy, self.fmt, self, dedupe_window_s, (r.id for r in loaded.team.reps)
+        )
         self.leads: dict[str, Lead] = self.desk.leads  # one record per lead, the desk's
         self.now = NEG_INF
         self._timers: list[tuple[float, int, str, Any, int]] = []
@@ -86,6 +105,7 @@ class Engine(Lifecycle):
         self.stats: Counter[str] = Tally()  # a Counter; `+= 1` at a dict's cost
         self.max_ahead_s: float = policy.inputs.max_ahead.seconds  # routing.plausible
         self._observed = False  # the commitments have seen the first instant
+        self._conflict = False  # open_input met an id seen with other content
         self.setup_lifecycle()
 
     def release(self) -> None:
@@ -119,7 +139,15 @@ class Engine(Lifecycle):
             self.stats["implausible"] += 1  # also counted as refused
             self.refused(self.now, cause, source, values.get("lead_id"), text, why)
             return self.em.take()
-        if not self.open_input(cause, t):
+        digest = content_digest(raw) if raw is not None else NO_DIGEST
+        if not self.open_input(cause, t, digest=digest, where=source):
+            if self._conflict:
+                self._conflict = False
+                first = self.desk.first_read(cause)
+                text = raw_text(raw) if raw is not None else event.model_dump_json()
+                self.refused(
+                    t, cause, source, values.get("lead_id"), text, conflict_reason(cause, first)
+                )
             return self.em.take()
         try:
             self.desk.dispatch(event, values, t, cause)
@@ -127,11 +155,16 @@ class Engine(Lifecycle):
             lead_id: str | None = values.get("lead_id")
             text = raw_text(raw) if raw is not None else event.model_dump_json()
             self.refused(t, cause, source, lead_id, text, str(exc))
+            if isinstance(exc, UndocumentedRejection):
+                self.rejection_undocumented(lead_id, t, cause)
         else:
             self.stats["applied"] += 1
         return self.close_input(t)
 
-    def open_input(self, input_id: str, t: float, log: str = "", offset: int = -1) -> bool:
+    def open_input(
+        self, input_id: str, t: float, log: str = "", offset: int = -1,
+        digest: int = NO_DIGEST, where: str = "",
+    ) -> bool:  # fmt: skip
         """The pool side driven from elsewhere (the worker's pool stage, reading what the
         lead desk decided: streams.desk_records): before the sink calls of input
         `input_id` at t. False when that input was applied already (skip its calls).
@@ -140,15 +173,23 @@ class Engine(Lifecycle):
         `log`, `offset`: where the input was read, when it comes from a log read in
         order (a partition of the worker's input): an offset at or below the highest one
         applied from that log is a repeat, however old (ids are remembered for a window
-        of event time only, and a lead stage may send again from far behind)."""
+        of event time only, and a lead stage may send again from far behind).
+
+        `digest`, `where`: the input's `content_digest` and where it was read, when the
+        caller has its content (`apply`): a repeat of its id with other content is a
+        conflict, not a duplicate (False, with `_conflict` set for the caller)."""
         self._fire_until(t, inclusive=False)
         if log:
             if offset <= self.positions.get(log, -1):
                 self.stats["duplicate"] += 1
                 return False
             self.positions[log] = offset
-        if self.desk.duplicate(input_id, t, self.now):
-            self.stats["duplicate"] += 1
+        seen = self.desk.duplicate(input_id, t, self.now, digest, where)
+        if seen:
+            if seen == CONFLICT:
+                self._conflict = True
+            else:
+                self.stats["duplicate"] += 1
             return False
         if t > self.now:
             self.now = t
@@ -263,11 +304,7 @@ class Engine(Lifecycle):
             self.schedule(event.until.timestamp(), "status", rep, rep.status_version)
 
     def _rep_upserted(self, event: RepUpserted, t: float, cause: str) -> None:
-        unknown = [p for p in event.pools if p not in self.router.pools]
-        if unknown:
-            raise EventError(
-                f"pools {unknown} are not pools of the policy ({', '.join(self.router.pools)})"
-            )
+        # Its pools were checked by the lead desk (LeadDesk._rep_upserted).
         old = self.router.reps.get(event.rep_id)
         spec = _rep_spec(
             {
@@ -295,4 +332,4 @@ class Engine(Lifecycle):
         self.drain(t, cause)
 
 
-__all__ = ["DEDUPE_WINDOW_S", "Engine"]
+__all__ = ["DEDUPE_WINDOW_S", "Engine", "conflict_reason"]

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from routing.errors import EventError
@@ -88,6 +89,27 @@ class LeadDispositioned(_Event):
     defer_until: Instant | None = None
 
 
+class LeadStageChanged(_Event):
+    """The lead reached a funnel stage in the CRM (routing/funnel.py). `amount` (with its
+    `currency`, an ISO 4217 code) is the deal's value: the pipeline at `opportunity`,
+    the revenue at `won`."""
+
+    type: Literal["lead.stage_changed"]
+    lead_id: Id
+    stage: Literal["sal", "sql", "opportunity", "won", "lost"]
+    amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+
+    @model_validator(mode="after")
+    def _amount_has_currency(self) -> LeadStageChanged:
+        if (self.amount is None) != (self.currency is None):
+            raise ValueError(
+                "amount and currency go together (amounts of different currencies are "
+                "never added up)"
+            )
+        return self
+
+
 class RepStatus(_Event):
     type: Literal["rep.status"]
     rep_id: Id
@@ -105,12 +127,21 @@ class RepUpserted(_Event):
     hours: RepHours | None = None
 
 
-InputEvent = LeadUpserted | LeadEngaged | LeadTouched | LeadDispositioned | RepStatus | RepUpserted
+InputEvent = (
+    LeadUpserted
+    | LeadEngaged
+    | LeadTouched
+    | LeadDispositioned
+    | LeadStageChanged
+    | RepStatus
+    | RepUpserted
+)
 INPUT_TYPES = (
     "lead.upserted",
     "lead.engaged",
     "lead.touched",
     "lead.dispositioned",
+    "lead.stage_changed",
     "rep.status",
     "rep.upserted",
 )

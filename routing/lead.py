@@ -29,9 +29,10 @@ class Lead:
     Python's `__init__`, a native class by a direct call."""
 
     __slots__ = (
-        "channels", "clocks", "cycle", "fields", "first_touch_at", "id", "intent_active",
-        "mql_at", "owner", "owners", "pool", "queue_token", "reassign_pending", "reassign_sla",
-        "relaxed", "signals", "state", "tier", "tier_index", "touches",
+        "channels", "clocks", "cycle", "fields", "first_touch_at", "handed_off", "held_intent",
+        "id", "intent_active", "mql_at", "owner", "owners", "pool", "queue_token",
+        "reassign_pending", "reassign_sla", "reassigned", "relaxed", "signals", "state", "tier",
+        "tier_index", "touches",
     )  # fmt: skip
 
     def __init__(self, id: str, fields: dict[str, Any] | None = None) -> None:
@@ -56,6 +57,10 @@ class Lead:
         self.intent_active = False
         self.clocks: dict[str, SlaClock] = {}
         self.relaxed = False  # became MQL while its pool was in surge
+        self.handed_off = False  # this cycle's handoff verdict is decided (it reached sales)
+        self.reassigned = 0  # reassignments by the escalation ladder, this cycle
+        # An intent spike that came while the lead had no owner: delivered at assignment.
+        self.held_intent: dict[str, int] | None = None
 
 
 _RANGE: Final = 0

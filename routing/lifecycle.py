@@ -50,9 +50,13 @@ class Lifecycle(SlaTimers):
         lead.first_touch_at = None
         lead.reassign_pending = False
         lead.clocks = {}
+        lead.handed_off = False
+        lead.reassigned = 0
+        lead.held_intent = None
         if missing:
             self.em.emit("handoff.incomplete", t, cause, lead_id, lead_id=lead_id, missing=missing)
         self.commitments.mql(t, tier, not missing)
+        self.commitments.funnel.mql(lead_id, t, tier, fields)
         if pool is None:
             self.em.emit(
                 "lead.unroutable",
@@ -63,14 +67,19 @@ class Lifecycle(SlaTimers):
                 tier=tier,
                 why="no pool of the policy matches this lead",
             )
+            # It never reaches sales: marketing's handoff runs out (docs/policy.md).
+            self.start_clock(lead, HANDOFF, t)
             return
         lead.relaxed = self.router.pools[pool].surge.active
         self.start_clock(lead, DISPOSITION, t)
+        window = lead.clocks.get(DISPOSITION)
+        self.commitments.funnel.window(lead_id, window.due if window is not None else None)
         self.start_clock(lead, FIRST_TOUCH, t)
         self.place(lead, t, cause)
 
     def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
         if was_open:
+            self.commitments.funnel.window(lead_id, None)  # no disposition is due any more
             self.close(self.leads[lead_id], t)
         self.em.emit("lead.disqualified", t, cause, lead_id, lead_id=lead_id, reason=reason)
         if was_open:
@@ -79,6 +88,9 @@ class Lifecycle(SlaTimers):
     def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
         lead = self.leads.get(lead_id)
         owner = lead.owner if lead is not None else None
+        if lead is not None and owner is None and lead.state == MQL and lead.pool is not None:
+            lead.held_intent = signals  # queued: told to the rep who gets it (_give)
+            return
         self.em.emit(
             "intent.spike", t, cause, lead_id, lead_id=lead_id, rep_id=owner, signals=signals
         )
@@ -105,8 +117,8 @@ class Lifecycle(SlaTimers):
         record["why"] = why
         if handed_back_by is not None:
             record["from_rep_id"] = handed_back_by
-        if lead.first_touch_at is None and len(lead.owners) == 0:
-            self.start_clock(lead, HANDOFF, lead.mql_at if lead.mql_at is not None else t)
+        if not lead.handed_off:  # in a pool's queue: it reached sales
+            self._handoff_reached(lead, t, cause)
         home = self.router.pools[lead.pool or ""]
         self.retry_at(home, found.wake)
         self.surge_check(home, t, cause)
@@ -137,10 +149,9 @@ class Lifecycle(SlaTimers):
             record["mql_at"] = fmt.text(lead.mql_at or t)
             record["first_touch_due"] = fmt.text(ft.due) if ft is not None else None
             record["why"] = why
-            if lead.clocks.get(HANDOFF) is None:
-                self._handoff_instant(lead, t, cause)
-            else:
-                self.stop_clock(lead, HANDOFF, t, cause)
+            if not lead.handed_off:
+                self._handoff_reached(lead, t, cause)
+            self._deliver_intent(lead, rep.id, t, cause)
             return
         record = self.em.head("lead.reassigned", t, cause, f"{lead.id}/{len(lead.owners)}")
         record["lead_id"] = lead.id
@@ -150,22 +161,37 @@ class Lifecycle(SlaTimers):
         record["why"] = why
         if lead.reassign_pending:
             lead.reassign_pending = False
+            lead.reassigned += 1
             sla = lead.reassign_sla
             if sla == FIRST_TOUCH and lead.first_touch_at is None:
                 clock = self.start_clock(lead, FIRST_TOUCH, t)
                 record["first_touch_due"] = self.em.fmt(clock.due) if clock else None
             elif sla in (DISPOSITION, FOLLOW_UP):
                 self.start_clock(lead, sla, t)
+        self._deliver_intent(lead, rep.id, t, cause)
 
-    def _handoff_instant(self, lead: Lead, t: float, cause: str) -> None:
-        """Assigned on the spot: the handoff SLA is met without ever running a clock."""
+    def _deliver_intent(self, lead: Lead, rep_id: str, t: float, cause: str) -> None:
+        """An intent spike held while the lead had no owner goes to its new rep now."""
+        signals = lead.held_intent
+        if signals is not None:
+            lead.held_intent = None
+            self.em.emit(
+                "intent.spike", t, cause, lead.id, lead_id=lead.id, rep_id=rep_id,
+                signals=signals, held=True,
+            )  # fmt: skip
+
+    def _handoff_reached(self, lead: Lead, t: float, cause: str) -> None:
+        """The MQL reached sales (assigned, or placed in a pool's queue): marketing's
+        handoff is decided, met if in time, without a clock. Waiting for a rep is sales'
+        time: it shows in first touch (docs/policy.md)."""
+        lead.handed_off = True
         window = self.windows[HANDOFF]
         mql_at = lead.mql_at
         if window is None or mql_at is None or mql_at < self.effective_at:
             return
         due = window.due(mql_at, self.cal)
         if t <= due:
-            self.say_met(lead, HANDOFF, due, t, cause)
+            self.say_met(lead, HANDOFF, due, t, cause, lead.owner)
         self.commitments.sla_result(HANDOFF, None, due, t <= due)
 
     def retry_at(self, pool: PoolState, wake: float) -> None:
@@ -201,18 +227,23 @@ class Lifecycle(SlaTimers):
             self.surge_check(pool, t, cause)
 
     # --- work on the lead -------------------------------------------------------------
-    def touched(self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool) -> None:
+    def touched(
+        self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
         lead = self.leads[lead_id]
         if first:
             lead.first_touch_at = t
             assert lead.mql_at is not None
             self.commitments.first_touch(lead.tier, lead.mql_at, t)
-            self.stop_clock(lead, FIRST_TOUCH, t, cause)
+            self.stop_clock(lead, FIRST_TOUCH, t, cause, by=rep_id)
             if lead.reassign_pending and lead.reassign_sla == FIRST_TOUCH:
                 self._cancel_pending(lead)
             self.start_clock(lead, FOLLOW_UP, t)
+        if first or cadence_done:  # all the funnel reads of touches
+            self.commitments.funnel.touched(lead_id, cadence_done)
         if cadence_done:
-            self.stop_clock(lead, FOLLOW_UP, t, cause)
+            self.stop_clock(lead, FOLLOW_UP, t, cause, by=rep_id)
             if lead.reassign_pending and lead.reassign_sla == FOLLOW_UP:
                 self._cancel_pending(lead)
 
@@ -221,21 +252,40 @@ class Lifecycle(SlaTimers):
         self.router.dequeue(lead)
 
     def dispositioned(
-        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
-    ) -> None:
+        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
         lead = self.leads[lead_id]
-        self.stop_clock(lead, DISPOSITION, t, cause)
-        self.stop_clock(lead, FIRST_TOUCH, t, cause)
+        self.commitments.funnel.dispositioned(lead_id, t, outcome)
+        self.stop_clock(lead, DISPOSITION, t, cause, by=rep_id)
+        if lead.first_touch_at is None:
+            self.stop_untouched(lead, t, rep_id)
         self.stop_clock(lead, FOLLOW_UP, t, cause, counts=False)
         self.commitments.dispositioned(t, outcome, reason)
         self.close(lead, t)
         self.drain(t, cause)
+
+    def stage_changed(
+        self,
+        lead_id: str,
+        t: float,
+        cause: str,
+        stage: str,
+        amount: float | None,
+        currency: str | None,
+    ) -> None:
+        """A funnel stage (routing.funnel): counted in the lead's MQL cohort; no decision."""
+        self.commitments.funnel.stage(lead_id, t, stage, amount, currency)
+
+    def rejection_undocumented(self, lead_id: str | None, t: float, cause: str) -> None:
+        self.commitments.rejection_refused(t)
 
     def close(self, lead: Lead, t: float) -> None:
         """The lead leaves the routing: dispositioned or disqualified."""
         self.router.dequeue(lead)
         self.router.release(lead, t)
         lead.reassign_pending = False
+        lead.held_intent = None
         self.stop_all(lead)
         lead.clocks = {}  # stopped; pending timers of them are stale by version
         lead.state = CLOSED

@@ -43,15 +43,33 @@ class DeskSink:
         """The lead is disqualified; `was_open`: it was an open MQL (it leaves its rep)."""
         raise NotImplementedError
 
-    def touched(self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool) -> None:
+    def touched(
+        self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
         """A touch of an open MQL; `first` of its cycle; `cadence_done`: the follow-up
-        cadence is complete with it."""
+        cadence is complete with it. `rep_id`: who touched it (a team member; not
+        necessarily the owner: the touch is credited to them)."""
         raise NotImplementedError
 
     def dispositioned(
-        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
+        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
+        """A valid disposition of an open MQL by team member `rep_id`: it leaves the
+        routing."""
+        raise NotImplementedError
+
+    def stage_changed(
+        self,
+        lead_id: str,
+        t: float,
+        cause: str,
+        stage: str,
+        amount: float | None,
+        currency: str | None,
     ) -> None:
-        """A valid disposition of an open MQL: it leaves the routing."""
+        """The lead reached a funnel stage (`lead.stage_changed`; routing.funnel)."""
         raise NotImplementedError
 
     def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
@@ -66,6 +84,11 @@ class DeskSink:
         self, t: float, cause: str, source: str, lead_id: str | None, raw: str, reason: str
     ) -> None:
         """The input `cause` breaks a rule (`reason`): it changed nothing; say so."""
+        raise NotImplementedError
+
+    def rejection_undocumented(self, lead_id: str | None, t: float, cause: str) -> None:
+        """The input `cause`, a rejection, was refused for a missing or unknown reason code
+        (after `refused`): count the attempt (the scorecard's rejection documentation)."""
         raise NotImplementedError
 
     def rep_event(self, event: InputEvent, t: float, cause: str) -> None:

@@ -67,7 +67,7 @@ def schedule(policy: Policy) -> tuple[Point, ...]:
 class SlaClock:
     __slots__ = (
         "business", "cycle", "due", "lead_id", "n", "name", "next_point", "sla", "start",
-        "state", "version",
+        "state", "verdict_due", "verdict_open", "version",
     )  # fmt: skip
 
     def __init__(
@@ -91,6 +91,11 @@ class SlaClock:
         self.state = RUNNING
         self.next_point = 0
         self.name = f"{lead_id}#{cycle}/{sla}/{n}"  # stable, for ids: lead, cycle, SLA, restart
+        # The agreement's verdict on this lead (one per lead and SLA, routing.commitments):
+        # against the first window's due time; carried to a new owner's clock while still
+        # open (a reassignment before that due time), decided once.
+        self.verdict_due = due
+        self.verdict_open = True
 
     def point_at(self, p: Point, cal: BusinessCalendar) -> float:
         return point(self.start, self.due, p.share, self.business, cal)

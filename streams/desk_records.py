@@ -11,7 +11,7 @@ in order, with the input's id, instant and source:
 where the input was read (empty for a deferral). The same input, applied again after a
 restart, gives the same record, and the pool side drops it (`apply_desk`). Each call's
 arguments are the sink method's, in order; `fields` carry only what the pool side reads
-(`routing.queue.ROUTING_FIELDS`).
+(`routing.queue.ROUTING_FIELDS`, and at an MQL `routing.funnel.FUNNEL_FIELDS`).
 orjson writes floats so that they read back exactly.
 """
 
@@ -32,12 +32,17 @@ VERSION = 1
 CALLS = {
     "mql": 9,
     "disqualified": 5,
-    "touched": 5,
-    "dispositioned": 5,
+    "touched": 6,
+    "dispositioned": 6,
+    "stage_changed": 6,
     "intent": 4,
     "fields_changed": 2,
     "refused": 6,
+    "rejection_undocumented": 3,
 }
+#: Calls a version-1 record of an older lead stage wrote with fewer arguments (before the
+#: acting rep was passed on): read with the rep unknown (None: the owner's, as then).
+_SHORTER = {"touched": 5, "dispositioned": 5}
 
 
 class RecordError(StreamsError):
@@ -76,7 +81,11 @@ def decode(data: bytes) -> DeskRecord:
     if not isinstance(source, str) or not isinstance(calls, list):
         raise RecordError(f"desk record {record_id!r}: src must be text and calls a list")
     for call in calls:
-        if not isinstance(call, list) or not call or CALLS.get(call[0]) != len(call) - 1:
+        if not isinstance(call, list) or not call:
+            raise RecordError(f"desk record {record_id!r}: not a known call: {call!r:.80}")
+        if _SHORTER.get(call[0]) == len(call) - 1:
+            call.append(None)
+        if CALLS.get(call[0]) != len(call) - 1:
             raise RecordError(f"desk record {record_id!r}: not a known call: {call!r:.80}")
     return DeskRecord(record_id, float(t), source, calls)
 

@@ -19,9 +19,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from routing.desk import LeadDesk
+from routing.desk import CONFLICT, LeadDesk, UndocumentedRejection, content_digest
+from routing.engine import conflict_reason
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event, raw_text
+from routing.funnel import FUNNEL_FIELDS
 from routing.lead import Lead
 from routing.order import FIRST, OrderKey
 from routing.outputs import TimeFormat, epoch
@@ -36,6 +38,7 @@ from streams.stage_state import StageState
 NEG_INF = float("-inf")
 TIMER = "\uffff"  # a timer fired at t: after the inputs at t (they go first, as in replay)
 Scheduled = tuple[float, str, int]
+_MQL_FIELDS = tuple(dict.fromkeys((*ROUTING_FIELDS, *FUNNEL_FIELDS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +52,20 @@ def _routing(fields: dict[str, Any]) -> dict[str, Any]:
     return {name: fields[name] for name in ROUTING_FIELDS if name in fields}
 
 
+def _at_mql(fields: dict[str, Any]) -> dict[str, Any]:
+    """What the pool side reads of a new MQL: the routing fields and the funnel's."""
+    return {name: fields[name] for name in _MQL_FIELDS if name in fields}
+
+
 class DeskHost(DeskSink):
     """A lead desk whose sink records the calls, and the desk's timers."""
 
     def __init__(self, loaded: LoadedPolicy) -> None:
         policy = loaded.policy
-        self.desk = LeadDesk(policy, TimeFormat(policy.calendar.build().tz), self)
+        self.desk = LeadDesk(
+            policy, TimeFormat(policy.calendar.build().tz), self,
+            team=(r.id for r in loaded.team.reps),
+        )  # fmt: skip
         self.now = NEG_INF
         # (due, when it was scheduled, lead, version). "When": the event-time order key of
         # the input (or timer) that scheduled it, then a counter: deferrals due at the same
@@ -83,19 +94,32 @@ class DeskHost(DeskSink):
         pool: str | None, missing: list[str], fields: dict[str, Any],
     ) -> None:  # fmt: skip
         self.calls.append(
-            ["mql", lead_id, t, cause, cycle, tier_index, tier, pool, missing, _routing(fields)]
+            ["mql", lead_id, t, cause, cycle, tier_index, tier, pool, missing, _at_mql(fields)]
         )
 
     def disqualified(self, lead_id: str, t: float, cause: str, reason: str, was_open: bool) -> None:
         self.calls.append(["disqualified", lead_id, t, cause, reason, was_open])
 
-    def touched(self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool) -> None:
-        self.calls.append(["touched", lead_id, t, cause, first, cadence_done])
+    def touched(
+        self, lead_id: str, t: float, cause: str, first: bool, cadence_done: bool,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.calls.append(["touched", lead_id, t, cause, first, cadence_done, rep_id])
 
     def dispositioned(
-        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None
-    ) -> None:
-        self.calls.append(["dispositioned", lead_id, t, cause, outcome, reason])
+        self, lead_id: str, t: float, cause: str, outcome: str, reason: str | None,
+        rep_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.calls.append(["dispositioned", lead_id, t, cause, outcome, reason, rep_id])
+
+    def rejection_undocumented(self, lead_id: str | None, t: float, cause: str) -> None:
+        self.calls.append(["rejection_undocumented", lead_id, t, cause])
+
+    def stage_changed(
+        self, lead_id: str, t: float, cause: str, stage: str, amount: float | None,
+        currency: str | None,
+    ) -> None:  # fmt: skip
+        self.calls.append(["stage_changed", lead_id, t, cause, stage, amount, currency])
 
     def intent(self, lead_id: str, t: float, cause: str, signals: dict[str, int]) -> None:
         self.calls.append(["intent", lead_id, t, cause, signals])
@@ -125,7 +149,16 @@ class DeskHost(DeskSink):
         cause: str = values["event_id"]
         out = self._fire_until(t, inclusive=False)
         self.cause = (t, cause)
-        if self.desk.duplicate(cause, t, self.now):
+        seen = self.desk.duplicate(cause, t, self.now, content_digest(raw), source)
+        if seen == CONFLICT:
+            # Refused under an id of its own (the pool side has seen the event's id):
+            # the same `event.rejected` as `Engine.apply` makes.
+            self.stats["refused"] += 1
+            reason = conflict_reason(cause, self.desk.first_read(cause))
+            refused = ["refused", t, cause, source, values.get("lead_id"), raw_text(raw), reason]
+            out.append(desk_records.encode(f"{cause}@{source}", t, source, [refused]))
+            return out
+        if seen:
             # Still forwarded, without calls: the pool side counts it (every input is
             # accounted for there) and its time goes on as it would.
             self.stats["duplicate"] += 1
@@ -138,7 +171,10 @@ class DeskHost(DeskSink):
         except EventError as exc:
             self.stats["refused"] += 1
             self.calls = []
-            self.refused(t, cause, source, values.get("lead_id"), raw_text(raw), str(exc))
+            lead_id = values.get("lead_id")
+            self.refused(t, cause, source, lead_id, raw_text(raw), str(exc))
+            if isinstance(exc, UndocumentedRejection):
+                self.rejection_undocumented(lead_id, t, cause)
         else:
             self.stats["applied"] += 1
         if self.rep:

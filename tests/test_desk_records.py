@@ -18,7 +18,7 @@ CALLS = [
     ["fields_changed", "L1", {"score": 71.5, "fit": 80}],
     ["mql", "L1", tue(10).timestamp(), "e1", 1, 0, "tier1", "commercial", ["role"],
      {"score": 71.5}],
-    ["touched", "L1", tue(11).timestamp(), "e2", True, False],
+    ["touched", "L1", tue(11).timestamp(), "e2", True, False, "a"],
     ["intent", "L1", 1767711600.000123, "e3", {"pricing_page_visit": 2}],
     ["refused", 1767711600.5, "e4", "in:0:4", None, '{"x": "é"}', "no reason"],
 ]  # fmt: skip

@@ -281,7 +281,7 @@ def test_ids_older_than_the_window_are_forgotten_and_recent_ones_kept() -> None:
     filler = [ev.engaged(f"F{i}", tue(11, 30)) for i in range(1022)]
     run(eng, [old, recent, *filler])  # 1024 ids: the oldest are forgotten now
     run(eng, [ev.engaged("OLD", tue(11, 31), event_id="old")])
-    run(eng, [ev.engaged("NEW", tue(11, 31), event_id="recent")])
+    run(eng, [ev.engaged("NEW", tue(11, 30), event_id="recent")])  # the same event again
     assert eng.stats["duplicate"] == 1 and eng.stats["applied"] == 1025
     assert eng.leads["OLD"].fields["engagements"] == 2
     assert eng.leads["NEW"].fields["engagements"] == 1
@@ -294,7 +294,7 @@ def test_duplicate_touch_counts_once_toward_the_cadence() -> None:
     touches = [
         ev.touched("L1", tue(11, i), "a", ch, event_id=f"t{i}") for i, ch in enumerate(chans)
     ]
-    again = ev.touched("L1", tue(11, 30), "a", "call", event_id="t4")  # redelivered
+    again = ev.touched("L1", tue(11, 4), "a", "call", event_id="t4")  # redelivered as is
     out = run(
         eng,
         [

@@ -70,17 +70,19 @@ def test_rows_show_target_actual_status_streak_and_action() -> None:
         "mql_volume",
         "120",
         "3",
+        "3",
         "missed",
         "-",
         "1",
         "flag_in_weekly_review",
     ]
-    assert rows["data_completeness"][2:5] == ["95.0%", "66.7%", "missed"]
-    assert rows["handoff"][2:6] == ["100.0%", "50.0%", "missed", "1"]
-    assert rows["sal_rate"][2:5] == ["50.0%", "20.0%", "missed"]  # 1 accepted of 5
-    assert rows["first_touch:tier1"][2:8] == ["100.0%", "-", "n/a", "0", "0", "-"]
+    assert rows["data_completeness"][2:6] == ["95.0%", "66.7%", "3", "missed"]
+    assert rows["handoff"][2:7] == ["100.0%", "50.0%", "2", "missed", "1"]
+    assert rows["sal_rate"][2:6] == ["50.0%", "20.0%", "5", "missed"]  # 1 accepted of 5
+    assert rows["first_touch:tier1"][2:9] == ["100.0%", "-", "0", "n/a", "0", "0", "-"]
+    assert rows["rejection_documentation"][2:6] == ["100.0%", "100.0%", "4", "met"]
     assert [r.split()[0] for r in text.splitlines() if r.startswith(("marketing ", "sales "))] == (
-        ["marketing"] * 4 + ["sales"] * 6
+        ["marketing"] * 4 + ["sales"] * 7
     )
 
 
@@ -103,7 +105,7 @@ def test_percentile_matches_numpy_linear() -> None:
 
 def test_rejection_reasons_with_share_most_frequent_first() -> None:
     text = week_text()
-    assert "Rejection reasons (4 rejected)" in text
+    assert "Rejection reasons (4 rejected; 0 more refused" in text
     assert cells(text, "wrong_persona") == ["wrong_persona", "3", "75.0%"]
     assert cells(text, "no_budget") == ["no_budget", "1", "25.0%"]
     assert text.index("wrong_persona") < text.index("no_budget")
@@ -126,7 +128,7 @@ def test_columns_are_aligned_under_their_rules() -> None:
             gaps = [line[a:b] for (_, a), (b, _) in pairwise(spans)]
             assert all(g.strip() == "" for g in gaps), line
             assert len(line) <= spans[-1][1]
-    assert tables == 3  # commitments, speed, reasons
+    assert tables == 5  # commitments, speed, reasons; the funnel: stages, rates
 
 
 def test_partial_and_in_progress_weeks_are_labelled() -> None:
@@ -139,7 +141,7 @@ def test_partial_and_in_progress_weeks_are_labelled() -> None:
         in text
     )
     assert "Week 2026-W03  Mon 2026-01-12 .. Sun 2026-01-18  (in progress)" in text
-    assert cells(text, "marketing")[4] == "partial"
+    assert cells(text, "marketing")[5] == "partial"
     assert render_scorecard([]) == "No weeks to show yet.\n"
 
 

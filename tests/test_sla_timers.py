@@ -114,14 +114,29 @@ def test_demo_request_window_is_one_calendar_hour_even_after_hours() -> None:
     one(out, "sla.breached", sla="first_touch", at=ny(tue(17, 30)))
 
 
-def test_handoff_breaches_when_nobody_takes_the_lead_within_5_minutes() -> None:
+def test_handoff_is_met_when_the_lead_is_queued_the_wait_is_sales_time() -> None:
     eng = engine({"surge": None}, [], LEADS)  # no reps at all
     ev = Events()
-    out = run(eng, [ev.mql("L1", tue(10))], until=tue(10, 30))
+    out = run(eng, [ev.mql("L1", tue(10))], until=tue(18))
     one(out, "lead.queued", lead_id="L1")
+    met = one(out, "sla.met", sla="handoff")  # it reached sales: a pool's queue
+    assert (met["done_at"], met["due"]) == (ny(tue(10)), ny(tue(10, 5)))
+    assert "rep_id" not in met
+    assert not of(out, "sla.breached", sla="handoff")
+    # The wait for a rep shows in first touch (sales' time): tier 3, 1 business day.
+    one(out, "sla.at_risk", sla="first_touch")
+
+
+def test_handoff_breaches_when_no_pool_takes_the_lead() -> None:
+    eng = engine(
+        {"surge": None, "routing": {"pools": [{"name": "west", "when": {"region": "west"}}]}},
+        [rep("a", "west")], LEADS,
+    )  # fmt: skip
+    ev = Events()
+    out = run(eng, [ev.mql("L1", tue(10), region="east")], until=tue(10, 30))
+    one(out, "lead.unroutable", lead_id="L1")
     b = one(out, "sla.breached", sla="handoff")
     assert (b["at"], b["due"]) == (ny(tue(10, 5)), ny(tue(10, 5)))
-    assert "rep_id" not in b
 
 
 # --- disposition ------------------------------------------------------------------------
@@ -151,8 +166,8 @@ def test_disposition_in_time_is_met_and_stops_every_clock() -> None:
     )
     met = one(out, "sla.met", sla="disposition")
     assert (met["due"], met["done_at"]) == (ny(at(2026, 1, 9, 10)), ny(tue(11)))
-    # A disposition also ends the first-touch clock: met, since the lead was worked.
-    one(out, "sla.met", sla="first_touch")
+    # A disposition without a touch ends the first-touch clock without meeting it.
+    assert not of(out, "sla.met", sla="first_touch")
     assert not of(out, "sla.breached")
     assert not of(out, "sla.at_risk")
 

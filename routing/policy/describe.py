@@ -106,17 +106,19 @@ def _marketing(p: Policy) -> list[str]:
     m = p.marketing_commits
     lines = []
     if m.mql_volume is not None:
-        lines.append(f"volume: at least {w.plural(m.mql_volume.min, 'MQL')} per week")
+        volume = m.mql_volume
+        lines.append(f"volume: at least {w.plural(volume.min, 'MQL')} per {volume.per}")
     if m.data_completeness is not None:
         lines.append(
             f"data completeness: at least {w.pct(m.data_completeness.min)} of MQLs "
-            "carry every required field"
+            f"carry every required field, per {m.data_completeness.per}"
         )
     if m.handoff is not None:
         lines.append(f"handoff: every MQL assigned to a rep {w.window(m.handoff)}")
     if m.sal_rate is not None:
         lines.append(
-            f"MQL -> SAL rate: at least {w.pct(m.sal_rate.min)} of dispositioned leads accepted"
+            f"MQL -> SAL rate: at least {w.pct(m.sal_rate.min)} of dispositioned leads "
+            f"accepted, per {m.sal_rate.per}"
         )
     return lines or ["nothing"]
 
@@ -175,6 +177,13 @@ def _escalation(p: Policy) -> list[str]:
         lines.append(
             f"  at {w.num(step.after)}x{' the window' if i == 0 else ''}: "
             f"{' and '.join(what) or 'nothing'}"
+        )
+    if e.max_reassignments is not None:
+        times = "once" if e.max_reassignments == 1 else f"{e.max_reassignments} times"
+        lines.append(
+            f"  a lead is reassigned at most {times}; after that the ladder only notifies"
+            if e.max_reassignments
+            else "  leads are never reassigned by the ladder: it only notifies"
         )
     if e.period:
         lines.append("per period (consecutive weeks one commitment is missed):")

@@ -142,19 +142,32 @@ class Tier(_Model):
     first_touch: Window
 
 
-class PerWeekMin(_Model):
-    per: Literal["week"]
+#: How often a commitment is evaluated: ISO weeks, calendar months or quarters of the
+#: policy's zone (routing/periods.py).
+Per = Literal["week", "month", "quarter"]
+
+
+class PerPeriodMin(_Model):
+    """At least `min` MQLs per `per` (week, month or quarter)."""
+
+    per: Per
     min: Annotated[int, Field(ge=0)]
 
 
+PerWeekMin = PerPeriodMin  # its former name
+
+
 class MinShare(_Model):
+    """At least the share `min`, evaluated per `per` (default: week)."""
+
     min: Share
+    per: Per = "week"
 
 
 class MarketingCommits(_Model):
-    """Marketing's side, evaluated per week (routing/commitments.py)."""
+    """Marketing's side, evaluated per week, month or quarter (routing/commitments.py)."""
 
-    mql_volume: PerWeekMin | None = None
+    mql_volume: PerPeriodMin | None = None
     data_completeness: MinShare | None = None
     handoff: Window | None = None
     sal_rate: MinShare | None = None
@@ -233,6 +246,9 @@ class PeriodStep(_Model):
 class Escalation(_Model):
     lead: list[LeadStep] = []
     period: list[PeriodStep] = []
+    #: At most this many reassignments of one lead (per MQL cycle) by the per-lead ladder;
+    #: after that its `reassign` steps only notify. None: no cap.
+    max_reassignments: Annotated[int, Field(ge=0)] | None = None
 
     @field_validator("lead")
     @classmethod
