@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streams.loadmix.batch import Batch, body
+from streams.loadmix.stages import stage_batch
 from streams.loadmix.team import GenTeam
 from streams.loadmix.timekit import DAY_S, HOUR_S, MIN_S, Clock, rng_for
 
@@ -377,4 +378,7 @@ def _work(
             tail = '"outcome":"rejected"}'
         disp_bodies.append(head + "," + tail)
     out.append(Batch("lead.dispositioned", t_disp, disp_bodies))
+    took = np.array([name_l[j] == "accepted" for j in sel.tolist()], dtype=bool)
+    accepted = [ids[routed[j]] for j in sel[took].tolist()]
+    out.append(stage_batch(accepted, t_disp[took], clock, seed))
     return out
