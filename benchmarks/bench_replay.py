@@ -238,7 +238,7 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
         }
     floor = summary.get("floor")
     engine = summary.get("engine")
-    for kind in ("engine", "pure"):
+    for kind in ("engine", "pure", "base"):
         if floor and kind in summary:
             summary[kind]["slowdown"] = floor["events_per_s"] / summary[kind]["events_per_s"]
             summary[kind]["slowdown_per_round"] = _per_round(results["floor"], results[kind])
