@@ -22,8 +22,8 @@ def register(sub: Any) -> None:
         "produced to leads.events (acks=all) before the answer. Settings: LEADFLOW_* "
         "(docs/integrations.md); LEADFLOW_INGEST_TOKEN is required.",
         examples="""
-leadflow ingest --check --mapping hubspot=hubspot.yaml --team team.yaml  # check the files
-leadflow ingest --mapping hubspot=hubspot.yaml --broker kafka://localhost:9092  # serve
+leadflow ingest --check --hook hubspot=hubspot.yaml --team team.yaml  # check the files
+leadflow ingest --hook hubspot=hubspot.yaml --broker kafka://localhost:9092  # serve
 leadflow ingest --schema > mapping.schema.json  # the JSON Schema of mapping files
 """,
     )

@@ -22,12 +22,12 @@ def register(sub: Any) -> None:
         description="Consume the decision topics and tell the people the policy's "
         "`notifications:` section names: chat messages, signed webhooks and email, each "
         "exactly once (delivered records are kept before offsets are committed). Without a "
-        "broker, --dry-run prints who would be told what for a decisions file and --digest "
+        "broker, --plan prints who would be told what for a decisions file and --digests "
         "replays an events file and prints the daily digests. Settings: LEADFLOW_* "
         "(docs/notifications.md).",
         examples="""
 leadflow notify --policy policy.yaml --broker kafka://localhost:9092  # run: tell people
-leadflow notify --policy policy.yaml --dry-run decisions.jsonl        # who would be told what
+leadflow notify --policy policy.yaml --plan decisions.jsonl           # who would be told what
 """,
     )
     p.add_argument("--policy", required=True, help="policy file with a `notifications:` section")
