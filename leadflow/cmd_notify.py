@@ -105,6 +105,11 @@ def _plan(path: str, directory: Any) -> int:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise LeadflowError(f"{path}: cannot read decisions ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise LeadflowError(
+            f"{path}: not a decisions file: byte {exc.start} is not UTF-8 text "
+            "(expected JSON lines, one decision each)"
+        ) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -10,7 +10,7 @@ from typing import Any
 from leadflow.helptext import command
 from leadflow.review import ReviewError
 from leadflow.review.doc import Doc, Section, Table
-from leadflow.review.output import add_output_flags, write_doc
+from leadflow.review.output import add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
@@ -86,6 +86,9 @@ def _plan(args: argparse.Namespace) -> int:
 
     history = pack = None
     measured: dict[str, float] = {}
+    if args.headcount and not args.history:
+        raise ReviewError("--headcount needs --history (the staffing search replays it)")
+    check_outputs([args.out], [args.history or "", args.policy or "", args.team or ""])
     if args.history:
         if not args.policy:
             raise ReviewError("--history needs --policy (the policy the history ran under)")

@@ -111,7 +111,9 @@ def _review(args: argparse.Namespace) -> int:
             keep=Path(args.scenario_out) if args.scenario_out else None,
         )
     if args.json:
-        Path(args.json).write_text(json.dumps(pack, indent=2) + "\n", encoding="utf-8")
+        from leadflow.files import write_text
+
+        write_text(args.json, json.dumps(pack, indent=2) + "\n")
     fmt = args.format or ("html" if args.out and args.out.endswith((".html", ".htm")) else None)
     write_doc(pack_doc(pack, plots=fmt == "html"), args, inputs)
     return 0

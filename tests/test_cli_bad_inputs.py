@@ -19,6 +19,9 @@ from tests.cli_corpus import build, env_without_leadflow, run_cli
 from tests.replaying import EXAMPLES, ROOT
 
 P = "--policy=policy.yaml"
+NC = "--no-capacity"  # review without the staffing search (fast)
+RATES = ["--deal-size", "100", "--win-rate", "0.2", "--mql-to-opportunity", "0.2"]
+B = "--broker=kafka://127.0.0.1:1"  # a closed port: every case below fails before connecting
 # The line of the policy where the corpus's Latin-1 copy has its first non-UTF-8 byte.
 LATIN1 = "policy-latin1.yaml:" + str(
     1 + (EXAMPLES / "policy.yaml").read_text().splitlines().index("  name: Sales & Marketing SLA")
@@ -179,6 +182,79 @@ CASES: list[tuple[str, list[str], int, list[str]]] = [
     ("kafka-no-action", ["kafka"], 2, ["ACTION"]),
     ("kafka-bad-port", ["kafka", "status", "--port", "ninety"], 2, ["--port"]),
     ("info-extra", ["info", "now"], 2, ["unrecognized"]),
+    # --- review / backtest / policy diff / plan: change the agreement with data ---------
+    ("review-missing-history", ["review", "nowhere.jsonl", P, NC], 2, ["nowhere.jsonl", "cannot read"]),
+    ("review-missing-policy", ["review", "events.jsonl", "--policy=nowhere.yaml", NC], 2, ["nowhere.yaml"]),
+    ("review-list-policy", ["review", "events.jsonl", "--policy=policy-list.yaml", NC], 2, ["policy-list.yaml:1"]),
+    ("review-binary-history", ["review", "binary.jsonl", P, NC], 2, ["binary.jsonl", "no valid input event"]),
+    ("review-empty-history", ["review", "empty.jsonl", P, NC], 2, ["empty.jsonl"]),
+    ("review-no-history", ["review"], 2, ["--render"]),
+    ("review-out-is-history", ["review", "events.jsonl", P, NC, "--out", "events.jsonl"], 2, ["events.jsonl", "input"]),
+    ("review-json-is-policy", ["review", "events.jsonl", P, NC, "--json", "policy.yaml"], 2, ["policy.yaml", "input"]),
+    ("review-scenario-out-is-history", ["review", "events.jsonl", P, NC, "--scenario-out", "events.jsonl"], 2, ["events.jsonl", "input"]),
+    ("review-out-folder", ["review", "events.jsonl", P, NC, "--out", "a-folder"], 2, ["a-folder", "folder"]),
+    ("review-out-under-a-file", ["review", "events.jsonl", P, NC, "--out", "a-file/pack.md"], 2, ["a-file"]),
+    ("review-months-zero", ["review", "events.jsonl", P, NC, "--months", "0"], 2, ["--months"]),
+    ("review-bad-until", ["review", "events.jsonl", P, NC, "--until", "2026-13-45"], 2, ["--until", "2026-13-45"]),
+    ("review-render-missing", ["review", "--render", "nowhere.json"], 2, ["nowhere.json"]),
+    ("review-render-events", ["review", "--render", "events.jsonl"], 2, ["events.jsonl", "pack"]),
+    ("review-render-yaml", ["review", "--render", "policy.yaml"], 2, ["policy.yaml", "pack"]),
+    ("backtest-one-policy", ["backtest", "events.jsonl", P], 2, ["--policy", "two"]),
+    ("backtest-missing-policy", ["backtest", "events.jsonl", P, "--policy=nowhere.yaml"], 2, ["nowhere.yaml"]),
+    ("backtest-broken-policy", ["backtest", "events.jsonl", P, "--policy=policy-broken.yaml"], 2, ["policy-broken.yaml:3"]),
+    ("backtest-missing-history", ["backtest", "nowhere.jsonl", P, P], 2, ["nowhere.jsonl"]),
+    ("backtest-empty-history", ["backtest", "empty.jsonl", P, "--policy=policy-no-surge.yaml"], 2, ["empty.jsonl"]),
+    ("backtest-out-is-history", ["backtest", "events.jsonl", P, "--policy=policy-no-surge.yaml", "--out", "events.jsonl"], 2, ["events.jsonl", "input"]),
+    ("backtest-out-is-policy", ["backtest", "events.jsonl", P, "--policy=policy-no-surge.yaml", "--out", "policy.yaml"], 2, ["policy.yaml", "input"]),
+    ("backtest-out-folder", ["backtest", "events.jsonl", P, "--policy=policy-no-surge.yaml", "--out", "a-folder"], 2, ["a-folder", "folder"]),
+    ("policy-no-action", ["policy"], 2, ["ACTION"]),
+    ("policy-diff-events", ["policy", "diff", "policy.yaml", "events.jsonl"], 2, ["events.jsonl:2", "YAML"]),
+    ("policy-diff-team", ["policy", "diff", "team.yaml", "policy.yaml"], 2, ["team.yaml:"]),
+    ("policy-diff-missing", ["policy", "diff", "policy.yaml", "nowhere.yaml"], 2, ["nowhere.yaml"]),
+    ("policy-diff-list", ["policy", "diff", "policy.yaml", "policy-list.yaml"], 2, ["policy-list.yaml:1"]),
+    ("policy-diff-binary", ["policy", "diff", "policy.yaml", "binary.jsonl"], 2, ["binary.jsonl", "binary"]),
+    ("policy-diff-folder", ["policy", "diff", "policy.yaml", "a-folder"], 2, ["a-folder"]),
+    ("plan-revenue-text", ["plan", "--revenue", "abc"], 2, ["--revenue", "abc"]),
+    ("plan-revenue-zero", ["plan", "--revenue", "0", *RATES], 2, ["--revenue"]),
+    ("plan-revenue-nan", ["plan", "--revenue", "nan", *RATES], 2, ["--revenue", "nan"]),
+    ("plan-revenue-inf", ["plan", "--revenue", "inf", *RATES], 2, ["--revenue", "inf"]),
+    ("plan-negative-deal", ["plan", "--revenue", "1000", *RATES, "--deal-size", "-1"], 2, ["--deal-size"]),
+    ("plan-win-rate-zero", ["plan", "--revenue", "1000", *RATES, "--win-rate", "0"], 2, ["--win-rate"]),
+    ("plan-rate-above-one", ["plan", "--revenue", "1000", *RATES, "--mql-to-opportunity", "1.5"], 2, ["--mql-to-opportunity"]),
+    ("plan-no-rates", ["plan", "--revenue", "1000"], 2, ["--deal-size"]),
+    ("plan-bad-tier-mix", ["plan", "--revenue", "1000", *RATES, "--tier-mix", "a=x"], 2, ["--tier-mix"]),
+    ("plan-history-no-policy", ["plan", "--revenue", "1000", "--history", "events.jsonl"], 2, ["--policy"]),
+    ("plan-missing-history", ["plan", "--revenue", "1000", "--history", "nowhere.jsonl", P], 2, ["nowhere.jsonl"]),
+    ("plan-headcount-no-history", ["plan", "--revenue", "1000", *RATES, "--headcount"], 2, ["--headcount", "--history"]),
+    ("plan-out-is-history", ["plan", "--revenue", "1000", "--history", "events.jsonl", P, "--out", "events.jsonl"], 2, ["events.jsonl", "input"]),
+    ("plan-out-folder", ["plan", "--revenue", "1000", *RATES, "--out", "a-folder"], 2, ["a-folder", "folder"]),
+    # --- notify / ingest / sink: refused before any connection (the broker is a closed port)
+    ("notify-missing-policy", ["notify", "--policy=nowhere.yaml", B], 2, ["nowhere.yaml"]),
+    ("notify-broken-policy", ["notify", "--policy=policy-broken.yaml", B], 2, ["policy-broken.yaml:3"]),
+    ("notify-missing-team", ["notify", P, "--team", "nowhere.yaml", B], 2, ["nowhere.yaml"]),
+    ("notify-events-as-team", ["notify", P, "--team", "events.jsonl", B], 2, ["events.jsonl:2"]),
+    ("notify-plan-missing", ["notify", P, "--plan", "nowhere.jsonl"], 2, ["nowhere.jsonl"]),
+    ("notify-plan-binary", ["notify", P, "--plan", "binary.jsonl"], 2, ["binary.jsonl", "UTF-8"]),
+    ("notify-plan-events", ["notify", P, "--plan", "policy.yaml"], 2, ["policy.yaml", "not a decision"]),
+    ("notify-digests-missing", ["notify", P, "--digests", "nowhere.jsonl"], 2, ["nowhere.jsonl"]),
+    ("notify-bad-broker", ["notify", P, "--broker", "http://x"], 2, ["LEADFLOW_BROKER", "kafka://"]),
+    ("notify-bad-clock", ["notify", P, "--clock", "moon"], 2, ["--clock"]),
+    ("notify-summary-missing", ["notify", P, "--publish-summary", "nowhere.json"], 2, ["nowhere.json"]),
+    ("notify-summary-events", ["notify", P, "--publish-summary", "events.jsonl"], 2, ["events.jsonl", "scorecard"]),
+    ("ingest-hook-missing", ["ingest", "--check", "--hook", "hubspot=nowhere.yaml"], 2, ["nowhere.yaml"]),
+    ("ingest-hook-policy", ["ingest", "--check", "--hook", "hubspot=policy.yaml"], 2, ["policy.yaml:"]),
+    ("ingest-hook-binary", ["ingest", "--check", "--hook", "hubspot=binary.jsonl"], 2, ["binary.jsonl"]),
+    ("ingest-hook-folder", ["ingest", "--check", "--hook", "hubspot=a-folder"], 2, ["a-folder"]),
+    ("ingest-hook-no-name", ["ingest", "--check", "--hook", "nonsense"], 2, ["--hook", "NAME=MAPPING"]),
+    ("ingest-team-missing", ["ingest", "--check", "--team", "nowhere.yaml"], 2, ["nowhere.yaml"]),
+    ("ingest-team-broken", ["ingest", "--check", "--team", "policy-broken.yaml"], 2, ["policy-broken.yaml:3"]),
+    ("ingest-bad-port", ["ingest", "--port", "99999", B], 2, ["LEADFLOW_INGEST_PORT"]),
+    ("ingest-no-token", ["ingest", B], 2, ["LEADFLOW_INGEST_TOKEN"]),
+    ("ingest-bad-broker", ["ingest", "--broker", "http://x"], 2, ["LEADFLOW_BROKER"]),
+    ("sink-team-missing", ["sink", "--team", "nowhere.yaml", B], 2, ["nowhere.yaml"]),
+    ("sink-team-broken", ["sink", "--team", "policy-broken.yaml", B], 2, ["policy-broken.yaml:3"]),
+    ("sink-no-team", ["sink", B], 2, ["--team"]),
+    ("sink-no-token", ["sink", "--team", "team.yaml", B], 2, ["LEADFLOW_HUBSPOT_TOKEN"]),
 ]
 # fmt: on
 
@@ -193,7 +269,8 @@ def test_the_corpus_is_broad() -> None:
     assert len(CASES) >= 60
     assert commands >= {
         "replay", "scorecard", "explain", "validate", "schema", "init", "simulate", "staff",
-        "compare", "worker", "loadgen", "kafka", "info",
+        "compare", "worker", "loadgen", "kafka", "info", "notify", "ingest", "sink", "review",
+        "backtest", "policy", "plan",
     }  # fmt: skip
 
 
