@@ -6,13 +6,23 @@ import argparse
 import sys
 from typing import Any
 
+from leadflow.helptext import command
 from leadflow.review import ReviewError
 from leadflow.review.output import add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "backtest", help="replay CURRENT and PROPOSED policies on one history; compare"
+    p = command(
+        sub,
+        "backtest",
+        help="replay CURRENT and PROPOSED policies on one history; compare",
+        description="Replay one recorded history twice, under the current policy and under a "
+        "proposed one, and compare them side by side: the shares met per target (with their "
+        "denominators), the misses, and the leads whose routing changes.",
+        examples="""
+leadflow backtest events.jsonl --policy policy.yaml --policy proposed.yaml  # side by side
+leadflow backtest events.jsonl --policy policy.yaml --policy proposed.yaml --out bt.md
+""",
     )
     p.add_argument("history", help="events file (.jsonl)")
     p.add_argument("--policy", action="append", required=True, metavar="POLICY",

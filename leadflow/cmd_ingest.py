@@ -8,16 +8,24 @@ import json
 import sys
 from typing import Any
 
+from leadflow.helptext import command
+
 
 def register(sub: Any) -> None:
     """Register `ingest` on the CLI's subparsers (called once from `leadflow.cli._parser`)."""
-    p = sub.add_parser(
+    p = command(
+        sub,
         "ingest",
         help="HTTP ingest: POST /v1/events and CRM webhooks (/v1/hooks/NAME) into leads.events",
         description="Serve POST /v1/events (one event, a JSON array or NDJSON) and "
         "POST /v1/hooks/NAME (a source's webhook, mapped by a mapping file); valid events are "
         "produced to leads.events (acks=all) before the answer. Settings: LEADFLOW_* "
         "(docs/integrations.md); LEADFLOW_INGEST_TOKEN is required.",
+        examples="""
+leadflow ingest --check --hook hubspot=hubspot.yaml --team team.yaml  # check the files
+leadflow ingest --hook hubspot=hubspot.yaml --broker kafka://localhost:9092  # serve
+leadflow ingest --schema > mapping.schema.json  # the JSON Schema of mapping files
+""",
     )
     p.add_argument(
         "--hook", action="append", default=[], metavar="NAME=MAPPING",

@@ -10,12 +10,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from leadflow.helptext import command
+
 
 def register(sub: Any) -> None:
     """Register `notify` on the CLI's subparsers (called once from `leadflow.cli._parser`)."""
-    p = sub.add_parser(
+    p = command(
+        sub,
         "notify",
         help="tell people: chat, signed webhooks and email from the decision topics, once each",
+        description="Consume the decision topics and tell the people the policy's "
+        "`notifications:` section names: chat messages, signed webhooks and email, each "
+        "exactly once (delivered records are kept before offsets are committed). Without a "
+        "broker, --plan prints who would be told what for a decisions file and --digests "
+        "replays an events file and prints the daily digests. Settings: LEADFLOW_* "
+        "(docs/notifications.md).",
+        examples="""
+leadflow notify --policy policy.yaml --broker kafka://localhost:9092  # run: tell people
+leadflow notify --policy policy.yaml --plan decisions.jsonl           # who would be told what
+""",
     )
     p.add_argument("--policy", required=True, help="policy file with a `notifications:` section")
     p.add_argument("--team", help="team file with contacts, overriding the policy's `team`")
@@ -92,6 +105,11 @@ def _plan(path: str, directory: Any) -> int:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise LeadflowError(f"{path}: cannot read decisions ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise LeadflowError(
+            f"{path}: not a decisions file: byte {exc.start} is not UTF-8 text "
+            "(expected JSON lines, one decision each)"
+        ) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

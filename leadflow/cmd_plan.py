@@ -7,29 +7,45 @@ import argparse
 import sys
 from typing import Any
 
+from leadflow.helptext import command
 from leadflow.review import ReviewError
 from leadflow.review.doc import Doc, Section, Table
-from leadflow.review.output import add_output_flags, write_doc
+from leadflow.review.output import add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("plan", help="MQLs (and headcount) a revenue goal needs, arithmetic shown")
+    p = command(
+        sub,
+        "plan",
+        help="MQLs (and headcount) a revenue goal needs, arithmetic shown",
+        description="From a revenue goal to the MQLs needed per week and per month, with the "
+        "arithmetic shown: goal / deal size / win rate / MQL-to-opportunity rate. The rates "
+        "are given or measured from a recorded history (--history with --policy); with "
+        "--headcount the simulator's staffing search says the reps the planned volume needs.",
+        examples="""
+leadflow plan --revenue 1200000 --deal-size 24000 --win-rate 0.25 --mql-to-opportunity 0.2
+leadflow plan --revenue 1200000 --history events.jsonl --policy policy.yaml --headcount
+""",
+    )
     p.add_argument("--revenue", type=float, required=True, help="revenue goal for the period")
-    p.add_argument("--period", default="quarter", choices=["month", "quarter", "half_year", "year"])
+    p.add_argument("--period", default="quarter", choices=["month", "quarter", "half_year", "year"],
+                   help="the goal's period (default quarter)")
     p.add_argument("--deal-size", type=float, help="average deal size (or measured: --history)")
     p.add_argument("--win-rate", type=float, help="opportunity -> won rate")
     p.add_argument("--mql-to-opportunity", type=float, help="MQL -> opportunity rate")
     p.add_argument("--history", help="measure the rates and tier mix from this events file")
     p.add_argument("--policy", help="the history's policy (with --history)")
-    p.add_argument("--team")
+    p.add_argument("--team", help="team file (overrides the policy's `team`)")
     p.add_argument("--by-tier", action="store_true", help="split the MQLs by the tier mix")
     p.add_argument("--tier-mix", help="tier=share,... (default with --history: measured)")
     p.add_argument("--headcount", action=argparse.BooleanOptionalAction, default=None,
                    help="staffing search at the planned volume (needs --history)")
-    p.add_argument("--capacity-target", type=float, default=0.9)
-    p.add_argument("--capacity-weeks", type=int, default=2)
-    p.add_argument("--replications", type=int, default=2)
-    p.add_argument("--capacity-pool", action="append", metavar="POOL")
+    p.add_argument("--capacity-target", type=float, default=0.9, metavar="SHARE",
+                   help="first touch within window for this share of leads (default 0.9)")
+    p.add_argument("--capacity-weeks", type=int, default=2, help="simulated weeks (default 2)")
+    p.add_argument("--replications", type=int, default=2, help="per headcount (default 2)")
+    p.add_argument("--capacity-pool", action="append", metavar="POOL",
+                   help="search only this pool (repeatable; default every pool)")
     add_output_flags(p)
     p.set_defaults(run=_plan)
 
@@ -70,6 +86,9 @@ def _plan(args: argparse.Namespace) -> int:
 
     history = pack = None
     measured: dict[str, float] = {}
+    if args.headcount and not args.history:
+        raise ReviewError("--headcount needs --history (the staffing search replays it)")
+    check_outputs([args.out], [args.history or "", args.policy or "", args.team or ""])
     if args.history:
         if not args.policy:
             raise ReviewError("--history needs --policy (the policy the history ran under)")

@@ -5,13 +5,35 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from leadflow.helptext import command
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("policy", help="work with policy files: `policy diff A B`")
-    inner = p.add_subparsers(required=True, metavar="ACTION")
-    d = inner.add_parser("diff", help="what changes from policy A to B, key by key, in plain words")
-    d.add_argument("a", metavar="A")
-    d.add_argument("b", metavar="B")
+    p = command(
+        sub,
+        "policy",
+        help="work with policy files: `policy diff A B`",
+        description="Work with policy files. `policy diff A B` says what changes from policy A "
+        "to policy B, key by key, in plain words (targets, windows, pools, rules).",
+        examples="""
+leadflow policy diff policy.yaml proposed.yaml  # what the proposal changes
+""",
+    )
+    inner = p.add_subparsers(required=True, metavar="ACTION", help="diff: compare two policies")
+    d = command(
+        inner,
+        "diff",
+        help="what changes from policy A to B, key by key, in plain words",
+        description="Say what changes from policy A to policy B, key by key, in plain words: "
+        "targets and windows tightened or loosened, pools and rules added or removed. Both "
+        "files are validated first.",
+        examples="""
+leadflow policy diff policy.yaml proposed.yaml                  # what the proposal changes
+leadflow policy diff policy.yaml proposed.yaml --team team.yaml # with another team file
+""",
+    )
+    d.add_argument("a", metavar="A", help="the current policy file")
+    d.add_argument("b", metavar="B", help="the proposed policy file")
     d.add_argument("--team", help="team file for both (overrides the policies' `team`)")
     d.set_defaults(run=_diff)
 

@@ -9,16 +9,29 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from leadflow.helptext import command
 from leadflow.review import ReviewError
 from leadflow.review.output import add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "review", help="the quarterly review pack: baselines, misses, proposed targets, capacity"
+    p = command(
+        sub,
+        "review",
+        help="the quarterly review pack: baselines, misses, proposed targets, capacity",
+        description="Replay a recorded history under its policy and write the quarterly review "
+        "pack: the baselines per week, the misses and why, the targets the data supports (a "
+        "share met by --margin every week is flagged for tightening) and, with the simulator's "
+        "staffing search, the headcount each pool needs. --json keeps the pack's data; "
+        "--render prints a saved pack again without replaying.",
+        examples="""
+leadflow review events.jsonl --policy policy.yaml --out review.html  # the pack, as a page
+leadflow review events.jsonl --policy policy.yaml --no-capacity     # quick: no simulation
+leadflow review --render pack.json --format markdown                # a saved pack again
+""",
     )
     p.add_argument("history", nargs="?", help="events file (.jsonl), the input the worker saw")
-    p.add_argument("--policy")
+    p.add_argument("--policy", help="the policy the history was recorded under")
     p.add_argument("--render", metavar="PACK.json",
                    help="render a pack saved with --json again (no replay, no simulation)")
     p.add_argument("--team", help="team file (overrides the policy's `team`)")
@@ -98,7 +111,9 @@ def _review(args: argparse.Namespace) -> int:
             keep=Path(args.scenario_out) if args.scenario_out else None,
         )
     if args.json:
-        Path(args.json).write_text(json.dumps(pack, indent=2) + "\n", encoding="utf-8")
+        from leadflow.files import write_text
+
+        write_text(args.json, json.dumps(pack, indent=2) + "\n")
     fmt = args.format or ("html" if args.out and args.out.endswith((".html", ".htm")) else None)
     write_doc(pack_doc(pack, plots=fmt == "html"), args, inputs)
     return 0

@@ -8,17 +8,23 @@ import signal
 import sys
 from typing import Any
 
+from leadflow.helptext import command
+
 STOP_GRACE_S = 10.0
 
 
 def register(sub: Any) -> None:
     """Register `sink` on the CLI's subparsers (called once from `leadflow.cli._parser`)."""
-    p = sub.add_parser(
+    p = command(
+        sub,
         "sink",
         help="write assignments back to the CRM (HubSpot contact owner, Salesforce Lead OwnerId)",
         description="Consume lead.assigned / lead.reassigned in a consumer group of its own and "
         "update the CRM record's owner, once per decision, in order per lead; settings: "
         "LEADFLOW_* (docs/integrations.md).",
+        examples="""
+leadflow sink --team team.yaml --broker kafka://localhost:9092 --state sink-state.jsonl
+""",
     )
     p.add_argument("--team", help="team file with the reps' crm_owner ids (or LEADFLOW_TEAM)")
     p.add_argument("--broker", help="kafka://host:port (or LEADFLOW_BROKER)")

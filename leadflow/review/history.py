@@ -58,7 +58,9 @@ class Run:
 
 def open_history(path: str) -> TextIO:
     try:
-        return open(path, encoding="utf-8")
+        # A line with bytes that are not UTF-8 keeps them as surrogates: the parser rejects
+        # that line (one event.rejected, as `leadflow replay` does) and the rest is applied.
+        return open(path, encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         raise ReviewError(f"{path}: cannot read the history ({exc.strerror})") from None
 

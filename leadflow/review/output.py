@@ -21,10 +21,14 @@ def add_output_flags(p: argparse.ArgumentParser) -> None:
 
 def check_outputs(outputs: list[str | None], inputs: list[str]) -> None:
     """Refuse, before any work, an output path that is one of the inputs."""
+    from leadflow.files import check_output
+
     given = {Path(i).resolve() for i in inputs if i}
     for out in outputs:
         if out and Path(out).resolve() in given:
             raise ReviewError(f"{out}: that is an input file; refusing to overwrite it")
+        if out:  # a folder, or a place nothing can be written: refused before any work
+            check_output(out, "output", [i for i in inputs if i])
 
 
 def write_doc(doc: Doc, args: argparse.Namespace, inputs: list[str]) -> None:
@@ -34,10 +38,7 @@ def write_doc(doc: Doc, args: argparse.Namespace, inputs: list[str]) -> None:
     if not args.out:
         sys.stdout.write(text)
         return
-    out = Path(args.out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ReviewError(f"{args.out}: cannot write ({exc.strerror})") from None
+    from leadflow.files import write_text
+
+    write_text(args.out, text)  # atomic: a failure half-way leaves the old file as it was
     print(f"wrote {args.out}", file=sys.stderr)
