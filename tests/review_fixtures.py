@@ -52,72 +52,113 @@ def _week(ts: str | datetime, zone: ZoneInfo) -> str:
 
 
 def weekly_figures(
-    decided: Iterable[dict[str, Any]], history: Path, zone: ZoneInfo, handoff_minutes: float = 5
-) -> dict[str, dict[str, float | None]]:
-    """week label -> commitment -> value, computed without the scorecard code:
+    decided: Iterable[dict[str, Any]],
+    history: Path,
+    zone: ZoneInfo,
+    handoff_minutes: float = 5,
+) -> dict[str, dict[str, tuple[float, int]]]:
+    """week label -> commitment -> (numerator, denominator `n`), computed without the
+    scorecard code, by the documented counting rule (policy.md, "Scorecard semantics"):
 
-    * MQLs: one handoff verdict per MQL, due `handoff_minutes` after the MQL instant;
-    * data completeness: 1 - handoff.incomplete / MQLs;
-    * per-lead SLAs: sla.met / (sla.met + sla.breached) in the week of `due`
-      (first touch per tier: the tier of the lead's last routing decision);
+    * MQLs: one handoff verdict per MQL, due `handoff_minutes` after the MQL instant, by
+      MQL week (a count: its numerator; `n` is the count too);
+    * data completeness: (MQLs - handoff.incomplete) / MQLs, by MQL week;
+    * per-lead SLAs: one verdict per lead and MQL cycle (the first sla.met / sla.breached
+      of that SLA in the cycle: a reassigned owner's later window is not a new sample), by
+      the week of its `due`; first touch per tier (the tier of the cycle's routing); a
+      disposition with no first-touch verdict yet in the cycle is a first touch not met
+      (`closed without a touch`), in the week its original window was due (the
+      `first_touch_due` of the MQL's first assignment);
     * SAL rate: accepted / dispositioned among the history's lead.dispositioned inputs
       that were applied (not refused or malformed, not a repeated event_id), in the week
-      they happened.
+      they happened;
+    * rejection documentation: applied rejections / rejections attempted (applied plus
+      those refused for a missing or unknown reason code), in the week of the attempt.
     """
     tier: dict[str, str] = {}
+    mql_of: dict[str, str] = {}  # lead -> its latest MQL instant
+    first_due: dict[tuple[str, str], str] = {}  # (lead, MQL instant) -> original due
+    cycle: Counter[str] = Counter()  # lead -> MQL cycles seen (one handoff verdict each)
+    decided_once: set[tuple[str, int, str]] = set()  # (lead, cycle, sla) with a verdict
     mqls: Counter[str] = Counter()
     incomplete: Counter[str] = Counter()
     met: dict[str, Counter[str]] = defaultdict(Counter)
-    missed: dict[str, Counter[str]] = defaultdict(Counter)
+    total: dict[str, Counter[str]] = defaultdict(Counter)
     refused: set[str] = set()
+    undocumented: set[str] = set()  # rejections refused for their reason code
     malformed: set[str] = set()
     for d in decided:
         kind = d["type"]
         if kind in ("lead.assigned", "lead.queued"):
             tier[d["lead_id"]] = d["tier"]
+            if kind == "lead.assigned":
+                mql_of[d["lead_id"]] = d["mql_at"]
+                first_due.setdefault((d["lead_id"], d["mql_at"]), d["first_touch_due"])
         elif kind == "handoff.incomplete":
             incomplete[_week(d["at"], zone)] += 1
         elif kind in ("sla.met", "sla.breached"):
-            key = d["sla"]
-            if key == "first_touch":
-                key = f"first_touch:{tier[d['lead_id']]}"
-            if key == "handoff":
+            lead, sla = d["lead_id"], d["sla"]
+            if sla == "handoff":
+                cycle[lead] += 1
                 mql_at = datetime.fromisoformat(d["due"]) - timedelta(minutes=handoff_minutes)
                 mqls[_week(mql_at, zone)] += 1
-            (met if kind == "sla.met" else missed)[_week(d["due"], zone)][key] += 1
+            once = (lead, cycle[lead], sla)
+            if once in decided_once:
+                continue  # a reassigned owner's window: counted per rep, not here
+            decided_once.add(once)
+            key = f"first_touch:{tier[lead]}" if sla == "first_touch" else sla
+            week = _week(d["due"], zone)
+            total[week][key] += 1
+            met[week][key] += kind == "sla.met"
         elif kind == "event.rejected":  # id: source:event.rejected:input id ("input": unparsed)
-            refused.add(d["event_id"].split(":event.rejected:")[-1])
+            input_id = d["event_id"].split(":event.rejected:")[-1]
+            refused.add(input_id)
+            if "reason code from the taxonomy" in d.get("reason", "") or (
+                "not in the rejected taxonomy" in d.get("reason", "")
+            ):
+                undocumented.add(input_id)
             malformed.add(d["raw"])
     accepted: Counter[str] = Counter()
     dispositioned: Counter[str] = Counter()
+    rejections: Counter[str] = Counter()
+    attempted: Counter[str] = Counter()
     seen: set[str] = set()
     with history.open(encoding="utf-8") as lines:
         for line in lines:
-            if line.strip() in malformed:
-                continue
             try:
                 event = json.loads(line)
                 at = datetime.fromisoformat(event["at"])
             except (ValueError, KeyError, TypeError):
                 continue
+            if line.strip() in malformed and event.get("event_id") not in undocumented:
+                continue
             if event.get("type") != "lead.dispositioned" or event["event_id"] in seen:
                 continue
             seen.add(event["event_id"])
+            week = _week(at, zone)
+            if event["event_id"] in undocumented:
+                attempted[week] += 1
+                continue
             if event["event_id"] in refused:
                 continue
-            dispositioned[_week(at, zone)] += 1
-            accepted[_week(at, zone)] += event.get("outcome") == "accepted"
-    out: dict[str, dict[str, float | None]] = {}
-    for week in set(mqls) | set(met) | set(missed) | set(dispositioned):
-        figures: dict[str, float | None] = {"mql_volume": float(mqls[week])}
-        figures["data_completeness"] = (
-            1 - incomplete[week] / mqls[week] if mqls[week] else None
-        )
-        figures["sal_rate"] = (
-            accepted[week] / dispositioned[week] if dispositioned[week] else None
-        )
-        for key in set(met[week]) | set(missed[week]):
-            total = met[week][key] + missed[week][key]
-            figures[key] = met[week][key] / total if total else None
+            dispositioned[week] += 1
+            accepted[week] += event.get("outcome") == "accepted"
+            if event.get("outcome") == "rejected":
+                rejections[week] += 1
+                attempted[week] += 1
+            lead = event["lead_id"]
+            if (lead, cycle[lead], "first_touch") not in decided_once and lead in tier:
+                decided_once.add((lead, cycle[lead], "first_touch"))
+                due = first_due[(lead, mql_of[lead])]
+                total[_week(due, zone)][f"first_touch:{tier[lead]}"] += 1  # closed untouched
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    weeks = set(mqls) | set(total) | set(dispositioned) | set(attempted)
+    for week in weeks:
+        figures: dict[str, tuple[float, int]] = {"mql_volume": (mqls[week], mqls[week])}
+        figures["data_completeness"] = (mqls[week] - incomplete[week], mqls[week])
+        figures["sal_rate"] = (accepted[week], dispositioned[week])
+        figures["rejection_documentation"] = (rejections[week], attempted[week])
+        for key, n in total[week].items():
+            figures[key] = (met[week][key], n)
         out[week] = figures
     return out

@@ -36,7 +36,10 @@ def test_shorter_tier1_window_changes_only_tier1_verdicts_and_their_escalations(
     quarter: Quarter,
 ) -> None:
     """The escalation ladder without `reassign` (so no lead changes owner): the diff is
-    exactly tier1 first-touch verdicts and first-touch escalations of tier1 leads."""
+    exactly tier1 first-touch verdicts and first-touch escalations of tier1 leads. A
+    tier1 lead dispositioned without a touch between 2 and 4 business hours had no
+    first-touch decision with 4h (its clock stopped untouched: "open") and a breach with
+    2h: a tier1 verdict change too (`open -> breached`)."""
     base = quarter.policy.parent
     current = _variant(quarter.policy, base / "current.yaml", (REASSIGN, NO_REASSIGN))
     proposed = _variant(current, base / "proposed.yaml", (TIER1_4H, TIER1_2H))
@@ -46,7 +49,7 @@ def test_shorter_tier1_window_changes_only_tier1_verdicts_and_their_escalations(
     assert bt["changed"], "a shorter window must breach some tier1 lead"
     assert set(bt["by_tier"]) == {"tier1"}
     assert set(bt["categories"]) <= {
-        "first_touch: met -> breached", "escalated differently"
+        "first_touch: met -> breached", "first_touch: open -> breached", "escalated differently"
     }
     assert bt["categories"]["first_touch: met -> breached"] > 0
     for lead_id in bt["changed"]:
@@ -61,9 +64,17 @@ def test_shorter_tier1_window_changes_only_tier1_verdicts_and_their_escalations(
         assert (x.pool, x.first_rep, x.rep) == (y.pool, y.first_rep, y.rep)
     differ = {r["commitment"] for r in bt["rows"] if r["weeks_differ"]}
     assert differ <= {"first_touch:tier1"}
-    # The same number of tier1 first-touch verdicts, more of them breached.
+    # More tier1 first-touch breaches: each met one that breaches now, plus one per
+    # untouched tier1 lead whose shorter window ran out before its disposition.
     assert b.kinds["sla.breached"] > a.kinds["sla.breached"]
-    assert a.kinds["sla.met"] + a.kinds["sla.breached"] == b.kinds["sla.met"] + b.kinds[
+    added = 0
+    for lead_id in bt["changed"]:
+        va = a.leads[lead_id].verdicts.get("tier1/first_touch", [])
+        vb = b.leads[lead_id].verdicts.get("tier1/first_touch", [])
+        assert len(vb) >= len(va) and set(vb[len(va):]) <= {"breached"}, lead_id
+        added += len(vb) - len(va)
+    assert (added > 0) == ("first_touch: open -> breached" in bt["categories"])
+    assert a.kinds["sla.met"] + a.kinds["sla.breached"] + added == b.kinds["sla.met"] + b.kinds[
         "sla.breached"]
 
 

@@ -25,19 +25,23 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> Quarter:
 
 
 def _check_baselines(policy: Path, history: Path) -> dict:
+    """Each baseline equals the independent recomputation by the scorecard's documented
+    rule: a count's mean over the weeks used; a share pooled over the weeks used (sum of
+    numerators / sum of denominators `n`, each week counted on the row's own basis)."""
     pack = build_pack(run(load(str(policy)), str(history)))
     weekly = weekly_figures(decisions(policy, history), history, NY)
     used = pack["period"]["used"]
     checked = 0
     for b in pack["commitments"]:
-        values = [weekly.get(w, {}).get(b["commitment"]) for w in used]
+        figures = [weekly.get(w, {}).get(b["commitment"], (0.0, 0)) for w in used]
         if b["commitment"] == "mql_volume":
-            values = [v or 0.0 for v in values]
-        values = [v for v in values if v is not None]
-        if not values:
+            expected: float | None = sum(num for num, _ in figures) / len(figures)
+        else:
+            n = sum(den for _, den in figures)
+            expected = sum(num for num, _ in figures) / n if n else None
+        if expected is None:
             assert b["baseline"] is None, b
             continue
-        expected = sum(values) / len(values)
         assert b["baseline"] == pytest.approx(expected, abs=1e-12), b["commitment"]
         checked += 1
     assert checked >= 6

@@ -1,5 +1,5 @@
-"""The review tools read today's scorecard and light up what the extended one adds (`n` on
-each row, a `funnel` per week, `trends.<name>`), without computing any of it."""
+"""The review tools read the scorecard: today's (`n` on each row, a `funnel` per week,
+`trends.<name>`), and an older one without them, without computing any of it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def card() -> dict[str, Any]:
 
 
 def _two_weeks(card: dict[str, Any]) -> dict[str, Any]:
+    """The sample's week (handoff 100% of its 4 MQLs: each reached sales), closed, and a
+    copy of it as W03 whose handoff is 50%; no trends (they are set where needed)."""
     data = copy.deepcopy(card)
     (week,) = data["weeks"]
     week["in_progress"] = False
@@ -29,21 +31,30 @@ def _two_weeks(card: dict[str, Any]) -> dict[str, Any]:
     other.update(label="2026-W03", first_day="2026-01-12", last_day="2026-01-18")
     for row in other["rows"]:
         if row["commitment"] == "handoff":
-            row["actual"] = 1.0
+            row["actual"] = 0.5
     data["weeks"].append(other)
+    data.pop("trends", None)
     return data
 
 
-def test_today_scorecard_mean_of_weekly_shares(card: dict[str, Any]) -> None:
-    c = read_card(_two_weeks(card))
+def test_older_scorecard_without_n_mean_of_weekly_shares(card: dict[str, Any]) -> None:
+    data = _two_weeks(card)
+    for week in data["weeks"]:  # a scorecard from before rows carried `n` and a funnel
+        week.pop("funnel", None)
+        for row in week["rows"]:
+            row.pop("n", None)
+    c = read_card(data)
     p = bl.period(c, 3)
     handoff = next(b for b in bl.commitment_baselines(c, p) if b["commitment"] == "handoff")
-    assert handoff["baseline"] == pytest.approx((0.75 + 1.0) / 2)
+    assert handoff["baseline"] == pytest.approx((1.0 + 0.5) / 2)
     assert handoff["how"] == "mean of 2 weekly shares"
     assert bl.funnel_baselines(c, p) == []
 
 
 def test_n_pools_shares_and_funnel_and_trends_light_up(card: dict[str, Any]) -> None:
+    today = read_card(card)  # today's scorecard gives every row's n and a funnel per week
+    assert all(r.n is not None for w in today.weeks for r in w.rows.values())
+    assert today.has_funnel and "handoff" in today.trends
     data = _two_weeks(card)
     for week, n in zip(data["weeks"], (4, 12), strict=True):
         for row in week["rows"]:
@@ -51,13 +62,14 @@ def test_n_pools_shares_and_funnel_and_trends_light_up(card: dict[str, Any]) -> 
         week["funnel"] = {"mqls": n, "sal": n // 2, "sql": n // 4, "opportunity": 1, "won": 1,
                           "won_amount": 5000, "mql_to_sal": 0.5, "sal_to_sql": 0.5,
                           "mql_to_opportunity": 1 / n, "opportunity_to_won": 1.0}
-    data["trends"] = {"handoff": [{"period": "2026-W02", "actual": 0.75, "n": 4, "status": "met"},
-                                  {"period": "2026-W03", "actual": 1.0, "n": 12,
-                                   "status": "met"}]}
+    data["trends"] = {"handoff": [{"period": "2026-W02", "actual": 1.0, "n": 4, "status": "met"},
+                                  {"period": "2026-W03", "actual": 0.5, "n": 12,
+                                   "status": "missed"}]}
     c = read_card(data)
     p = bl.period(c, 3)
     handoff = next(b for b in bl.commitment_baselines(c, p) if b["commitment"] == "handoff")
-    assert handoff["baseline"] == pytest.approx((0.75 * 4 + 1.0 * 12) / 16)
+    assert handoff["baseline"] == pytest.approx((1.0 * 4 + 0.5 * 12) / 16)
+    assert [s["actual"] for s in handoff["series"]] == [1.0, 0.5]
     assert handoff["how"] == "pooled over 16 leads in 2 weeks"
     funnel = {f["rate"]: f for f in bl.funnel_baselines(c, p)}
     assert funnel["mql_to_opportunity"]["baseline"] == pytest.approx((1 / 4 + 1 / 12) / 2)
