@@ -5,8 +5,10 @@ comes from the scorecard as it is. This module only selects: the current period,
 series over the last periods for the charts. It reads today's JSON (`weeks`, each with
 `rows`, `speed`, `rejection_reasons`) and the richer one of the scorecard work (issue
 12) when it is there: `n` on a row, a `funnel` object per period, `trends.<name>` lists
-of `{period, actual, n, status}`, `periods` per week/month/quarter. Missing parts are
-derived from the list of periods (trends) or left out (funnel).
+of `{period, actual, n, status}` (one per commitment, over the periods it is evaluated
+in, and one per funnel rate), `months`/`quarters` or `periods` per week/month/quarter.
+Without `trends`, the commitments' series are derived from the list of periods and the
+funnel rates' from the periods' `funnel` objects (left out when there are none).
 """
 
 from __future__ import annotations
@@ -76,32 +78,63 @@ def _num(x: Any) -> float | None:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
-def _trends_given(
-    scorecard: dict[str, Any], rows: dict[str, dict[str, Any]], labels: list[str]
-) -> list[Trend] | None:
+def _cards(scorecard: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every card of the scorecard, weeks first, then months and quarters (each oldest
+    first), whichever layout it has (`weeks`/`months`/`quarters`, or `periods`)."""
+    out: list[dict[str, Any]] = []
+    found = scorecard.get("periods")
+    if isinstance(found, dict):
+        lists = list(found.values())
+    else:
+        lists = [found, *(scorecard.get(k) for k in ("weeks", "months", "quarters"))]
+    seen: set[int] = set()
+    for cards in lists:
+        for card in cards if isinstance(cards, list) else []:
+            if isinstance(card, dict) and id(card) not in seen:
+                seen.add(id(card))
+                out.append(card)
+    return out
+
+
+def _rows_by_commitment(scorecard: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each commitment's latest row over every card (a monthly commitment has its rows
+    in the month cards only): its side, unit and target."""
+    rows: dict[str, dict[str, Any]] = {}
+    for card in _cards(scorecard):
+        for row in card.get("rows", []):
+            if isinstance(row, dict) and "commitment" in row:
+                rows[str(row["commitment"])] = row
+    return rows
+
+
+def _trends_given(scorecard: dict[str, Any]) -> tuple[list[Trend], list[Trend]] | None:
+    """The scorecard's own `trends` (issue 12), as they are: one list per commitment, over
+    the periods it is evaluated in, and one per funnel rate or share. Returns the
+    commitments' trends and the funnel rates' (a name no card has a row for), each over
+    its last TREND_PERIODS points; None when the JSON has no trends."""
     given = scorecard.get("trends")
     if not isinstance(given, dict) or not given:
         return None
-    out = []
+    rows = _rows_by_commitment(scorecard)
+    commitments: list[Trend] = []
+    funnel: list[Trend] = []
     for name, items in given.items():
         if not isinstance(items, list):
             continue
-        row = rows.get(name, {})
-        by_period = {str(i.get("period")): i for i in items if isinstance(i, dict)}
         points = [
-            Point(
-                label,
-                _num(by_period.get(label, {}).get("actual")),
-                by_period.get(label, {}).get("n"),
-                by_period.get(label, {}).get("status"),
-            )
-            for label in labels
-        ]
-        out.append(
-            Trend(name, str(row.get("side", "")), str(row.get("unit", "share")),
-                  _num(row.get("target")), points)
-        )  # fmt: skip
-    return out
+            Point(str(i.get("period")), _num(i.get("actual")), i.get("n"), i.get("status"))
+            for i in items
+            if isinstance(i, dict)
+        ][-TREND_PERIODS:]
+        row = rows.get(name)
+        if row is None:
+            funnel.append(Trend(name, "funnel", "share", None, points))
+        else:
+            commitments.append(
+                Trend(name, str(row.get("side", "")), str(row.get("unit", "share")),
+                      _num(row.get("target")), points)
+            )  # fmt: skip
+    return commitments, funnel
 
 
 def _trends_derived(periods: list[dict[str, Any]], current: dict[str, Any]) -> list[Trend]:
@@ -134,28 +167,41 @@ def _funnel_rate(value: Any) -> float | None:
     return value if isinstance(value, float) else None
 
 
+def _funnel_names(funnel: dict[str, Any]) -> list[str]:
+    """The rates and shares of one period's `funnel`: the names its `n` gives a
+    denominator for (issue 12's object, where a float may also be a mean score), else
+    every value that reads as a rate."""
+    given_n = funnel.get("n")
+    if isinstance(given_n, dict):
+        return [str(k) for k in given_n]
+    return [k for k, v in funnel.items() if _funnel_rate(v) is not None]
+
+
 def _funnel(periods: list[dict[str, Any]]) -> list[Trend]:
-    """Rates of the per-period `funnel` objects (values that are floats, or objects with
-    a `rate`), one series per key; empty when the scorecard has no funnel yet."""
+    """Rates of the per-period `funnel` objects (floats, or objects with a `rate`), one
+    series per name; empty when the scorecard has no funnel. Used when the scorecard has
+    no `trends` for them."""
     names: list[str] = []
     for period in periods:
         funnel = period.get("funnel")
         if isinstance(funnel, dict):
-            for key, value in funnel.items():
-                if _funnel_rate(value) is not None and key not in names:
-                    names.append(key)
+            names += [k for k in _funnel_names(funnel) if k not in names]
     out = []
     for name in names:
         points = []
         target = None
         for period in periods:
             funnel = period.get("funnel")
-            value = funnel.get(name) if isinstance(funnel, dict) else None
+            funnel = funnel if isinstance(funnel, dict) else {}
+            value = funnel.get(name)
             n = value.get("n") if isinstance(value, dict) else None
+            if n is None and isinstance(funnel.get("n"), dict):
+                n = funnel["n"].get(name)
             if isinstance(value, dict) and _num(value.get("target")) is not None:
                 target = _num(value.get("target"))
             points.append(Point(_label(period), _funnel_rate(value), n, None))
-        out.append(Trend(name, "funnel", "share", target, points))
+        if any(p.actual is not None for p in points):
+            out.append(Trend(name, "funnel", "share", target, points))
     return out
 
 
@@ -168,10 +214,13 @@ def view_of(scorecard: dict[str, Any], per: str = "week") -> View:
     current = periods[-1] if periods else None
     closed = [p for p in periods if not p.get("in_progress")]
     previous = closed[-1] if closed and closed[-1] is not current else None
-    rows = {r["commitment"]: r for r in (current or {}).get("rows", [])}
-    trends = _trends_given(scorecard, rows, labels)
-    if trends is None:
+    given = _trends_given(scorecard)
+    if given is not None:
+        trends, funnel = given
+        funnel = funnel or _funnel(periods)
+    else:
         trends = _trends_derived(periods, current) if current is not None else []
+        funnel = _funnel(periods)
     tiers: list[str] = []
     for period in periods:
         tiers += [t for t in period.get("speed", {}) if t not in tiers]
@@ -197,7 +246,7 @@ def view_of(scorecard: dict[str, Any], per: str = "week") -> View:
         previous=previous,
         labels=labels,
         trends=trends,
-        funnel=_funnel(periods),
+        funnel=funnel,
         speed=speed,
         rejections=rejections,
         periods=periods,

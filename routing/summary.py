@@ -2,11 +2,12 @@
 actions, as one record (`type: summary.weekly`) every surface renders the same way.
 
 `weekly_summary(scorecard)` takes the scorecard as JSON (`leadflow scorecard --json`,
-`Commitments.to_json`) and picks the last closed week. A trend comes from the card's own
-`trends` when it has them (keyed by commitment: "up", "down" or "flat"), else from the
-week before: up or down by the row's actual, flat when equal, none without a value.
-Whether up is good is the reader's: every commitment here is a "more is better" share or
-count. Pure: same scorecard, same record.
+`Commitments.to_json`) and picks the last closed week. A row's trend compares its actual
+with the period before: up or down, flat when equal, none when either has nothing
+measured (a null actual, `n` 0). Both come from the scorecard's `trends` (one list of
+`{period, actual, n, status}` per commitment) when they hold the week and the one
+before, else from the row of the week before in `weeks`. Whether up is good is the reader's: every
+commitment here is a "more is better" share or count. Pure: same scorecard, same record.
 """
 
 from __future__ import annotations
@@ -20,17 +21,29 @@ ARROWS: dict[str, str] = {"up": "▲", "down": "▼", "flat": "▶"}
 _JUDGED = ("met", "missed")
 
 
-def _trend(row: Mapping[str, Any], before: Mapping[str, Any] | None,
-           given: Mapping[str, Any]) -> str | None:
-    explicit = given.get(str(row["commitment"]))
-    if isinstance(explicit, str) and explicit in ARROWS:
-        return explicit
-    if isinstance(explicit, Mapping) and explicit.get("direction") in ARROWS:
-        return str(explicit["direction"])
-    if before is None or row.get("actual") is None or before.get("actual") is None:
+def _direction(now: Any, then: Any) -> str | None:
+    if not isinstance(now, (int, float)) or not isinstance(then, (int, float)):
         return None
-    a, b = float(row["actual"]), float(before["actual"])
+    a, b = float(now), float(then)
     return "flat" if a == b else ("up" if a > b else "down")
+
+
+def _trend(row: Mapping[str, Any], label: str, before: Mapping[str, Any] | None,
+           trends: Mapping[str, Any]) -> str | None:
+    """The row's direction against the period before: from its list in the scorecard's
+    `trends` when there is one (the point of `label` and the one before it), else from
+    the row of the week before (`before`)."""
+    points = trends.get(str(row["commitment"]))
+    if isinstance(points, list):
+        points = [p for p in points if isinstance(p, Mapping)]
+        periods = [p.get("period") for p in points]
+        i = periods.index(label) if label in periods else -1
+        if i > 0:
+            return _direction(points[i].get("actual"), points[i - 1].get("actual"))
+    # Not in the trends (none, or the week is older than the periods they cover).
+    if before is None:
+        return None
+    return _direction(row.get("actual"), before.get("actual"))
 
 
 def weekly_summary(scorecard: Mapping[str, Any], label: str | None = None) -> dict[str, Any] | None:
@@ -46,11 +59,11 @@ def weekly_summary(scorecard: Mapping[str, Any], label: str | None = None) -> di
     index = next(i for i, w in enumerate(all_weeks) if w.get("label") == week["label"])
     previous = all_weeks[index - 1] if index > 0 else None
     before = {r["commitment"]: r for r in previous["rows"]} if previous else {}
-    given = week.get("trends") or {}
+    given = scorecard.get("trends")
+    trends: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     rows = []
     for row in week.get("rows", []):
-        trend = _trend(row, before.get(row["commitment"]), given if isinstance(given, Mapping)
-                       else {})
+        trend = _trend(row, str(week["label"]), before.get(row["commitment"]), trends)
         rows.append({
             "commitment": row["commitment"], "side": row["side"], "unit": row.get("unit", "share"),
             "target": row["target"], "actual": row.get("actual"), "status": row["status"],

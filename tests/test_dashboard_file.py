@@ -96,15 +96,38 @@ async def test_every_chart_is_drawn_in_the_browser(
     current = scorecard["weeks"][-1]
     assert rows == [[r["commitment"], r["actual"], r["status"]] for r in current["rows"]]
     assert fetched == 0  # nothing came from anywhere: the file is the whole page
-    commitments = {r["commitment"] for r in current["rows"]}
+    # One chart per trend the JSON gives, each drawn once: every commitment's (a name some
+    # card has a row for) among the commitments' trends, every funnel rate's among the
+    # funnel's.
+    slug = lambda name: re.sub(r"[^0-9a-z]+", "-", name.lower()).strip("-")  # noqa: E731
+    committed = {r["commitment"] for w in scorecard["weeks"] for r in w["rows"]}
+    trends = scorecard["trends"]
+    assert committed >= {r["commitment"] for r in current["rows"]} and committed < set(trends)
     ids = [c["id"] for c in charts]
-    assert len([i for i in ids if i.startswith("trend-")]) == len(commitments)
+    assert sorted(i for i in ids if i.startswith("trend-")) == sorted(
+        f"trend-{slug(name)}" for name in trends if name in committed
+    )
+    assert sorted(i for i in ids if i.startswith("funnel-")) == sorted(
+        f"funnel-{slug(name)}" for name in trends if name not in committed
+    )
+    assert "funnel-mql-to-opportunity" in ids  # the funnel's highlighted rate
     assert any(i.startswith("speed-") for i in ids) and "rejections" in ids
+    # A rate with nothing to measure in any period (no opportunity in this stream) is
+    # charted empty and says so; every other chart has its lines and points drawn.
+    empty = {
+        f"{'trend' if name in committed else 'funnel'}-{slug(name)}"
+        for name, points in trends.items()
+        if all(p["actual"] is None for p in points)
+    }
+    assert empty < set(ids)
     for chart in charts:
         assert chart["canvas"] and chart["shown"], chart
         assert chart["w"] > 250 and chart["h"] > 150, chart
-        assert chart["coloured"] > 100, chart  # lines and points drawn in the palette
         assert len(chart["alt"]) > 40, chart
+        if chart["id"] in empty:
+            assert chart["alt"].endswith("nothing measured yet."), chart
+        else:
+            assert chart["coloured"] > 100, chart  # lines and points drawn in the palette
     assert (tmp_path / "file.png").stat().st_size > 50_000
 
 

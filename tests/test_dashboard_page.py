@@ -13,7 +13,7 @@ import pytest
 
 from dashboard.auth import Tokens
 from dashboard.charts import PALETTE
-from dashboard.data import view_of
+from dashboard.data import TREND_PERIODS, view_of
 from dashboard.errors import DashboardError
 from dashboard.fragment import headline_html
 from dashboard.page import render_page, update_of
@@ -91,8 +91,31 @@ def test_the_richer_scorecard_lights_up(scorecard: dict[str, Any]) -> None:
     assert 'data-n="7"' in page
 
 
-def test_trends_are_derived_from_the_weeks_today(scorecard: dict[str, Any]) -> None:
+def test_trends_come_from_the_scorecards_json(scorecard: dict[str, Any]) -> None:
     view = view_of(scorecard)
+    given = scorecard["trends"]
+    committed = {r["commitment"]: r for w in scorecard["weeks"] for r in w["rows"]}
+
+    # Each list of `trends` is charted once: a commitment's among the trends, with its
+    # side and target, a funnel rate's (no card has a row for it) among the funnel rates.
+    assert [t.name for t in view.trends] == [n for n in given if n in committed]
+    assert [t.name for t in view.funnel] == [n for n in given if n not in committed]
+    assert {"mql_to_opportunity", "quality_acceptance"} <= {t.name for t in view.funnel}
+    for trend in [*view.trends, *view.funnel]:
+        points = given[trend.name][-TREND_PERIODS:]
+        assert [(p.period, p.actual, p.n, p.status) for p in trend.points] == [
+            (p["period"], p["actual"], p["n"], p["status"]) for p in points
+        ]
+        if trend.name in committed:
+            assert trend.target == committed[trend.name]["target"]
+            assert trend.side == committed[trend.name]["side"]
+        else:
+            assert trend.side == "funnel" and trend.target is None
+
+
+def test_trends_are_derived_from_the_weeks_without_them(scorecard: dict[str, Any]) -> None:
+    bare = {k: v for k, v in scorecard.items() if k != "trends"}
+    view = view_of(bare)
     week_rows = {r["commitment"]: r for r in scorecard["weeks"][-1]["rows"]}
 
     assert [t.name for t in view.trends] == list(week_rows)
@@ -100,6 +123,17 @@ def test_trends_are_derived_from_the_weeks_today(scorecard: dict[str, Any]) -> N
         assert trend.target == week_rows[trend.name]["target"]
         assert [p.period for p in trend.points] == [w["label"] for w in scorecard["weeks"]]
         assert trend.points[-1].actual == week_rows[trend.name]["actual"]
+        assert trend.points[-1].n == week_rows[trend.name]["n"]
+    # The funnel rates then come from the weeks' `funnel` objects: the names their `n`
+    # gives a denominator for (not the mean score), those with something measured.
+    funnels = [w["funnel"] for w in scorecard["weeks"]]
+    measured = [name for name in funnels[0]["n"] if any(f[name] is not None for f in funnels)]
+    assert measured and [t.name for t in view.funnel] == measured
+    for trend in view.funnel:
+        assert [(p.actual, p.n) for p in trend.points] == [
+            (f[trend.name], f["n"][trend.name]) for f in funnels
+        ]
+    assert "avg_score_at_handoff" not in {t.name for t in view.funnel}
 
 
 def test_every_chart_has_words_and_numbers(scorecard: dict[str, Any]) -> None:

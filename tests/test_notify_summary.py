@@ -4,6 +4,7 @@ received by a real SMTP server, rendered in real headless Chromium (docs/img/)."
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from routing.engine import Engine
 from routing.notifications import Directory, plan
 from routing.policy.loader import load_policy
 from routing.replay import replay
-from routing.summary import weekly_summary
+from routing.summary import ARROWS, value_text, weekly_summary
 from tests.notify_receivers import SMTP_PASSWORD, SMTP_USER, HttpReceiver, Seen, SmtpReceiver
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,22 +44,65 @@ def scorecard() -> dict:  # type: ignore[type-arg]
     return engine.commitments.to_json(until)
 
 
+def _direction(now: object, then: object) -> str | None:
+    if not isinstance(now, (int, float)) or not isinstance(then, (int, float)):
+        return None  # nothing measured in one of the two weeks: no arrow
+    return "flat" if now == then else ("up" if now > then else "down")
+
+
 def test_the_summary_has_trends_against_the_week_before_and_the_ladder(scorecard) -> None:  # type: ignore[no-untyped-def]
     s = weekly_summary(scorecard, "2026-W04")
     assert s is not None and s["event_id"] == "summary:2026-W04"
+    weeks = {w["label"]: w for w in scorecard["weeks"]}
+    w03 = {r["commitment"]: r for r in weeks["2026-W03"]["rows"]}
+    w04 = {r["commitment"]: r for r in weeks["2026-W04"]["rows"]}
     rows = {r["commitment"]: r for r in s["rows"]}
-    tier1 = rows["first_touch:tier1"]
-    assert tier1["trend"] == "down" and tier1["arrow"] == "▼"
+    assert list(rows) == list(w04)
+
+    # Each arrow is the week's actual against the week before's, as the cards have them.
+    for name, row in rows.items():
+        expected = _direction(w04[name]["actual"], w03[name]["actual"])
+        assert (row["trend"], row["arrow"]) == (expected, ARROWS.get(expected or "", "")), name
     assert rows["mql_volume"]["trend"] == "down"  # 287 -> 0
     assert rows["data_completeness"]["trend"] is None  # n/a this week: no arrow
-    assert {"commitment": "first_touch:tier1", "side": "sales", "action": "leadership_review",
-            "consecutive": 2} in s["actions"]
-    assert s["judged"] == 5 and s["met"] == 0
+    # No tier-1 first-touch verdict fell due in W04 (n=0): nothing to compare, no arrow.
+    assert w04["first_touch:tier1"]["n"] == 0 and rows["first_touch:tier1"]["trend"] is None
+    assert {"down", "up"} <= {r["trend"] for r in rows.values()}
+
+    # The ladder's actions: every missed row's, the step its misses in a row have reached.
+    ladder = sorted(load_policy(REPO / "tests" / "golden" / "overloaded.policy.yaml",
+                                POLICY.parent / "team.yaml").policy.escalation.period,
+                    key=lambda step: step.consecutive)
+    for row in rows.values():
+        if row["status"] == "missed":
+            reached = [x.action for x in ladder if x.consecutive <= row["consecutive"]]
+            assert row["action"] == (reached[-1] if reached else None), row
+    assert s["actions"] == [
+        {"commitment": r["commitment"], "side": r["side"], "action": r["action"],
+         "consecutive": r["consecutive"]} for r in rows.values() if r["action"]
+    ]
+    assert any(a["action"] == "leadership_review" for a in s["actions"])
+    judged = [r for r in w04.values() if r["status"] in ("met", "missed")]
+    assert (s["judged"], s["met"]) == (len(judged), sum(r["status"] == "met" for r in judged))
+    assert s["judged"] > 0
     assert weekly_summary(scorecard)["period"] == "2026-W05"  # default: the last closed week
-    # H2's `trends` win over the computed ones when the scorecard has them
-    scorecard["weeks"][1]["trends"] = {"mql_volume": "up"}
-    assert weekly_summary(scorecard, "2026-W04")["rows"][0]["trend"] == "up"
-    del scorecard["weeks"][1]["trends"]
+
+
+def test_the_arrows_come_from_the_trends_and_from_the_weeks_without_them(scorecard) -> None:  # type: ignore[no-untyped-def]
+    with_trends = weekly_summary(scorecard, "2026-W04")
+    bare = {k: v for k, v in scorecard.items() if k != "trends"}
+    assert "trends" in scorecard and weekly_summary(bare, "2026-W04") == with_trends
+
+    # The scorecard's `trends` are what the arrows read when they are there.
+    changed = copy.deepcopy(scorecard)
+    points = {p["period"]: p for p in changed["trends"]["mql_volume"]}
+    points["2026-W03"]["actual"] = 0
+    assert weekly_summary(changed, "2026-W04")["rows"][0]["trend"] == "flat"
+    points["2026-W03"]["actual"] = None  # nothing measured the week before: no arrow
+    assert weekly_summary(changed, "2026-W04")["rows"][0]["arrow"] == ""
+    # A week the trends no longer cover falls back to the cards.
+    changed["trends"]["mql_volume"] = [points["2026-W05"]]
+    assert weekly_summary(changed, "2026-W04")["rows"][0]["trend"] == "down"
 
 
 async def test_both_sides_get_blocks_and_an_html_email_rendered_in_chromium(
@@ -88,7 +132,11 @@ async def test_both_sides_get_blocks_and_an_html_email_rendered_in_chromium(
     assert len(seen.chats) == 3 and len(seen.emails) == 3
     blocks = seen.chats[0]["blocks"]
     assert blocks[0]["type"] == "header" and "2026-W04" in blocks[0]["text"]["text"]
-    assert any("first_touch:tier1: 0% ▼" in b.get("text", {}).get("text", "") for b in blocks)
+    down = [r for r in summary["rows"] if r["trend"] == "down"]
+    assert down  # the week has rows that fell: each shows its value and a down arrow
+    for r in down:
+        line = f"{r['commitment']}: {value_text(r['actual'], r['unit'])} ▼"
+        assert any(line in b.get("text", {}).get("text", "") for b in blocks), line
     email = seen.emails[0]
     html = next(p for p in email.walk() if p.get_content_type() == "text/html")
     page = html.get_payload(decode=True).decode()
