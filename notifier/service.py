@@ -57,6 +57,14 @@ class Notifier:
     def now(self) -> float:
         return self.event_now if self.s.clock == "event" else time.time()
 
+    def _decided_at(self, m: Message) -> float:
+        """The instant against which a message is due now or held. On the event clock, the
+        decision's own time: a message is held exactly when it was decided outside its
+        recipient's hours, whatever the consumer read before it (after a restart it reads
+        from the last commit, so a high-water mark of event time would differ, and one
+        message could go out once alone and again in a batch). On the wall clock, now."""
+        return m.at if self.s.clock == "event" else time.time()
+
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.kafka, {self.s.topic_deadletter: 1}, config=COMPACTED)
         # acks=all; not idempotent: a repeated ledger or dead-letter record is harmless (same
@@ -100,7 +108,7 @@ class Notifier:
             for m in msgs:
                 if self.ledger.get(m.key) is not None:
                     self.counts["skipped"] += 1
-                elif m.deliver_at > self.now():
+                elif m.deliver_at > self._decided_at(m):
                     self.held[m.key] = m
                     self.counts["held"] += 1
                     await self.ledger.write(m.key, {"state": "held", "message": asdict(m)})
