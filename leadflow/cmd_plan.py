@@ -71,11 +71,19 @@ def _measured(history: Any) -> dict[str, float]:
     if not weeks:
         return {}
     total = {k: sum(float((w.funnel or {}).get(k) or 0) for w in weeks)
-             for k in ("mqls", "opportunity", "won", "won_amount")}
+             for k in ("mqls", "opportunity", "won")}
+    # won_amount: currency -> sum (never added across currencies); older cards: a number
+    amounts: dict[str, float] = {}
+    for w in weeks:
+        won = (w.funnel or {}).get("won_amount") or {}
+        for currency, amount in (won.items() if isinstance(won, dict) else [("", won)]):
+            amounts[currency] = amounts.get(currency, 0.0) + float(amount or 0)
     out = {}
     if total["opportunity"] and total["won"]:
         out["win_rate"] = total["won"] / total["opportunity"]
-        out["deal_size"] = total["won_amount"] / total["won"] if total["won_amount"] else 0.0
+        # a deal size only from one currency: amounts in several are not added up
+        if len(amounts) == 1:
+            out["deal_size"] = next(iter(amounts.values())) / total["won"]
     if total["mqls"] and total["opportunity"]:
         out["mql_to_opportunity"] = total["opportunity"] / total["mqls"]
     return {k: v for k, v in out.items() if v}
