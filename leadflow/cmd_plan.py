@@ -10,7 +10,7 @@ from typing import Any
 from leadflow.helptext import command
 from leadflow.review import ReviewError
 from leadflow.review.doc import Doc, Section, Table
-from leadflow.review.output import add_output_flags, check_outputs, write_doc
+from leadflow.review.output import add_capacity_flags, add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
@@ -40,12 +40,7 @@ leadflow plan --revenue 1200000 --history events.jsonl --policy policy.yaml --he
     p.add_argument("--tier-mix", help="tier=share,... (default with --history: measured)")
     p.add_argument("--headcount", action=argparse.BooleanOptionalAction, default=None,
                    help="staffing search at the planned volume (needs --history)")
-    p.add_argument("--capacity-target", type=float, default=0.9, metavar="SHARE",
-                   help="first touch within window for this share of leads (default 0.9)")
-    p.add_argument("--capacity-weeks", type=int, default=2, help="simulated weeks (default 2)")
-    p.add_argument("--replications", type=int, default=2, help="per headcount (default 2)")
-    p.add_argument("--capacity-pool", action="append", metavar="POOL",
-                   help="search only this pool (repeatable; default every pool)")
+    add_capacity_flags(p)
     add_output_flags(p)
     p.set_defaults(run=_plan)
 

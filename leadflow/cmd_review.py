@@ -11,7 +11,7 @@ from typing import Any
 
 from leadflow.helptext import command
 from leadflow.review import ReviewError
-from leadflow.review.output import add_output_flags, check_outputs, write_doc
+from leadflow.review.output import add_capacity_flags, add_output_flags, check_outputs, write_doc
 
 
 def register(sub: Any) -> None:
@@ -42,12 +42,7 @@ leadflow review --render pack.json --format markdown                # a saved pa
                    help="a share met by this much every week is flagged for tightening (0.05)")
     p.add_argument("--capacity", action=argparse.BooleanOptionalAction, default=True,
                    help="run the simulator's staffing search (default: yes)")
-    p.add_argument("--capacity-target", type=float, default=0.9, metavar="SHARE",
-                   help="first touch within window for this share of leads (default 0.9)")
-    p.add_argument("--capacity-weeks", type=int, default=2, help="simulated weeks (default 2)")
-    p.add_argument("--replications", type=int, default=2, help="per headcount (default 2)")
-    p.add_argument("--capacity-pool", action="append", metavar="POOL",
-                   help="search only this pool (repeatable; default every pool)")
+    add_capacity_flags(p)
     p.add_argument("--scenario-out", metavar="FILE",
                    help="keep the capacity scenario built from the history (for `leadflow staff`)")
     p.add_argument("--json", metavar="FILE", help="also write the pack's data as JSON")

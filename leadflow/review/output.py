@@ -13,6 +13,16 @@ from leadflow.review.doc import Doc, render
 SUFFIX = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
 
 
+def add_capacity_flags(p: argparse.ArgumentParser) -> None:
+    """The staffing search's options, the same for `review` and `plan`."""
+    p.add_argument("--capacity-target", type=float, default=0.9, metavar="SHARE",
+                   help="first touch within window for this share of leads (default 0.9)")
+    p.add_argument("--capacity-weeks", type=int, default=2, help="simulated weeks (default 2)")
+    p.add_argument("--replications", type=int, default=2, help="per headcount (default 2)")
+    p.add_argument("--capacity-pool", action="append", metavar="POOL",
+                   help="search only this pool (repeatable; default every pool)")
+
+
 def add_output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["text", "markdown", "html"],
                    help="text (default), markdown or html (default: from --out's suffix)")
