@@ -64,7 +64,7 @@ def test_backtest_pools_shares_by_n_as_the_review_does(sample: Run) -> None:
     assert funnel["mql_to_sal"]["baseline"] == bt["funnel"]["current"]["mql_to_sal"]["value"]
     assert funnel["mql_to_sal"]["how"] == "pooled: 10 of n = 16 in 2 weeks"
     page = render_markdown(backtest_doc(bt))
-    assert "| handoff | 100.0% | 100.0% | 62.5% | pooled: 10 of n = 16 in 2 weeks |" in page
+    assert "| handoff | 100.0% | 62.5% | pooled: 10 of n = 16 in 2 weeks | 62.5% |" in page
 
 
 def test_a_count_is_its_weekly_mean_and_a_share_without_n_says_so() -> None:
