@@ -57,8 +57,9 @@ def _mix(text: str) -> dict[str, float]:
 
 
 def _measured(history: Any) -> dict[str, float]:
-    """Funnel rates and deal size from the scorecard's funnel (when it has one), summed
-    over every closed week."""
+    """Funnel rates and deal size from the scorecard's funnel (when it has one): its counts
+    summed over every week that has one (so the rates are pooled, as the review's), won of
+    opportunities and opportunities of MQLs."""
     from leadflow.review.card import read_card
 
     card = read_card(history.card)

@@ -50,7 +50,13 @@ window.addEventListener("load", () => {
             natural_width: img.naturalWidth, natural_height: img.naturalHeight,
             x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height};
   });
-  const out = {height: document.documentElement.scrollHeight, images: images};
+  // tables wider than their box (cut off on a screenshot or a printout): first header cell
+  const clipped = [...document.querySelectorAll(".scroll")]
+    .filter((box) => box.scrollWidth > box.clientWidth + 1)
+    .map((box) => ((box.querySelector("caption") || box.querySelector("th") || {}).textContent
+                   || "").trim());
+  const out = {height: document.documentElement.scrollHeight, images: images,
+               clipped_tables: clipped};
   const pre = document.createElement("pre");
   pre.id = "leadflow-probe";
   pre.textContent = JSON.stringify(out);

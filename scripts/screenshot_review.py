@@ -6,7 +6,8 @@ in real headless Chromium and check it, with scripts/screenshot_report.py's brow
 
 Loads the page with the probe script (every image decoded? how tall is the page?), takes a
 full-page screenshot, and checks the PNG: not blank, every plot's region has ink in
-several colours. Exits 1 with the problems when a check fails.
+several colours, no table wider than the page (cut off). Exits 1 with the problems when a
+check fails.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main() -> int:
     height = min(int(measured["height"]) + 20, args.max_height)
     screenshot(binary, args.page, args.png, height)
     problems, regions = check(args.png, measured)
+    problems += [f"a table is wider than the page (cut off): {name!r}"
+                 for name in measured.get("clipped_tables", [])]
     print(json.dumps({"png": str(args.png), "height": height, "plots": regions}, indent=1))
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)

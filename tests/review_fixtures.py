@@ -162,3 +162,68 @@ def weekly_figures(
             figures[key] = (met[week][key], n)
         out[week] = figures
     return out
+
+
+FUNNEL_STAGES = ("sal", "sql", "opportunity", "won")
+#: rate -> (numerator stage index, denominator stage index; 0: the MQLs)
+FUNNEL_RATE_STAGES = {
+    "mql_to_sal": (1, 0), "sal_to_sql": (2, 1), "mql_to_opportunity": (3, 0),
+    "opportunity_to_won": (4, 3),
+}
+
+
+def weekly_funnel(
+    decided: Iterable[dict[str, Any]],
+    history: Path,
+    zone: ZoneInfo,
+    handoff_minutes: float = 5,
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """week label -> funnel rate -> (numerator, denominator `n`), computed without the
+    funnel code, by the documented rule (policy.md, "The funnel"): each MQL (one handoff
+    verdict, at `due - handoff_minutes`) is one member of its week's cohort; it reached
+    the furthest stage of the `lead.stage_changed` inputs applied to the lead while that
+    MQL was its latest (an accepted disposition is the SAL; reaching a stage counts every
+    stage before it; `lost` takes nothing away). Inputs are attributed by event time."""
+    cycles: dict[str, list[datetime]] = defaultdict(list)
+    refused: set[str] = set()
+    for d in decided:
+        if d["type"] == "sla.met" or d["type"] == "sla.breached":
+            if d["sla"] == "handoff":
+                due = datetime.fromisoformat(d["due"])
+                cycles[d["lead_id"]].append(due - timedelta(minutes=handoff_minutes))
+        elif d["type"] == "event.rejected":
+            refused.add(d["event_id"].split(":event.rejected:")[-1])
+    reached: dict[tuple[str, datetime], int] = {}
+    seen: set[str] = set()
+    with history.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                event = json.loads(line)
+                at = datetime.fromisoformat(event["at"])
+                kind, lead, event_id = event["type"], event["lead_id"], event["event_id"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if kind == "lead.dispositioned" and event.get("outcome") == "accepted":
+                stage = 1
+            elif kind == "lead.stage_changed" and event.get("stage") in FUNNEL_STAGES:
+                stage = FUNNEL_STAGES.index(event["stage"]) + 1
+            else:
+                continue
+            if event_id in seen or event_id in refused:
+                continue
+            seen.add(event_id)
+            mine = [c for c in cycles.get(lead, []) if c <= at]
+            if mine:
+                key = (lead, max(mine))
+                reached[key] = max(reached.get(key, 0), stage)
+    out: dict[str, dict[str, list[int]]] = defaultdict(
+        lambda: {name: [0, 0] for name in FUNNEL_RATE_STAGES})
+    for lead, instants in cycles.items():
+        for mql_at in instants:
+            got = reached.get((lead, mql_at), 0)
+            week = _week(mql_at, zone)
+            for name, (num, den) in FUNNEL_RATE_STAGES.items():
+                if got >= den:
+                    out[week][name][1] += 1
+                    out[week][name][0] += got >= num
+    return {w: {k: (v[0], v[1]) for k, v in rates.items()} for w, rates in out.items()}

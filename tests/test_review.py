@@ -14,7 +14,13 @@ from leadflow.review.baseline import roundest
 from leadflow.review.history import load, run
 from leadflow.review.pack import build_pack
 from tests.replaying import EXAMPLES
-from tests.review_fixtures import Quarter, decisions, make_quarter, weekly_figures
+from tests.review_fixtures import (
+    Quarter,
+    decisions,
+    make_quarter,
+    weekly_figures,
+    weekly_funnel,
+)
 
 NY = ZoneInfo("America/New_York")
 
@@ -27,7 +33,8 @@ def quarter(tmp_path_factory: pytest.TempPathFactory) -> Quarter:
 def _check_baselines(policy: Path, history: Path) -> dict:
     """Each baseline equals the independent recomputation by the scorecard's documented
     rule: a count's mean over the weeks used; a share pooled over the weeks used (sum of
-    numerators / sum of denominators `n`, each week counted on the row's own basis)."""
+    numerators / sum of denominators `n`, each week counted on the row's own basis); each
+    funnel rate pooled over the weeks' MQL cohorts (`weekly_funnel`)."""
     pack = build_pack(run(load(str(policy)), str(history)))
     weekly = weekly_figures(decisions(policy, history), history, NY)
     used = pack["period"]["used"]
@@ -45,6 +52,15 @@ def _check_baselines(policy: Path, history: Path) -> dict:
         assert b["baseline"] == pytest.approx(expected, abs=1e-12), b["commitment"]
         checked += 1
     assert checked >= 6
+    funnel = weekly_funnel(decisions(policy, history), history, NY)
+    assert pack["has_funnel"] and len(pack["funnel"]) == 4
+    for f in pack["funnel"]:
+        counted = [funnel.get(w, {}).get(f["rate"], (0, 0)) for w in used]
+        met, n = sum(x for x, _ in counted), sum(y for _, y in counted)
+        assert f["baseline"] == (pytest.approx(met / n, abs=1e-12) if n else None), f["rate"]
+        if n:
+            weeks = f"{len(used)} week" + ("s" if len(used) > 1 else "")
+            assert f["how"] == f"pooled: {met:,} of n = {n:,} in {weeks}"
     return pack
 
 

@@ -42,3 +42,18 @@ def test_review_pack_in_chromium(tmp_path: Path) -> None:
     assert plot["key"] == "trends" and plot["ink"] > 0.02 and plot["colours"] >= 4
     assert shot["height"] > 1500  # every section laid out, not a blank page
     assert (tmp_path / "review.png").stat().st_size > 50_000
+
+
+def test_backtest_page_in_chromium(tmp_path: Path) -> None:
+    """Every table of the side-by-side page fits the page (values with their n wrap)."""
+    q = make_quarter(tmp_path, leads=1500, reps=30)
+    proposed = tmp_path / "proposed.yaml"
+    text = q.policy.read_text()
+    old = "first_touch: {within: 4h, clock: business}"
+    assert text.count(old) == 1
+    proposed.write_text(text.replace(old, "first_touch: {within: 2h, clock: business}"))
+    page = tmp_path / "backtest.html"
+    assert main(["backtest", str(q.stream), "--policy", str(q.policy), "--policy",
+                 str(proposed), "--out", str(page)]) == 0
+    shot = _shoot(page, tmp_path / "backtest.png")  # exits 1 on a table cut off
+    assert shot["plots"] == [] and shot["height"] > 1000

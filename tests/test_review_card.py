@@ -70,7 +70,7 @@ def test_n_pools_shares_and_funnel_and_trends_light_up(card: dict[str, Any]) -> 
     handoff = next(b for b in bl.commitment_baselines(c, p) if b["commitment"] == "handoff")
     assert handoff["baseline"] == pytest.approx((1.0 * 4 + 0.5 * 12) / 16)
     assert [s["actual"] for s in handoff["series"]] == [1.0, 0.5]
-    assert handoff["how"] == "pooled over 16 leads in 2 weeks"
+    assert handoff["how"] == "pooled: 10 of n = 16 in 2 weeks"
     funnel = {f["rate"]: f for f in bl.funnel_baselines(c, p)}
     assert funnel["mql_to_opportunity"]["baseline"] == pytest.approx((1 / 4 + 1 / 12) / 2)
     text = render_markdown(pack_doc({

@@ -10,23 +10,28 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from leadflow.review.card import FUNNEL_RATES, Card, read_card
+from leadflow.review.card import FUNNEL_RATES, Card, funnel_rate, read_card
 from leadflow.review.history import LeadTrace, Run
+from leadflow.review.pooling import pool
 
 EXAMPLES = 5
 
 
 def _weekly(card: Card) -> dict[str, dict[str, Any]]:
-    """Per commitment over the closed weeks: weeks met/missed and the mean weekly value."""
+    """Per commitment over the closed weeks: weeks met/missed and the row's value over them,
+    as the review pack's baseline is (`pool`: a share pooled over the weeks' `n`, a count's
+    weekly mean), with what it is in words (`how`)."""
     out: dict[str, dict[str, Any]] = {}
     closed = [w for w in card.weeks if w.closed] or card.weeks
     for key in card.commitments:
         rows = [w.rows[key] for w in closed if key in w.rows]
-        values = [r.actual for r in rows if r.actual is not None]
+        unit = rows[-1].unit if rows else "share"
+        value, how = pool([(r.actual, r.n) for r in rows], unit)
         out[key] = {
-            "unit": rows[-1].unit if rows else "share",
+            "unit": unit,
             "target": rows[-1].target if rows else None,
-            "mean": sum(values) / len(values) if values else None,
+            "value": value,
+            "how": how,
             "met": sum(r.status == "met" for r in rows),
             "missed": sum(r.status == "missed" for r in rows),
             "weeks": len(rows),
@@ -35,13 +40,13 @@ def _weekly(card: Card) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _funnel(card: Card) -> dict[str, float | None]:
+def _funnel(card: Card) -> dict[str, dict[str, Any]]:
+    """Each funnel rate over the closed weeks' cohorts, pooled by its `n` (`pool`)."""
     closed = [w for w in card.weeks if w.closed] or card.weeks
-    out: dict[str, float | None] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name in FUNNEL_RATES:
-        raw = [(w.funnel or {}).get(name) for w in closed]
-        values = [float(v) for v in raw if isinstance(v, int | float)]
-        out[name] = sum(values) / len(values) if values else None
+        value, how = pool([funnel_rate(w, name) for w in closed])
+        out[name] = {"value": value, "how": how}
     return out
 
 

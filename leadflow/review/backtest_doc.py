@@ -18,31 +18,38 @@ CANNOT_KNOW = (
 
 def backtest_doc(bt: dict[str, Any]) -> Doc:
     s1 = Section("scorecard", "Every scorecard row, side by side")
-    s1.parts.append(f"Over the {bt['weeks']} judged weeks of the history: the mean weekly "
-                    "value and the weeks met / missed, under each policy.")
+    s1.parts.append(f"Over the {bt['weeks']} judged weeks of the history, under each policy: "
+                    "each row's value as the review pack's baseline is (a share pooled over "
+                    "the weeks' n: met of n; a count's weekly mean), and the weeks met / "
+                    "missed.")
     rows, marks = [], []
     for r in bt["rows"]:
         a, b = r["current"] or {}, r["proposed"] or {}
         unit = a.get("unit") or b.get("unit") or "share"
         delta = None
-        if a.get("mean") is not None and b.get("mean") is not None:
-            delta = b["mean"] - a["mean"]
+        if a.get("value") is not None and b.get("value") is not None:
+            delta = b["value"] - a["value"]
+        targets = [value(a.get("target"), unit), value(b.get("target"), unit)]
         rows.append([
-            r["commitment"], value(a.get("target"), unit), value(b.get("target"), unit),
-            value(a.get("mean"), unit), value(b.get("mean"), unit), change(delta, unit),
-            f"{a.get('met', 0)}/{a.get('missed', 0)}", f"{b.get('met', 0)}/{b.get('missed', 0)}",
+            r["commitment"], targets[0] if targets[0] == targets[1] else " -> ".join(targets),
+            value(a.get("value"), unit), a.get("how", "-"),
+            value(b.get("value"), unit), b.get("how", "-"), change(delta, unit),
+            f"{a.get('met', 0)}/{a.get('missed', 0)} -> {b.get('met', 0)}/{b.get('missed', 0)}",
             str(len(r["weeks_differ"])),
         ])
         marks.append("bad" if r["weeks_differ"] else "")
     s1.parts.append(Table(
-        ["commitment", "target now", "target proposed", "mean now", "mean proposed", "change",
-         "met/missed now", "met/missed proposed", "weeks whose verdict differs"],
-        rows, marks=marks))
+        ["commitment", "target", "now", "now is", "proposed", "proposed is", "change",
+         "met/missed weeks (now -> proposed)", "weeks whose verdict differs"],
+        rows, marks=marks, wrap=(3, 5, 7, 8)))
     if bt["funnel"]:
         f = bt["funnel"]
-        s1.parts.append(Table(["funnel rate", "now", "proposed"],
-                              [[k, value(f["current"][k]), value(f["proposed"][k])]
-                               for k in f["current"]], caption="Funnel (mean of weekly rates)"))
+        s1.parts.append(Table(
+            ["funnel rate", "now", "now is", "proposed", "proposed is"],
+            [[k, value(f["current"][k]["value"]), f["current"][k]["how"],
+              value(f["proposed"][k]["value"]), f["proposed"][k]["how"]] for k in f["current"]],
+            caption="Funnel (each rate pooled over the weeks' MQL cohorts by its n)",
+            wrap=(2, 4)))
     else:
         s1.parts.append("Funnel rates: not in this scorecard.")
 

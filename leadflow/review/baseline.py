@@ -10,9 +10,10 @@ Definitions (each number says what it is, with its denominator):
   with no review due yet, the end of the history's last week.
 * Weeks used: the judged weeks of the period (not partial, not in progress); when there
   are none, every week of the period, said so on the pack.
-* Baseline of a count (`mql_volume`): the mean of the weekly counts. Of a share: pooled
-  over its leads when the scorecard gives each row's `n` (sum of actual x n over sum of
-  n), else the mean of the weekly shares (said so).
+* Baseline (`leadflow.review.pooling.pool`, shared with the backtest): of a count
+  (`mql_volume`), the mean of the weekly counts; of a share or a funnel rate, pooled over
+  the weeks' `n` (sum of actual x n over sum of n) when the scorecard gives it, else the
+  mean of the weekly shares (said so).
 * Trend: the least-squares line through the weekly values, as its change over the period.
 * Proposed volume: the roundest number in [baseline x 1.10, baseline x 1.15].
 * Tighten: a share commitment met in every week of at least three months (13 judged
@@ -29,7 +30,8 @@ from decimal import Decimal
 from typing import Any
 
 from leadflow.review import ReviewError
-from leadflow.review.card import FUNNEL_RATES, Card, CardWeek
+from leadflow.review.card import FUNNEL_RATES, Card, CardWeek, funnel_rate
+from leadflow.review.pooling import pool
 from routing.policy.wording import add_months
 
 VOLUME_BAND = (0.10, 0.15)
@@ -123,17 +125,7 @@ def commitment_baselines(card: Card, p: Period) -> list[dict[str, Any]]:
         unit, side, target = rows[-1].unit, rows[-1].side, rows[-1].target
         series = _series(card, p.used, key)
         values = [v for _, v in series if v is not None]
-        measured = [r for r in rows if r.actual is not None]
-        if not values:
-            base, how = None, "nothing measured in the weeks used"
-        elif unit == "count":
-            base, how = sum(values) / len(values), f"mean of {len(values)} weekly counts"
-        elif measured and all(r.n is not None for r in measured):
-            total = sum(r.n or 0 for r in measured)
-            base = sum((r.actual or 0.0) * (r.n or 0) for r in measured) / total if total else None
-            how = f"pooled over {total} leads in {len(measured)} weeks"
-        else:
-            base, how = sum(values) / len(values), f"mean of {len(values)} weekly shares"
+        base, how = pool([(r.actual, r.n) for r in rows], unit)
         slope = _slope(values)
         change = None if slope is None else slope * (len(values) - 1)
         statuses = [r.status for r in rows]
@@ -170,21 +162,22 @@ def _direction(change: float | None, base: float | None, unit: str) -> str:
 
 
 def funnel_baselines(card: Card, p: Period) -> list[dict[str, Any]]:
-    """Each funnel rate's mean of weekly rates over the weeks used (when the scorecard has
-    a funnel); counts summed."""
+    """Each funnel rate over the weeks used (when the scorecard has a funnel): pooled over
+    the weeks' cohorts by the rate's `n` (`pool`)."""
     if not card.has_funnel:
         return []
     out = []
     for name in FUNNEL_RATES:
-        series = [(w.label, (w.funnel or {}).get(name)) for w in p.used]
-        values = [float(v) for _, v in series if isinstance(v, int | float)]
+        series = [(w.label, funnel_rate(w, name)[0]) for w in p.used]
+        values = [v for _, v in series if v is not None]
         slope = _slope(values)
         change = None if slope is None else slope * (len(values) - 1)
+        base, how = pool([funnel_rate(w, name) for w in p.used])
         out.append(
             {
                 "rate": name,
-                "baseline": sum(values) / len(values) if values else None,
-                "how": f"mean of {len(values)} weekly rates",
+                "baseline": base,
+                "how": how,
                 "series": [{"period": label, "actual": v} for label, v in series],
                 "trend_change": change,
                 "trend": _direction(change, None, "share"),

@@ -67,6 +67,17 @@ class Card:
         return any(week.funnel for week in self.weeks)
 
 
+def funnel_rate(week: CardWeek, name: str) -> tuple[float | None, int | None]:
+    """A funnel rate of a week's cohort and its `n` (None when the scorecard has no such
+    rate, or gives no `n`)."""
+    funnel = week.funnel or {}
+    rate = funnel.get(name)
+    ns = funnel.get("n")
+    n = ns.get(name) if isinstance(ns, dict) else None
+    return (float(rate) if isinstance(rate, int | float) else None,
+            int(n) if isinstance(n, int | float) else None)
+
+
 def _row(raw: dict[str, Any]) -> CardRow:
     n = raw.get("n")
     return CardRow(
@@ -113,4 +124,6 @@ def read_card(data: dict[str, Any]) -> Card:
     )
 
 
-__all__ = ["FUNNEL_COUNTS", "FUNNEL_RATES", "Card", "CardRow", "CardWeek", "read_card"]
+__all__ = [
+    "FUNNEL_COUNTS", "FUNNEL_RATES", "Card", "CardRow", "CardWeek", "funnel_rate", "read_card",
+]

@@ -17,6 +17,7 @@ class Table:
     caption: str = ""
     left: int = 1  # the first LEFT columns are left-aligned, the rest right-aligned
     marks: list[str] = field(default_factory=list)  # per row: "", "ok", "bad" (HTML colour)
+    wrap: tuple[int, ...] = ()  # columns of words (HTML: may wrap, so the table fits the page)
 
 
 @dataclass
@@ -111,23 +112,23 @@ EXTRA_CSS = """
 .banner.caveat { background: #fff8c5; border: 1px solid #d4a72c; }
 tr.bad td { color: var(--bad); } tr.ok td { color: var(--ok); }
 td.l, th.l { text-align: left; white-space: normal; }
+td.w, th.w { white-space: normal; min-width: 8em; }
 section p { margin: 6px 0; }
 """
 
 
 def _html_table(t: Table) -> str:
     cap = f"<caption>{escape(t.caption)}</caption>" if t.caption else ""
-    head = "".join(
-        f'<th scope="col"{" class=l" if i < t.left else ""}>{escape(h)}</th>'
-        for i, h in enumerate(t.header)
-    )
+
+    def col(i: int) -> str:
+        return " class=l" if i < t.left else " class=w" if i in t.wrap else ""
+
+    head = "".join(f'<th scope="col"{col(i)}>{escape(h)}</th>' for i, h in enumerate(t.header))
     body = []
     for k, row in enumerate(t.rows):
         mark = t.marks[k] if k < len(t.marks) else ""
         cls = f' class="{mark}"' if mark else ""
-        cells = "".join(
-            f'<td{" class=l" if i < t.left else ""}>{escape(c)}</td>' for i, c in enumerate(row)
-        )
+        cells = "".join(f"<td{col(i)}>{escape(c)}</td>" for i, c in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
     return (f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")

@@ -70,12 +70,13 @@ def _baselines(pack: dict[str, Any], plots: bool) -> Section:
         marks.append("bad" if b["missed"] else "")
     s.parts.append(Table(
         ["side", "commitment", "target", "baseline", "baseline is", "weekly range", "trend",
-         "met/missed/weeks"], rows, left=2, marks=marks))
+         "met/missed/weeks"], rows, left=2, marks=marks, wrap=(4,)))
     if pack["has_funnel"]:
         frows = [[f["rate"], value(f["baseline"]), f["how"],
                   f"{f['trend']} ({change(f['trend_change'])})"] for f in pack["funnel"]]
         s.parts.append(Table(["funnel rate", "baseline", "baseline is", "trend"], frows,
-                             caption="Funnel"))
+                             caption="Funnel (each rate pooled over the weeks' MQL cohorts)",
+                             wrap=(2,)))
     else:
         s.parts.append("Funnel rates: not in this scorecard (no `funnel` per week).")
     if plots:
@@ -160,7 +161,7 @@ def _reasons(pack: dict[str, Any]) -> Section:
              value(x["after_share"]), change(x["change"]), "rose" if x["rose"] else ""]
             for x in r["rows"]]
     s.parts.append(Table(["reason", "first half", "share", "second half", "share", "change",
-                          ""], rows, marks=["bad" if x["rose"] else "" for x in r["rows"]]))
+                          "rose?"], rows, marks=["bad" if x["rose"] else "" for x in r["rows"]]))
     return s
 
 
