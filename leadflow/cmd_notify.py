@@ -167,10 +167,11 @@ def _publish_summary(args: argparse.Namespace, settings: Any) -> int:
 def _digests(path: str, loaded: Any) -> int:
     import orjson
 
-    from routing.digest import replay_with_digests
+    from routing.briefings import with_digests
     from routing.engine import Engine
     from routing.errors import LeadflowError
     from routing.policy.notifications import Digest
+    from routing.replay import replay
 
     notifications = loaded.policy.notifications
     config = notifications.digest if notifications and notifications.digest else Digest()
@@ -179,7 +180,7 @@ def _digests(path: str, loaded: Any) -> int:
     except OSError as exc:
         raise LeadflowError(f"{path}: cannot read events ({exc.strerror})") from None
     count = 0
-    for out in replay_with_digests(Engine(loaded), lines, config):
+    for out in replay(with_digests(Engine(loaded), config), lines):
         if out["type"] == "digest.due":
             count += 1
             sys.stdout.write(orjson.dumps(out).decode() + "\n")
