@@ -50,7 +50,9 @@ leadflow notify --policy policy.yaml --plan decisions.jsonl           # who woul
     p.add_argument(
         "--publish-summary", metavar="SCORECARD_JSON",
         help="publish the weekly summary of a closed week (from `leadflow scorecard --json`) "
-        "on the alerts topic, for the running notifier to deliver once, then exit",
+        "on the alerts topic, for the running notifier to deliver once, then exit (the "
+        "worker emits it by itself when a week closes and the policy has `weekly_summary:`; "
+        "this is for a week closed before that, or by hand)",
     )
     p.add_argument("--week", help="with --publish-summary: the week's label (default: the last "
                    "closed week)")
