@@ -50,7 +50,9 @@ leadflow notify --policy policy.yaml --plan decisions.jsonl           # who woul
     p.add_argument(
         "--publish-summary", metavar="SCORECARD_JSON",
         help="publish the weekly summary of a closed week (from `leadflow scorecard --json`) "
-        "on the alerts topic, for the running notifier to deliver once, then exit",
+        "on the alerts topic, for the running notifier to deliver once, then exit (the "
+        "worker emits it by itself when a week closes and the policy has `weekly_summary:`; "
+        "this is for a week closed before that, or by hand)",
     )
     p.add_argument("--week", help="with --publish-summary: the week's label (default: the last "
                    "closed week)")
@@ -167,10 +169,11 @@ def _publish_summary(args: argparse.Namespace, settings: Any) -> int:
 def _digests(path: str, loaded: Any) -> int:
     import orjson
 
-    from routing.digest import replay_with_digests
+    from routing.briefings import with_digests
     from routing.engine import Engine
     from routing.errors import LeadflowError
     from routing.policy.notifications import Digest
+    from routing.replay import replay
 
     notifications = loaded.policy.notifications
     config = notifications.digest if notifications and notifications.digest else Digest()
@@ -179,7 +182,7 @@ def _digests(path: str, loaded: Any) -> int:
     except OSError as exc:
         raise LeadflowError(f"{path}: cannot read events ({exc.strerror})") from None
     count = 0
-    for out in replay_with_digests(Engine(loaded), lines, config):
+    for out in replay(with_digests(Engine(loaded), config), lines):
         if out["type"] == "digest.due":
             count += 1
             sys.stdout.write(orjson.dumps(out).decode() + "\n")

@@ -194,6 +194,9 @@ def summary(
         f"  signals    {kinds['intent.spike']} intent spikes, {kinds['surge.entered']} surges, "
         f"{kinds['period.breached']} weekly commitments missed",
     ]
+    if engine.day_starts is not None or kinds["summary.weekly"]:  # notifications: digests
+        out.append(f"  told       {kinds['digest.due']} daily digests, "
+                   f"{kinds['summary.weekly']} weekly summaries")
     if s["implausible"]:
         limit = loaded.policy.inputs.max_ahead.text
         out.append(

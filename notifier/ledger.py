@@ -7,12 +7,26 @@ JSON value per key, the last one wins). `catch_up()` reads the topic to its end 
 sees that instance's records); `get(key)`; `write(key, value)` sends without waiting;
 `flush()` waits until every write is acknowledged (acks=all). A consumer writes its
 records, flushes, and only then commits its offsets (`run_batches`).
+
+Retention (`retention_s`; None keeps every key forever). A key must be remembered as long
+as the decision that planned it can be read again: (a) by this consumer group, from its
+last committed offset (a crash or a rebalance re-reads what was not committed), and (b)
+as a new copy the worker publishes after its own restart (it publishes again what it
+decided since its last commit: minutes of event time). So a key whose delivery is over
+(`sent`, `deadlettered`; never one `held`) is forgotten once both hold: the batch that
+wrote it was committed (`committed()`, called by `run_batches` after each successful
+commit; a key read from the topic counts from the first commit after it was read), and
+its decision's time `at` is more than `retention_s` older than the newest decision
+time the ledger has recorded. Forgetting writes a tombstone (the key with no value), so
+a restarted instance does not read it back either, and compaction removes it. Memory
+is then bounded by the deliveries of `retention_s` of event time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import heapq
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -24,14 +38,25 @@ from aiokafka.errors import CommitFailedError
 from streams.admin import ensure_topics
 
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+FINISHED = ("sent", "deadlettered")  # a delivery's last states (retention may forget them)
 
 
 class Ledger:
-    def __init__(self, kafka: dict[str, Any], topic: str, producer: AIOKafkaProducer) -> None:
+    def __init__(
+        self, kafka: dict[str, Any], topic: str, producer: AIOKafkaProducer,
+        retention_s: float | None = None,
+    ) -> None:  # fmt: skip
         self.kafka = kafka
         self.topic = topic
         self.producer = producer
+        self.retention_s = retention_s
         self.records: dict[str, dict[str, Any]] = {}
+        # Retention: (decision time, generation, key) of each finished delivery, oldest
+        # first; the generation is the number of commits before it was recorded.
+        self._aging: list[tuple[float, int, str]] = []
+        self._generation = 0
+        self.high_water = -math.inf  # the newest decision time recorded
+        self.forgotten = 0
         self._pending: list[asyncio.Future[Any]] = []
         self._reader: AIOKafkaConsumer | None = None
 
@@ -78,14 +103,44 @@ class Ledger:
                     if rec.value is None:
                         self.records.pop(key, None)
                     else:
-                        self.records[key] = orjson.loads(rec.value)
+                        self._keep(key, orjson.loads(rec.value))
         return read
+
+    def _keep(self, key: str, value: dict[str, Any]) -> None:
+        self.records[key] = value
+        at = value.get("at")
+        if self.retention_s is not None and isinstance(at, (int, float)) and (
+            value.get("state") in FINISHED
+        ):
+            heapq.heappush(self._aging, (float(at), self._generation, key))
+            self.high_water = max(self.high_water, float(at))
+
+    async def committed(self) -> int:
+        """The consumer committed every batch handled so far: forget what retention lets
+        go (see the module docstring); return how many keys were forgotten."""
+        self._generation += 1
+        if self.retention_s is None:
+            return 0
+        horizon = self.high_water - self.retention_s
+        aging, gone = self._aging, 0
+        while aging and aging[0][0] < horizon and aging[0][1] < self._generation:
+            at, _, key = heapq.heappop(aging)
+            value = self.records.get(key)
+            if value is None or value.get("at") != at or value.get("state") not in FINISHED:
+                continue  # rewritten since (its newer entry is in the heap), or gone
+            del self.records[key]
+            self._pending.append(await self.producer.send(self.topic, None, key=key.encode()))
+            gone += 1
+        self.forgotten += gone
+        return gone
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.records.get(key)
 
     async def write(self, key: str, value: dict[str, Any]) -> None:
-        self.records[key] = value
+        """Record `value` for `key`; a finished delivery (`state` sent or deadlettered)
+        with its decision's time `at` (epoch seconds) ages out under retention."""
+        self._keep(key, value)
         self._pending.append(
             await self.producer.send(self.topic, orjson.dumps(value), key=key.encode())
         )
@@ -139,8 +194,10 @@ async def run_batches(
                 await idle()
             await ledger.flush()
             if records:
-                # a rebalance took the partitions: their new owner re-reads them
-                with contextlib.suppress(CommitFailedError):
+                try:
                     await consumer.commit()
+                except CommitFailedError:
+                    continue  # a rebalance took the partitions: their new owner re-reads them
+                await ledger.committed()
     finally:
         await consumer.stop()

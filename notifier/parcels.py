@@ -29,6 +29,7 @@ class Parcel:
     body: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     html: str | None = None
+    ats: tuple[float, ...] = ()  # each member's decision time (the ledger's retention)
 
 
 def _esc(text: str) -> str:
@@ -82,7 +83,8 @@ def parcel(key: str, msgs: tuple[Message, ...], batched: bool) -> Parcel:
         chat = {"text": mention + _esc(first.title), "blocks": chat_blocks(first.data, first.link)}
         body["summary"] = first.data
     return Parcel(key, first.recipient, first.channel, first.address, tuple(m.key for m in msgs),
-                  tuple(m.event_id for m in msgs), subject, chat, body, text, html)
+                  tuple(m.event_id for m in msgs), subject, chat, body, text, html,
+                  tuple(m.at for m in msgs))
 
 
 def single(m: Message) -> Parcel:

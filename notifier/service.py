@@ -73,7 +73,8 @@ class Notifier:
         producer = AIOKafkaProducer(**self.kafka, acks="all")
         await producer.start()
         self.producer = producer
-        self.ledger = Ledger(self.kafka, self.s.topic_deliveries, producer)
+        self.ledger = Ledger(self.kafka, self.s.topic_deliveries, producer,
+                             retention_s=self.s.retention_s)
         try:
             await self.ledger.start()
             for key, value in self.ledger.records.items():
@@ -172,8 +173,8 @@ class Notifier:
             await self.producer.send_and_wait(
                 self.s.topic_deadletter, orjson.dumps(body), key=p.key.encode())
             state = {"state": "deadlettered", "via": p.key, "reason": reason}
-        for key in p.members:
-            await self.ledger.write(key, state)
+        for key, at in zip(p.members, p.ats, strict=True):
+            await self.ledger.write(key, {**state, "at": at})
 
     async def _deadletter_raw(self, rec: ConsumerRecord[bytes, bytes], reason: str) -> None:
         body = {"source": f"{rec.topic}/{rec.partition}@{rec.offset}", "reason": reason,

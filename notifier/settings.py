@@ -38,6 +38,9 @@ class NotifySettings(BaseSettings):
     concurrency: int = Field(default=32, ge=1)
     #: how soon a dead notifier's partitions move to another (Kafka group session)
     session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
+    #: the delivery ledger forgets a finished delivery whose decision is this much older
+    #: (event time) than the newest one it recorded, once committed (notifier/ledger.py)
+    retention_s: float = Field(default=7 * 86400.0, gt=0)
     #: "event": the clock is the latest decision's `at` (replays, tests); "wall": real time
     clock: str = Field(default="wall", pattern="^(wall|event)$")
 

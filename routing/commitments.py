@@ -51,6 +51,7 @@ from routing.outputs import Emitter, TimeFormat
 from routing.periods import PERS, Periods
 from routing.policy.models import PeriodStep, Policy
 from routing.scorecard import Row, Status, WeekCard, percentile, scorecard_json
+from routing.summary import weekly_summary
 from routing.tally import Tally
 
 __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
@@ -60,6 +61,9 @@ OUTCOMES: Final = ("accepted", "rejected", "deferred")
 NO_REASON: Final = "(no reason)"
 #: Weeks running one rejection reason must top the list before marketing is told.
 RECURRING_WEEKS: Final = 3
+#: The weeks of the scorecard a weekly summary reads: the one before, the closed one and
+#: the one beginning (routing.summary).
+SUMMARY_PERIODS: Final = 3
 _REVIEW_MONTHS: Final = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 _Mode = Literal["evaluate", "partial", "in progress"]
 
@@ -132,6 +136,10 @@ class Commitments:
         self._top_reason: tuple[str, int] = ("", 0)
         self._recurring: dict[float, tuple[str, int]] = {}
         self.funnel = Funnel()
+        # `notifications.weekly_summary`: each closed week's summary (routing.summary) is
+        # emitted with the week's other decisions.
+        n = policy.notifications
+        self._summaries = n is not None and n.weekly_summary is not None
 
     # ------------------------------------------------------------------ time helpers
 
@@ -377,6 +385,12 @@ class Commitments:
                 target=row.target,
                 actual=row.actual,
             )
+        if per == "week" and self._summaries and mode == "evaluate":  # not a partial week
+            # The scorecard as of the close: the week before (for a trend), this one and
+            # the one beginning (in progress), and the trends.
+            summary = weekly_summary(self.to_json(end, SUMMARY_PERIODS), label)
+            if summary is not None:
+                emitter.out.append(summary)
 
     def _step(self, n: int) -> PeriodStep | None:
         steps = [s for s in self._policy.escalation.period if s.consecutive <= n]

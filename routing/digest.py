@@ -11,20 +11,19 @@ worker count and send the same digests. Pure: `now` is an argument.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routing.calendar import BusinessCalendar
-from routing.engine import Engine
-from routing.errors import EventError
-from routing.events import parse_event, raw_text
-from routing.outputs import Output, epoch
+from routing.outputs import Output
 from routing.policy.notifications import Digest
 from routing.sla import BREACHED, RUNNING
 
-__all__ = ["day_starts", "digest", "replay_with_digests"]
+if TYPE_CHECKING:  # the engine imports this module (through routing.briefings)
+    from routing.engine import Engine
+
+__all__ = ["day_starts", "digest"]
 
 DISPOSITION = "disposition"
 
@@ -75,13 +74,18 @@ def digest(engine: Engine, now: float, reps: Iterable[str], config: Digest) -> l
     """The digests due at `now` for `reps` (whose day starts at `now`): one per rep with
     items, one per team lead of those reps with their items, one per manager with the
     leads past `manager_after` x their disposition window. Records carry `event_id`
-    `digest:<person>:<local date>`, so a repeat is recognisable."""
+    `digest:<rep>:<date>` (a rep's day starts once a day), and for a team lead or a
+    manager `digest:<person>:<date>T<HH:MM>` (one per day start of their reps); dates
+    and times in the policy's zone. So a repeat is recognisable."""
     fmt = engine.fmt.text
     items = _items(engine, now, config.near, fmt)
     managers = {k: v.sales_manager for k, v in engine.team.team_leads.items()}
     leads_of = {r.id: r.team_lead for r in engine.team.reps}
     at = fmt(now)
     day = datetime.fromisoformat(at).date().isoformat()
+    # A team lead's reps may start their days at different instants (time zones): one
+    # digest per day start, so its id names the instant (policy zone, to the minute).
+    when = at[:16]
     out: list[Output] = []
     by_lead: dict[str, list[dict[str, Any]]] = {}
     by_manager: dict[str, list[dict[str, Any]]] = {}
@@ -99,58 +103,11 @@ def digest(engine: Engine, now: float, reps: Iterable[str], config: Digest) -> l
             if manager and old:
                 by_manager.setdefault(manager, []).extend(old)
     if config.team_leads:
-        out.extend(_record(tl, "team_lead", at, day, v) for tl, v in sorted(by_lead.items()))
-    out.extend(_record(m, "manager", at, day, v) for m, v in sorted(by_manager.items()))
+        out.extend(_record(tl, "team_lead", at, when, v) for tl, v in sorted(by_lead.items()))
+    out.extend(_record(m, "manager", at, when, v) for m, v in sorted(by_manager.items()))
     return out
 
 
 def _record(person: str, role: str, at: str, day: str, items: list[dict[str, Any]]) -> Output:
     return {"event_id": f"digest:{person}:{day}", "type": "digest.due", "at": at,
             "recipient": person, "role": role, "items": items}
-
-
-def replay_with_digests(
-    engine: Engine, lines: Iterable[str], config: Digest, until: float | None = None
-) -> Iterator[Output]:
-    """Offline replay in event time with the digests interleaved: before each event, every
-    rep's day start that has come yields that day's digests (after the engine has fired
-    its timers up to that instant)."""
-    cals = {rep.id: rep.calendar for rep in engine.router.reps.values()}
-    last: float | None = None
-
-    def starts(upto: float, inclusive: bool) -> Iterator[Output]:
-        """The digests of the day starts in (last, upto), or (last, upto] at the end: a day
-        start at an event's own instant comes after the events at that instant, as a timer
-        due then does (routing/engine.py)."""
-        nonlocal last
-        if last is None:
-            last = upto if inclusive else math.nextafter(upto, -math.inf)
-            return
-        limit = upto if inclusive else math.nextafter(upto, -math.inf)
-        if limit <= last:
-            return
-        due: dict[float, list[str]] = {}
-        for rep, cal in cals.items():
-            for s in day_starts(cal, last, limit):
-                due.setdefault(s, []).append(rep)
-        last = limit
-        for s in sorted(due):
-            yield from engine.advance(s)
-            yield from digest(engine, s, due[s], config)
-
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text:
-            continue
-        source = f"line {number}"
-        try:
-            event = parse_event(text)
-        except EventError as exc:  # dead-lettered as `leadflow replay` does; the rest goes on
-            yield from engine.reject(raw_text(text), source, str(exc))
-            continue
-        t = epoch(event.at)
-        yield from starts(t, inclusive=False)
-        yield from engine.apply(event, source, text, t)
-    end = until if until is not None else engine.now
-    yield from starts(end, inclusive=True)
-    yield from engine.advance(end)

@@ -19,6 +19,7 @@ from typing import Any, Final, cast
 from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
 
+from routing.briefings import DAY_START, DayStarts, day_starts_for
 from routing.commitments import Commitments
 from routing.dedupe import CONFLICT, DEDUPE_WINDOW_S, NO_DIGEST, content_digest
 from routing.desk import DEFER, LeadDesk, UndocumentedRejection
@@ -99,6 +100,8 @@ class Engine(Lifecycle):
         self.max_ahead_s: float = policy.inputs.max_ahead.seconds  # routing.plausible
         self._observed = False  # the commitments have seen the first instant
         self._conflict = False  # open_input met an id seen with other content
+        # The daily digest's timer when the policy asks for digests (routing.briefings).
+        self.day_starts: DayStarts | None = day_starts_for(policy)
         self.setup_lifecycle()
 
     def release(self) -> None:
@@ -189,6 +192,8 @@ class Engine(Lifecycle):
         if not self._observed:
             self._observed = True
             self.commitments.observe(t)
+            if self.day_starts is not None:
+                self.day_starts.start(self, t)
         return True
 
     def close_input(self, t: float) -> list[Output]:
@@ -272,11 +277,15 @@ class Engine(Lifecycle):
     def timer_live(self, kind: str, subject: Any, version: int) -> bool:
         if kind == DEFER:
             return self.desk.timer_live(subject, version)
+        if kind == DAY_START:
+            return self.day_starts is not None and self.day_starts.version == version
         return super().timer_live(kind, subject, version)
 
     def fire(self, at: float, kind: str, subject: Any, version: int) -> None:
         if kind == DEFER:
             self.desk.fire(at, subject)
+        elif kind == DAY_START and self.day_starts is not None:
+            self.day_starts.fire(self, at)
         else:
             super().fire(at, kind, subject, version)
 
@@ -322,6 +331,8 @@ class Engine(Lifecycle):
                 old, fresh, capacity=event.capacity is not None, hours=event.hours is not None
             )
         self._notify_cache.clear()  # team leads or pools may have changed
+        if self.day_starts is not None:  # a new rep, or new hours: their day starts
+            self.day_starts.reschedule(self, t)
         self.drain(t, cause)
 
 

@@ -120,7 +120,7 @@ def aggregate(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
         sla.update(r["sla"])
         outcomes.update(r["outcomes"])
     total_out = sum(outcomes.values())
-    return {
+    out: dict[str, Any] = {
         "scenario": {
             "file": scenario.file,
             "name": scenario.name,
@@ -206,6 +206,31 @@ def aggregate(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
                 for t in tier_names
             }
         },
+    }
+    told = [r["notifications"] for r in runs if "notifications" in r]
+    if told:
+        out["notifications"] = _told(told)
+    return out
+
+
+def _told(told: list[dict[str, Any]]) -> dict[str, Any]:
+    """The digests and weekly summaries per replication (means), per role and per rep;
+    a rep's `per_working_day`: their digests over their working days, all runs pooled."""
+    reps = sorted({rep for t in told for rep in t["reps"]})
+    roles = sorted({role for t in told for role in t["by_role"]})
+    return {
+        "digests": _mean([t["digests"] for t in told]),
+        "digest_items": _mean([t["digest_items"] for t in told]),
+        "by_role": {role: {k: _mean([t["by_role"].get(role, {}).get(k, 0) for t in told])
+                           for k in ("digests", "items")} for role in roles},
+        "reps": {rep: {
+            "digests": _mean([t["reps"].get(rep, {}).get("digests", 0) for t in told]),
+            "items": _mean([t["reps"].get(rep, {}).get("items", 0) for t in told]),
+            "per_working_day": _ratio(
+                sum(t["reps"].get(rep, {}).get("digests", 0) for t in told),
+                sum(t["reps"].get(rep, {}).get("working_days", 0) for t in told)),
+        } for rep in reps},
+        "weekly_summaries": _mean([t["weekly_summaries"] for t in told]),
     }
 
 

@@ -86,6 +86,12 @@ class Collector:
         self.assigned_rep: Counter[str] = Tally()
         self.absent: dict[str, list[tuple[float, float]]] = {}
         self.period_breaches = 0
+        # The daily digests and weekly summaries the core emitted (routing/briefings.py),
+        # from the end of the warm-up: role -> digests, role -> items; rep -> [digests, items].
+        self.digests: Counter[str] = Tally()
+        self.digest_items: Counter[str] = Tally()
+        self.rep_digests: dict[str, list[int]] = {}
+        self.summaries = 0
 
     def set_absences(self, absent: dict[str, list[tuple[float, float]]]) -> None:
         self.absent = absent
@@ -109,6 +115,10 @@ class Collector:
             self._surge_out(d, t)
         elif kind == "period.breached":
             self._period(d, t)
+        elif kind == "digest.due":
+            self._digest(d, t)
+        elif kind == "summary.weekly" and t >= self.measure_from:
+            self.summaries += 1
 
     def _measured(self, lead_id: str) -> str | None:
         lead = self.engine.leads.get(lead_id)
@@ -155,6 +165,40 @@ class Collector:
 
     def _period(self, d: dict[str, Any], t: float) -> None:
         self.period_breaches += 1
+
+    def _digest(self, d: dict[str, Any], t: float) -> None:
+        if t < self.measure_from:
+            return
+        role: str = d["role"]
+        items = len(d["items"])
+        self.digests[role] += 1
+        self.digest_items[role] += items
+        if role == "rep":
+            row = self.rep_digests.setdefault(d["recipient"], [0, 0])
+            row[0] += 1
+            row[1] += items
+
+    def notifications(self) -> dict[str, Any] | None:
+        """What the core told people on a schedule, or None when the policy asks for no
+        digest and no weekly summary. `per_working_day`: a rep's digests over the working
+        days they had in the measured span."""
+        n = self.engine.policy.notifications
+        if n is None or (n.digest is None and n.weekly_summary is None):
+            return None
+        reps = {}
+        for rep_id in self.engine.router.reps:
+            digests, items = self.rep_digests.get(rep_id, [0, 0])
+            days = self._available(rep_id)[1]
+            reps[rep_id] = {"digests": digests, "items": items, "working_days": days,
+                            "per_working_day": digests / days if days else None}
+        return {
+            "digests": sum(self.digests.values()),
+            "digest_items": sum(self.digest_items.values()),
+            "by_role": {role: {"digests": self.digests[role], "items": self.digest_items[role]}
+                        for role in sorted(self.digests)},
+            "reps": reps,
+            "weekly_summaries": self.summaries,
+        }
 
     def dispositioned(self, lead_id: str, reason: str) -> None:
         if self._measured(lead_id) is not None:
@@ -213,6 +257,7 @@ class Collector:
         alpha = self.scenario.spec.report.pipeline_alpha
         q = decay(np.asarray(waits, dtype=float)) ** alpha if waits else np.zeros(0)
         lost = float(1.0 - q.mean() / decay(np.zeros(1))[0] ** alpha) if len(q) else 0.0
+        told = self.notifications()
         return {
             "tiers": tiers,
             "pools": self._pools(busy),
@@ -229,6 +274,7 @@ class Collector:
             "periods": self.periods,
             "period_breaches": self.period_breaches,
             "backlog_end": backlog,
+            **({} if told is None else {"notifications": told}),
         }
 
     def _available(self, rep_id: str) -> tuple[float, int]:

@@ -105,6 +105,18 @@ def summary(result: dict[str, Any], targets: dict[str, float] | None = None) -> 
         "waited for their first touch (value decays with the minutes waited; a lead never "
         "touched counts to the end of the run, so this is a lower bound)",
     ]
+    told = result.get("notifications")
+    if told is not None:
+        busiest = max(told["reps"].items(), key=lambda kv: kv[1]["digests"], default=None)
+        lines.append(
+            f"daily digests per replication: {told['digests']:.1f} with "
+            f"{told['digest_items']:.1f} items ("
+            + ", ".join(f"{r} {v['digests']:.1f}" for r, v in told["by_role"].items())
+            + f"); weekly summaries: {told['weekly_summaries']:.1f}"
+            + (f"; most per rep: {busiest[0]} {busiest[1]['digests']:.1f} digests, "
+               f"{pct(busiest[1]['per_working_day']).strip()} of working days"
+               if busiest else "")
+        )
     missed = _missed(result)
     if total_leads == 0:
         lines.append(

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from routing.digest import day_starts, digest, replay_with_digests
+from routing.briefings import with_digests
+from routing.digest import day_starts, digest
 from routing.engine import Engine
 from routing.errors import PolicyError
 from routing.notifications import Directory, batches, plan
 from routing.policy.loader import load_policy
-from routing.replay import replay_lines
+from routing.replay import replay, replay_lines
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY = REPO / "examples" / "notify" / "policy.yaml"
@@ -126,8 +127,7 @@ def test_the_la_rep_gets_the_digest_at_8_local_listing_the_overdue_lead(loaded) 
          "rep_id": "rep-01", "status": "available"},
     ]
     lines = [json.dumps(e) for e in away + lead]
-    config = loaded.policy.notifications.digest
-    out = list(replay_with_digests(Engine(loaded), lines, config))
+    out = list(replay(Engine(loaded), lines))  # the engine's own digest timer
     assigned = [o for o in out if o["type"] == "lead.assigned"]
     assert assigned[0]["rep_id"] == "rep-08"
     digests = [o for o in out if o["type"] == "digest.due"]
@@ -249,15 +249,22 @@ def test_a_long_wait_goes_as_batches_of_at_most_twenty(loaded) -> None:  # type:
     assert [m.key for b in out for m in b.messages] == [m.key for m in held]
 
 
-def test_replay_with_digests_gives_replays_decisions_plus_the_digests(loaded) -> None:  # type: ignore[no-untyped-def]
-    """Interleaving the digests changes no decision: without them, the output is the
-    golden replay of the sample, bad lines included."""
-    from routing.replay import replay
-
-    events = (REPO / "examples" / "events.sample.jsonl").read_text().splitlines()
+def test_the_engines_digests_change_no_decision(loaded) -> None:  # type: ignore[no-untyped-def]
+    """The digest timer (routing/briefings.py) adds digests and changes nothing else: the
+    reference policy with a digest gives its golden replay of the sample, bad lines
+    included, plus the digests; the notify policy without its timer, the same."""
+    events = SAMPLE.read_text().splitlines()
+    reference = load_policy(REPO / "examples" / "policy.yaml")
+    assert reference.policy.notifications is None and Engine(reference).day_starts is None
     config = loaded.policy.notifications.digest
-    mixed = list(replay_with_digests(Engine(loaded), events, config))
-    plain = list(replay(Engine(loaded), events))
-    assert [o for o in mixed if o["type"] != "digest.due"] == plain
+    mixed = list(replay(with_digests(Engine(reference), config), events))
+    golden = [json.loads(x) for x in GOLDEN.read_text().splitlines()]
+    assert [o for o in mixed if o["type"] != "digest.due"] == golden
     digests = [o["event_id"] for o in mixed if o["type"] == "digest.due"]
-    assert digests == ["digest:rep-04:2026-01-07", "digest:tl-west:2026-01-07"]
+    assert digests == ["digest:rep-04:2026-01-07", "digest:tl-west:2026-01-07T09:00"]
+    without = Engine(loaded)
+    without.day_starts = None
+    plain = list(replay(without, events))
+    ours = list(replay(Engine(loaded), events))
+    assert [o for o in ours if o["type"] != "digest.due"] == plain
+    assert [o["event_id"] for o in ours if o["type"] == "digest.due"] == digests

@@ -208,6 +208,26 @@ def pipeline_facts(result: Any) -> str:
                  "q(t)^alpha / q(0)^alpha over first touches.", cls="facts")
 
 
+def told_facts(result: Any) -> str:
+    """What the core told people on its own clock (result `notifications`)."""
+    told = mapping(result, "notifications")
+    rows = [
+        ["daily digests", fmt.number(num(told, "digests"))],
+        ["leads listed in them", fmt.number(num(told, "digest_items"))],
+        *([f"digests to {role.replace('_', ' ')}s", fmt.number(num(v, "digests"))]
+          for role, v in mapping(told, "by_role").items()),
+        ["weekly summaries", fmt.number(num(told, "weekly_summaries"))],
+    ]
+    reps = mapping(told, "reps")
+    body = [[rep, fmt.number(num(v, "digests")), fmt.number(num(v, "items")),
+             fmt.pct(num(v, "per_working_day"))] for rep, v in sorted(reps.items())]
+    return (table(["measure", "value"], rows, "Digests and summaries, per replication.",
+                  cls="facts")
+            + table(["rep", "digests", "items", "of working days"], body,
+                    "A rep's digests; the share of their working days with one, all "
+                    "replications pooled."))
+
+
 def scenario_facts(result: Any) -> str:
     sc = mapping(result, "scenario")
     heads = mapping(sc, "headcount")
