@@ -1,7 +1,9 @@
 """Issue 16, must-show 3: a live policy change on the real broker, mid-stream.
 
 A worker runs on P1 for the first third of a generated stream (all of it before the
-switch instant). It is then restarted with `--policy P1 --policy P2@SWITCH` (P2: tier1
+switch instant). It is then killed and restarted with `--policy P1 --policy P2@SWITCH`,
+and takes the new version on over its snapshot (taken under P1 alone: it re-decides
+nothing of the routing log before it) (P2: tier1
 touched within 2 business hours instead of 4, the follow-up cadence within 5 business
 days instead of 10, an MQL needs a score of 70 instead of 50), the rest of the stream is
 produced, and once the worker has routed past the switch it is killed with SIGKILL and
@@ -90,6 +92,10 @@ async def test_a_live_policy_change_then_a_kill_publishes_what_replay_decides(
     rig.kill(proc)
     proc = rig.start(*args, *versions, policy=p1, LEADFLOW_MERGE_IDLE_S=MERGE_IDLE_S)
     producing = asyncio.create_task(rig.produce_keyed(rest, event_key, rate=4000))
+    # It took P2 on over its snapshot (taken under P1 alone), re-deciding nothing.
+    health = await rig.ready(deadline_s=120)
+    assert health["recovered_from"] == "file", health
+    assert health["recovered_records"] < len(first) // 2, health
     # Killed again once it has routed well past the switch (two thirds of the records).
     target = len(first) + len(rest) // 2
     await poll_until(lambda: _applied(rig, target), 180, what="routing past the switch")
