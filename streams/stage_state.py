@@ -93,6 +93,7 @@ class StageState(Generic[S]):
         except FileNotFoundError:
             data = b""
         snap, known = self._decode(data, str(self.writer.path))
+        added = len(self.loaded.later)  # the first version added to a snapshot's state
         self.recovered_from = "file"
         if (snap is None or snap.offset + 1 < log_start) and remote is not None:
             published, known_there = self._decode(await remote() or b"", "the snapshot topic")
@@ -105,6 +106,7 @@ class StageState(Generic[S]):
             self.state, self.offset = snap.state, snap.offset
             if known < len(self.loaded.later):
                 self._add_versions(snap.state, known)
+                added = known
         self.snapshot_offset = self.offset
         outputs: list[Any] = []
         self.recovered = 0
@@ -112,6 +114,8 @@ class StageState(Generic[S]):
             async for offset, record in read_range(self.offset + 1, first_offset):
                 outputs += self.apply(offset, record)
                 self.recovered += 1
+        if added < len(self.loaded.later):  # what was re-applied was published already
+            self._check_ahead(self.loaded_state, added)
         if self.freeze_heap:
             heap.freeze()
         return outputs
@@ -134,6 +138,12 @@ class StageState(Generic[S]):
         """Give a recovered state (an engine or a lead desk's host: both hold their
         `desk` and their event time `now`) the versions given since its snapshot. Each
         must take effect after everything the state has decided (routing.versions)."""
+        self._check_ahead(state, known)
+        for at, later in self.loaded.later[known:]:
+            state.desk.versions.add(at, later.policy)
+        state.desk.forget_terms()
+
+    def _check_ahead(self, state: Any, known: int) -> None:
         desk = state.desk
         for at, later in self.loaded.later[known:]:
             if at <= state.now:
@@ -144,8 +154,6 @@ class StageState(Generic[S]):
                     "takes effect after the state's time: choose a later instant (replay the "
                     "history with both versions to see what the change would have decided)"
                 )
-            desk.versions.add(at, later.policy)
-        desk.forget_terms()
 
     def apply(self, offset: int, record: bytes) -> list[Any]:
         """Apply the record at `offset` unless the state already holds it."""

@@ -115,3 +115,17 @@ def test_a_rep_event_sent_again_far_behind_is_applied_once() -> None:
     assert apply_record(engine, event_record("in:0:0", status)) == []
     assert engine.router.reps["rep-02"].status == "available"
     assert engine.stats["duplicate"] == before.get("duplicate", 0) + 1
+
+
+async def test_a_version_before_what_was_published_after_the_snapshot_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The records between the snapshot and the committed offset were decided, and
+    published, under the old terms: a version starting among them is refused too."""
+    log = _log()
+    path = tmp_path / "pool-0.snapshot"
+    await _snapshot_under_p1(path, log)
+    stage = PoolStage(_with(_p2(tmp_path), "2026-01-06T12:00:00-05:00"), path,
+                      fork_snapshots=False)  # fmt: skip
+    with pytest.raises(VersionError, match="starts before what this worker has decided"):
+        await stage.recover(len(log) - 1, _reader(log))
