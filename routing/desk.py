@@ -83,7 +83,6 @@ class LeadDesk:
         first = self.versions.first
         self.defs: Definitions = first.defs
         self.intent: IntentDetector | None = first.intent
-        self.follow_up: FollowUp | None = first.follow_up
         self.disposition: Disposition | None = first.disposition
         # The terms above hold for inputs at t in [terms_from, terms_until).
         self.terms_from = NEG_INF
@@ -172,7 +171,7 @@ class LeadDesk:
         """Decide by the terms in force at t (a policy version: routing.versions)."""
         terms = self.versions.at(t)
         self.defs, self.intent = terms.defs, terms.intent
-        self.follow_up, self.disposition = terms.follow_up, terms.disposition
+        self.disposition = terms.disposition
         self.terms_from, self.terms_until = self.versions.span(t)
 
     def forget_terms(self) -> None:
@@ -271,8 +270,14 @@ class LeadDesk:
             lead_id, t, cause, lead.touches == 1, self._cadence_done(lead), rep_id
         )
 
+    def _follow_up(self, lead: Lead) -> FollowUp | None:
+        """The follow-up cadence of the lead's MQL instant: a lead keeps it through a
+        policy change (routing.versions), as it keeps the cadence's window."""
+        mql_at = lead.mql_at
+        return self.versions.at(mql_at if mql_at is not None else NEG_INF).follow_up
+
     def _cadence_done(self, lead: Lead) -> bool:
-        spec = self.follow_up
+        spec = self._follow_up(lead)
         return spec is None or (
             lead.touches >= spec.touches and len(lead.channels) >= spec.channels
         )
@@ -322,11 +327,12 @@ class LeadDesk:
             raise error(
                 f"reason {reason!r} is not in the {outcome} taxonomy: {', '.join(listed)}"
             )
-        if reason == "unresponsive" and not self._cadence_done(lead) and self.follow_up:
+        cadence = self._follow_up(lead)
+        if reason == "unresponsive" and cadence is not None and not self._cadence_done(lead):
             raise EventError(
                 f"lead {lead.id!r} cannot be closed as unresponsive before the follow-up "
-                f"cadence: {lead.touches}/{self.follow_up.touches} touches on "
-                f"{len(lead.channels)}/{self.follow_up.channels} channels"
+                f"cadence: {lead.touches}/{cadence.touches} touches on "
+                f"{len(lead.channels)}/{cadence.channels} channels"
             )
 
     # --- timers -----------------------------------------------------------------------

@@ -6,11 +6,11 @@ the same for `leadflow worker`). The rule, the same in every driver:
 
 - an input is decided by the terms in force at its own time `at` (a late input too): the
   lead desk's decisions (MQL definition, tier, pool, disqualification, intent spikes,
-  the follow-up cadence, the disposition taxonomy) and a deferral coming due at its
-  instant;
+  the disposition taxonomy) and a deferral coming due at its instant;
 - a lead keeps the SLA terms of the instant it became an MQL: its windows (first touch,
-  handoff, follow-up, disposition), at-risk point and escalation ladder, for that MQL
-  cycle, even when its follow-up clock starts after a switch;
+  handoff, follow-up, disposition), follow-up cadence (touches and channels), at-risk
+  point, escalation ladder and reassignment cap, for that MQL cycle, even when its
+  follow-up clock starts after a switch;
 - what the leads share carries over untouched: reps, capacity, queues, timers already
   scheduled, surge state and the scorecard's periods. So a version may change the terms
   of leads only (`LEAD_TERMS`); one that changes what is shared is refused

@@ -23,7 +23,8 @@ from tests.replaying import EXAMPLES, GOLDEN
 REPS = [rep("a", "commercial"), rep("b", "commercial")]
 SWITCH = tue(12)
 #: The new terms: tier1 touched within 2 business hours (was 4), the follow-up cadence
-#: within 5 business days (was 10), and an MQL needs a score of 70 (was 50).
+#: 2 touches on 1 channel within 5 business days (was 6 on 2 within 10), and an MQL needs
+#: a score of 70 (was 50).
 NEW_TERMS: dict[str, Any] = {
     "tiers": [
         {"name": "demo_request", "when": {"demo_requested": True},
@@ -34,7 +35,7 @@ NEW_TERMS: dict[str, Any] = {
          "first_touch": {"within": "end_of_business_day"}},
         {"name": "tier3", "first_touch": {"within": "2d", "clock": "business"}},
     ],
-    "sales_commits": {"follow_up": {"within": "5d"}},
+    "sales_commits": {"follow_up": {"within": "5d", "touches": 2, "channels": 1}},
     "definitions": {"mql": {"score": {"min": 70}}},
 }  # fmt: skip
 
@@ -78,6 +79,26 @@ def test_an_input_is_qualified_by_the_terms_at_its_own_time_even_when_late() -> 
     assert not [o for o in out if o.get("lead_id") == "L-3"]
     late = run(engine, [ev.mql("L-4", tue(11), score=60)])  # before, applied late: needs 50
     assert one(late, "lead.assigned", lead_id="L-4")["first_touch_due"] == ny(tue(17))
+
+
+def test_a_lead_keeps_the_follow_up_cadence_of_its_mql_instant() -> None:
+    """Closing a lead as unresponsive needs its follow-up cadence done: 6 touches on 2
+    channels for a lead MQL before the switch, 2 on 1 for one MQL after."""
+    ev = Events()
+    engine = versioned()
+    out = run(engine, [ev.mql("OLD", tue(10), score=65), ev.mql("NEW", tue(13), score=75)])
+    owner = {o["lead_id"]: o["rep_id"] for o in out if o["type"] == "lead.assigned"}
+    run(engine, [
+        [ev.touched(lead, tue(14, i), owner[lead], channel="email") for i in (1, 2)]
+        for lead in ("OLD", "NEW")
+    ])  # fmt: skip
+    unresponsive = {"outcome": "rejected", "reason": "unresponsive"}
+    refused = run(engine, [ev.disposition("OLD", tue(15), owner["OLD"], **unresponsive)])
+    assert "before the follow-up cadence: 2/6 touches on 1/2 channels" in one(
+        refused, "event.rejected")["reason"]  # fmt: skip
+    closed = run(engine, [ev.disposition("NEW", tue(15), owner["NEW"], **unresponsive)])
+    assert not [o for o in closed if o["type"] == "event.rejected"]
+    assert one(closed, "sla.met", lead_id="NEW", sla="disposition")
 
 
 def _golden(events: str, policy_file: Path, versions: list[str]) -> list[str]:
