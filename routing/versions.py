@@ -135,6 +135,20 @@ def build_versions(loaded: LoadedPolicy) -> Versions:
     return versions
 
 
+def first_difference(path: str, a: object, b: object) -> tuple[str, object]:
+    """The key path of the first place where `a` and `b` (plain data) differ, and `b`'s
+    value there."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            if a.get(key) != b.get(key):
+                return first_difference(f"{path}.{key}", a.get(key), b.get(key))
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return first_difference(f"{path}[{i}]", x, y)
+    return path, b
+
+
 def check_compatible(old: LoadedPolicy, new: LoadedPolicy) -> None:
     """Refuse a later version that changes what leads share (`SHARED_KEYS`, the team, the
     tiers' names, the scorecard's commitments and period ladder): PolicyError naming the
@@ -151,7 +165,13 @@ def check_compatible(old: LoadedPolicy, new: LoadedPolicy) -> None:
 
     a, b = old.policy, new.policy
     for key in SHARED_KEYS:
-        differs(key, getattr(a, key), getattr(b, key), "changed")
+        x, y = getattr(a, key), getattr(b, key)
+        if x != y:
+            where, value = first_difference(
+                key, x.model_dump(mode="json") if x is not None else None,
+                y.model_dump(mode="json") if y is not None else None,
+            )  # fmt: skip
+            differs(where, x, y, value)
     differs("tiers", [t.name for t in a.tiers], [t.name for t in b.tiers],
             [t.name for t in b.tiers])  # fmt: skip
     differs("escalation.period", a.escalation.period, b.escalation.period, "changed")

@@ -131,7 +131,9 @@ def test_a_version_that_changes_what_leads_share_is_refused(tmp_path: Path) -> N
     with pytest.raises(PolicyError) as caught:
         load_versions([str(EXAMPLES / "policy.yaml"), f"{other}@2026-04-01T00:00:00-05:00"])
     text = str(caught.value)
-    assert f"{other}: routing: the same routing as in {EXAMPLES / 'policy.yaml'}" in text
+    first = EXAMPLES / "policy.yaml"
+    assert f"{other}: routing.strategy: the same routing.strategy as in {first}" in text
+    assert "got 'round_robin'" in text
     assert "commitment mql_volume" in text and "target 150 per week" in text
 
 
