@@ -30,10 +30,12 @@ from routing.order import in_event_time_order
 from routing.policy.loader import load_policy
 from routing.policy.versioned import load_versions
 from routing.replay import dumps
+from streams.snapshots import offset_of_file
 from tests.kafka_harness import poll_until
 from tests.worker_outcome import check_run, event_key, replay_in_event_time_order
-from tests.worker_process import WorkerRig, worker_rig_fixture  # noqa: F401
+from tests.worker_process import POLICY, WorkerRig, sample_lines, worker_rig_fixture  # noqa: F401
 
+TEAM = POLICY.parent / "team.yaml"
 LEADS = 800
 SESSION_TIMEOUT_S = 6
 MERGE_IDLE_S = "2"  # as tests/test_worker_crash.py: keeps the input in event-time order
@@ -53,6 +55,12 @@ def new_terms(text: str) -> str:
 
 def _at(line: bytes) -> float:
     return datetime.fromisoformat(json.loads(line)["at"]).timestamp()
+
+
+def _snapshot_covers(rig: WorkerRig) -> bool:
+    path = rig.state_dir / rig.app_id / "pool-0.snapshot"
+    routed = rig.health().get("routing_offset", -1)
+    return path.exists() and offset_of_file(path) == routed
 
 
 async def _applied(rig: WorkerRig, at_least: int) -> bool:
@@ -119,3 +127,37 @@ async def test_a_live_policy_change_then_a_kill_publishes_what_replay_decides(
         json.loads(both[i])["at"]).timestamp() < switch]  # fmt: skip
     assert before == [], f"decisions before the switch changed: {before[:5]}"
     assert any('"first_touch_due"' in both[i] and '"tier":"tier1"' in both[i] for i in changed)
+
+
+async def test_a_version_before_what_the_worker_decided_stops_it(
+    worker_rig: WorkerRig, tmp_path: Path
+) -> None:
+    """Restarted with a version whose instant is before what it decided already (the
+    sample ends on 2026-01-07), the worker refuses to start: it exits non-zero, saying
+    why, and publishes nothing more."""
+    rig = worker_rig
+    await rig.create_input()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY.read_text().replace("team: team.yaml", f"team: {TEAM}"))
+    p2 = tmp_path / "policy-v2.yaml"
+    p2.write_text(new_terms(policy.read_text()))
+    args = ("--clock", "event", "--snapshot-every", "0.2")
+    proc = rig.start(*args, policy=policy)
+    await rig.ready()
+    lines = sample_lines()
+    await rig.produce(lines)
+    await poll_until(lambda: rig.health().get("routing_offset", -1) >= len(lines) - 2, 60,
+                     what="the sample routed")  # fmt: skip
+    await poll_until(lambda: _snapshot_covers(rig), 60, what="a snapshot of it")
+    rig.stop_all()
+    assert proc.returncode in (0, -15)
+    late = rig.start(*args, "--policy", f"{p2}@2026-01-06T12:00:00-05:00", policy=policy)
+
+    def exited() -> int | None:
+        return late.poll()
+
+    await poll_until(lambda: exited() is not None, 90, what="the worker to stop")
+    assert late.returncode != 0
+    log = rig.logs[-1].read_text(errors="replace")
+    assert "the version in force from 2026-01-06T12:00:00-05:00 starts before what this " \
+        "worker has decided already" in log.replace("\n", " ")
