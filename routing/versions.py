@@ -95,7 +95,6 @@ class Versions:
         self.terms: list[Terms] = [self.first]
         self.starts: list[float] = []  # the instant of version i+1 at index i
         self.next_at = INF  # the second version's instant (INF: one version)
-        self.policies: list[Policy] = [first]
 
     def at(self, t: float) -> Terms:
         """The terms in force at t."""
@@ -117,7 +116,6 @@ class Versions:
             raise ValueError("policy versions must take effect in increasing order")
         self.starts.append(at)
         self.terms.append(Terms(policy))
-        self.policies.append(policy)
         self.next_at = self.starts[0]
 
     def __len__(self) -> int:
