@@ -42,6 +42,30 @@ def _diff(args: argparse.Namespace) -> int:
     from leadflow.review.history import load
     from leadflow.review.policy_diff import diff_text
 
-    text, changed = diff_text(load(args.a, args.team), load(args.b, args.team))
+    a, b = load(args.a, args.team), load(args.b, args.team)
+    text, changed = diff_text(a, b)
     print(text, end="")
+    if changed:
+        print(live_verdict(a, b, args.a, args.b))
     return 1 if changed else 0
+
+
+def live_verdict(a: Any, b: Any, a_name: str, b_name: str) -> str:
+    """Whether B can take over from A live, as a later version (routing.versions)."""
+    from routing.errors import PolicyError
+    from routing.versions import check_compatible
+
+    how = f"`--policy {a_name} --policy {b_name}@TIME` (worker, replay)"
+    try:
+        check_compatible(a, b)
+    except PolicyError as exc:
+        reasons = "\n".join(f"  - {p.path}: now {p.value!r}" for p in exc.problems)
+        return (
+            f"\nAs a live version ({how}): refused; these keys are shared by every lead and "
+            f"must stay as they are (start another engine, or replay the history under B):\n"
+            f"{reasons}"
+        )
+    return (
+        f"\nAs a live version ({how}): accepted. Inputs from TIME on are decided by B; "
+        "leads already MQL keep A's windows (docs/worker.md, 'Changing the terms live')."
+    )

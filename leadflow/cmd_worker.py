@@ -24,7 +24,13 @@ def register(sub: Any) -> None:
 leadflow kafka start && leadflow worker --policy examples/policy.yaml
 LEADFLOW_BROKER=kafka://10.0.0.5:9092 leadflow worker --policy policy.yaml --clock event""",
     )
-    p.add_argument("--policy", help="policy file (or LEADFLOW_POLICY)")
+    p.add_argument(
+        "--policy",
+        action="append",
+        help="policy file (or LEADFLOW_POLICY); repeat as --policy P2@TIME (RFC 3339 with "
+        "offset) for a later version in force from TIME: inputs from TIME on are decided by "
+        "it, leads already MQL keep their windows (docs/worker.md, 'Changing the terms live')",
+    )
     p.add_argument("--team", help="team file, overriding the policy's `team` (or LEADFLOW_TEAM)")
     p.add_argument("--broker", help="kafka://host:port (or LEADFLOW_BROKER)")
     p.add_argument(
@@ -83,14 +89,17 @@ def _run(args: argparse.Namespace) -> int:
     import faust
 
     from routing.errors import LeadflowError
-    from routing.policy.loader import load_policy
+    from routing.policy.versioned import load_versions
     from streams.app import WorkerOptions, build_app
     from streams.settings import load_settings
 
-    settings = load_settings(broker=args.broker, policy=args.policy, team=args.team)
+    specs: list[str] = args.policy or []
+    settings = load_settings(
+        broker=args.broker, policy=specs[0] if specs else None, team=args.team
+    )
     if settings.policy is None:
         raise LeadflowError("worker: name a policy with --policy or LEADFLOW_POLICY")
-    loaded = load_policy(settings.policy, settings.team)
+    loaded = load_versions([str(settings.policy), *specs[1:]], settings.team)
     options = WorkerOptions(
         clock=args.clock,
         snapshot_every_s=args.snapshot_every,

@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 from leadflow.files import UsageError, check_input, event_lines
-from routing.policy.loader import LoadedPolicy, load_policy
+from routing.policy.loader import LoadedPolicy
+from routing.policy.versioned import files_of, load_versions, split_spec
 
 EXAMPLE_EVENT = (
     '{"event_id":"e1","type":"lead.upserted","at":"2026-01-06T10:00:00-05:00",'
@@ -29,7 +30,15 @@ def add_input_args(p: argparse.ArgumentParser, until: str) -> None:
         metavar="EVENTS",
         help="recorded events: JSON Lines, one event object per line (.gz read as gzip)",
     )
-    p.add_argument("--policy", required=True, metavar="POLICY", help="the policy YAML file")
+    p.add_argument(
+        "--policy",
+        required=True,
+        action="append",
+        metavar="POLICY",
+        help="the policy YAML file; repeat as --policy P2@TIME for a later version in force "
+        "from TIME (RFC 3339 with offset): inputs from TIME on are decided by it, leads "
+        "already MQL keep their windows (docs/worker.md, 'Changing the terms live')",
+    )
     p.add_argument(
         "--team", metavar="TEAM", help="team YAML file (overrides the policy's own `team`)"
     )
@@ -70,13 +79,12 @@ def prepare(args: argparse.Namespace) -> Prepared:
     """Check every argument and load the policy, before any work."""
     until = parse_until(args.until)
     events = check_input(args.events, "events")
-    check_input(args.policy, "policy")
+    for spec in args.policy:
+        check_input(split_spec(spec)[0], "policy")
     if args.team is not None:
         check_input(args.team, "team")
-    loaded = load_policy(args.policy, args.team)
-    inputs = [str(events), args.policy]
-    if loaded.team_file is not None:
-        inputs.append(loaded.team_file)
+    loaded = load_versions(args.policy, args.team)
+    inputs = [str(events), *files_of(loaded)]
     return Prepared(loaded, events, until, inputs)
 
 

@@ -47,6 +47,15 @@ def _next_clock(lead: Lead) -> SlaClock | None:
     return best
 
 
+def _at_risk_index(engine: Engine, lead: Lead, first: int) -> int:
+    """Where the at-risk point is in the lead's own timeline (`first`: in the first
+    version's): a lead keeps the terms of its MQL instant (routing.versions)."""
+    if len(engine.versions) == 1:
+        return first
+    kinds = [p.kind for p in engine.terms_of(lead).points]
+    return kinds.index(AT_RISK) if AT_RISK in kinds else -1
+
+
 def _lead_row(
     engine: Engine, lead: Lead, now: float, at_risk_index: int, people: bool
 ) -> dict[str, Any]:
@@ -61,7 +70,7 @@ def _lead_row(
         return row
     if clock.state == BREACHED:
         state = "breached"
-    elif 0 <= at_risk_index < clock.next_point:
+    elif 0 <= _at_risk_index(engine, lead, at_risk_index) < clock.next_point:
         state = "at_risk"
     else:
         state = "ok"

@@ -32,17 +32,14 @@ from routing.sla import (
     AT_RISK,
     BREACH,
     BREACHED,
-    DISPOSITION,
     FIRST_TOUCH,
-    FOLLOW_UP,
-    HANDOFF,
     MET,
     RUNNING,
     STOPPED,
     Point,
     SlaClock,
-    schedule,
 )
+from routing.versions import NEG_INF, Terms, Versions
 from routing.windows import Window
 
 
@@ -54,29 +51,22 @@ class SlaTimers(DeskSink):
     commitments: Commitments
     managers: dict[str, str | None]
     effective_at: float
+    versions: Versions
 
     def setup_clocks(self) -> None:
-        p = self.policy
         self._notify_cache: dict[
             tuple[str | None, str | None, tuple[str, ...]], tuple[str, ...]
         ] = {}
-        self.points: tuple[Point, ...] = schedule(p)
-        self.tier_windows = tuple(
-            Window.of(t.first_touch.within, t.first_touch.clock) for t in p.tiers
-        )
-        relax = p.surge.actions.relax_first_touch if p.surge is not None else {}
-        self.relaxed_windows = tuple(
-            Window.of(relax[t.name], t.first_touch.clock) if t.name in relax else w
-            for t, w in zip(p.tiers, self.tier_windows, strict=True)
-        )
-        mc, sc = p.marketing_commits, p.sales_commits
-        self.windows: dict[str, Window | None] = {
-            HANDOFF: Window.of(mc.handoff.within, mc.handoff.clock) if mc.handoff else None,
-            FOLLOW_UP: Window.of(sc.follow_up.within, sc.follow_up.clock) if sc.follow_up else None,
-            DISPOSITION: (
-                Window.of(sc.disposition.within, sc.disposition.clock) if sc.disposition else None
-            ),
-        }
+        first = self.versions.first  # a lead's terms: those of its MQL instant (terms_of)
+        self.points: tuple[Point, ...] = first.points
+        self.tier_windows = first.tier_windows
+        self.relaxed_windows = first.relaxed_windows
+        self.windows: dict[str, Window | None] = first.windows
+
+    def terms_of(self, lead: Lead) -> Terms:
+        """The terms a lead was given when it became an MQL (routing.versions)."""
+        mql_at = lead.mql_at
+        return self.versions.at(mql_at if mql_at is not None else NEG_INF)
 
     def schedule(self, at: float, kind: str, subject: Any, version: int) -> None:
         raise NotImplementedError
@@ -88,10 +78,11 @@ class SlaTimers(DeskSink):
         raise NotImplementedError
 
     def window_for(self, lead: Lead, sla: str) -> Window | None:
+        terms = self.terms_of(lead)
         if sla == FIRST_TOUCH:
-            windows = self.relaxed_windows if lead.relaxed else self.tier_windows
+            windows = terms.relaxed_windows if lead.relaxed else terms.tier_windows
             return windows[lead.tier_index]
-        return self.windows[sla]
+        return terms.windows[sla]
 
     def start_clock(self, lead: Lead, sla: str, start: float) -> SlaClock | None:
         """Start (or restart, for a new owner) one SLA clock of a lead, if it applies."""
@@ -115,12 +106,12 @@ class SlaTimers(DeskSink):
             clock.verdict_open = old.verdict_open and old.state == RUNNING
             clock.verdict_due = old.verdict_due
         lead.clocks[sla] = clock
-        self._schedule_next(clock)
+        self._schedule_next(clock, self.terms_of(lead).points)
         return clock
 
-    def _schedule_next(self, clock: SlaClock) -> None:
-        if clock.next_point < len(self.points):
-            at = clock.point_at(self.points[clock.next_point], self.cal)
+    def _schedule_next(self, clock: SlaClock, points: tuple[Point, ...]) -> None:
+        if clock.next_point < len(points):
+            at = clock.point_at(points[clock.next_point], self.cal)
             self.schedule(at, "sla", clock, clock.version)
 
     def stop_clock(
@@ -212,7 +203,8 @@ class SlaTimers(DeskSink):
             self.commitments.rep_window(lead.owner, clock.due, False)
 
     def fire_clock(self, lead: Lead, clock: SlaClock, at: float) -> None:
-        p = self.points[clock.next_point]
+        terms = self.terms_of(lead)
+        p = terms.points[clock.next_point]
         clock.next_point += 1
         cause = clock.name + p.tag
         if p.kind == AT_RISK:
@@ -233,7 +225,7 @@ class SlaTimers(DeskSink):
             if lead.owner is not None:
                 record["rep_id"] = lead.owner
             if step.action == "reassign":
-                cap = self.policy.escalation.max_reassignments
+                cap = terms.max_reassignments
                 if cap is not None and lead.reassigned >= cap:
                     record["action"] = None
                     record["why"] = (
@@ -243,7 +235,7 @@ class SlaTimers(DeskSink):
                 else:
                     record["why"] = self.escalate_action(lead, clock, at, cause)
         if clock.state in (RUNNING, BREACHED) and lead.clocks.get(clock.sla) is clock:
-            self._schedule_next(clock)
+            self._schedule_next(clock, terms.points)
 
     def notify(self, lead: Lead, roles: tuple[str, ...]) -> list[str]:
         """Resolve roles to people: rep -> owner, team_lead -> their lead, sales_manager ->

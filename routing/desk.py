@@ -30,9 +30,10 @@ from routing.events import (
 from routing.intent import IntentDetector
 from routing.lead import CLOSED, DISQUALIFIED, MQL, NEW, Definitions, Lead
 from routing.outputs import TimeFormat
-from routing.policy.models import Policy
+from routing.policy.models import Disposition, FollowUp, Policy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
+from routing.versions import INF, NEG_INF, Versions
 
 
 class UndocumentedRejection(EventError):
@@ -55,17 +56,22 @@ class LeadDesk:
         sink: DeskSink,
         dedupe_window_s: float = DEDUPE_WINDOW_S,
         team: Iterable[str] = (),
+        versions: Versions | None = None,
     ) -> None:
-        """`team`: the ids of the reps of the team file; `rep.upserted` adds more."""
+        """`team`: the ids of the reps of the team file; `rep.upserted` adds more.
+        `versions`: the policy's versions (routing.versions), when it has later ones."""
         self.fmt = fmt
         self.sink = sink
         self.team: set[str] = set(team)
         self.pools = tuple(p.name for p in policy.routing.pools)
-        self.defs = Definitions(policy)
-        spike = policy.alerts.intent_spike
-        self.intent = IntentDetector(spike) if spike else None
-        self.follow_up = policy.sales_commits.follow_up
-        self.disposition = policy.sales_commits.disposition
+        self.versions = versions if versions is not None else Versions(policy)
+        first = self.versions.first
+        self.defs: Definitions = first.defs
+        self.intent: IntentDetector | None = first.intent
+        self.disposition: Disposition | None = first.disposition
+        # The terms above hold for inputs at t in [terms_from, terms_until).
+        self.terms_from = NEG_INF
+        self.terms_until = self.versions.next_at
         self.leads: dict[str, Lead] = {}
         self.seen = SeenInputs(dedupe_window_s)  # the inputs seen: routing.dedupe
 
@@ -76,6 +82,8 @@ class LeadDesk:
         By its `type`, not `isinstance`: pydantic's metaclass makes each isinstance a
         Python call (~620 instructions compiled), a string comparison is a few."""
         kind: str = values["type"]
+        if t >= self.terms_until or t < self.terms_from:
+            self.use_terms(t)
         if kind == "lead.engaged":
             self._engaged(values, t, cause)
         elif kind == "lead.touched":
@@ -94,6 +102,17 @@ class LeadDesk:
             if kind == "rep.upserted":
                 self._rep_upserted(values)
             self.sink.rep_event(event, t, cause)
+
+    def use_terms(self, t: float) -> None:
+        """Decide by the terms in force at t (a policy version: routing.versions)."""
+        terms = self.versions.at(t)
+        self.defs, self.intent = terms.defs, terms.intent
+        self.disposition = terms.disposition
+        self.terms_from, self.terms_until = self.versions.span(t)
+
+    def forget_terms(self) -> None:
+        """The versions changed (a later one was added): look the terms up again."""
+        self.terms_from, self.terms_until = INF, NEG_INF
 
     def _rep_upserted(self, values: dict[str, Any]) -> None:
         """A rep joins (or changes): from now on on the team, when its pools are the
@@ -187,8 +206,14 @@ class LeadDesk:
             lead_id, t, cause, lead.touches == 1, self._cadence_done(lead), rep_id
         )
 
+    def _follow_up(self, lead: Lead) -> FollowUp | None:
+        """The follow-up cadence of the lead's MQL instant: a lead keeps it through a
+        policy change (routing.versions), as it keeps the cadence's window."""
+        mql_at = lead.mql_at
+        return self.versions.at(mql_at if mql_at is not None else NEG_INF).follow_up
+
     def _cadence_done(self, lead: Lead) -> bool:
-        spec = self.follow_up
+        spec = self._follow_up(lead)
         return spec is None or (
             lead.touches >= spec.touches and len(lead.channels) >= spec.channels
         )
@@ -238,11 +263,12 @@ class LeadDesk:
             raise error(
                 f"reason {reason!r} is not in the {outcome} taxonomy: {', '.join(listed)}"
             )
-        if reason == "unresponsive" and not self._cadence_done(lead) and self.follow_up:
+        cadence = self._follow_up(lead)
+        if reason == "unresponsive" and cadence is not None and not self._cadence_done(lead):
             raise EventError(
                 f"lead {lead.id!r} cannot be closed as unresponsive before the follow-up "
-                f"cadence: {lead.touches}/{self.follow_up.touches} touches on "
-                f"{len(lead.channels)}/{self.follow_up.channels} channels"
+                f"cadence: {lead.touches}/{cadence.touches} touches on "
+                f"{len(lead.channels)}/{cadence.channels} channels"
             )
 
     # --- timers -----------------------------------------------------------------------
@@ -254,6 +280,8 @@ class LeadDesk:
         """A deferral is due: the lead is new again and qualifies on its fields. Returns
         the cause its decisions are named after (the same each time it is fired)."""
         cause = f"{subject.id}#{subject.cycle}@defer"
+        if at >= self.terms_until or at < self.terms_from:
+            self.use_terms(at)
         subject.state = NEW
         self.qualify(subject, at, cause)
         return cause

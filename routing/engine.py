@@ -36,6 +36,7 @@ from routing.router import Router
 from routing.sink import DeskSink
 from routing.sla import SlaClock
 from routing.tally import Tally
+from routing.versions import build_versions
 
 NEG_INF: Final = float("-inf")
 INF: Final = float("inf")
@@ -78,6 +79,7 @@ class Engine(Lifecycle):
         self.cal = policy.calendar.build()
         self.fmt = TimeFormat(self.cal.tz)
         self.em = Emitter(self.fmt) if texts else TextlessEmitter(Untimed(self.cal.tz))
+        self.versions = build_versions(loaded)  # later versions of the policy, if any
         self.commitments = Commitments(policy, self.cal)
         effective = datetime.combine(policy.agreement.effective, time(0), self.cal.tz)
         self.effective_at = effective.timestamp()
@@ -89,8 +91,9 @@ class Engine(Lifecycle):
         self.router.explain = texts
         self.managers = {k: v.sales_manager for k, v in loaded.team.team_leads.items()}
         self.desk = LeadDesk(
-            policy, self.fmt, self, dedupe_window_s, (r.id for r in loaded.team.reps)
-        )
+            policy, self.fmt, self, dedupe_window_s, (r.id for r in loaded.team.reps),
+            self.versions,
+        )  # fmt: skip
         self.leads: dict[str, Lead] = self.desk.leads  # one record per lead, the desk's
         self.now = NEG_INF
         self._timers: list[tuple[float, int, str, Any, int]] = []

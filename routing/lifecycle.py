@@ -185,7 +185,7 @@ class Lifecycle(SlaTimers):
         handoff is decided, met if in time, without a clock. Waiting for a rep is sales'
         time: it shows in first touch (docs/policy.md)."""
         lead.handed_off = True
-        window = self.windows[HANDOFF]
+        window = self.terms_of(lead).windows[HANDOFF]
         mql_at = lead.mql_at
         if window is None or mql_at is None or mql_at < self.effective_at:
             return

@@ -31,6 +31,7 @@ from routing.outputs import TimeFormat, epoch
 from routing.policy.loader import LoadedPolicy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
+from routing.versions import build_versions
 from streams import desk_records
 from streams.ahead import Rule
 from streams.records import event_record
@@ -65,7 +66,7 @@ class DeskHost(DeskSink):
         policy = loaded.policy
         self.desk = LeadDesk(
             policy, TimeFormat(policy.calendar.build().tz), self,
-            team=(r.id for r in loaded.team.reps),
+            team=(r.id for r in loaded.team.reps), versions=build_versions(loaded),
         )  # fmt: skip
         self.now = NEG_INF
         # (due, when it was scheduled, lead, version). "When": the event-time order key of

@@ -25,7 +25,7 @@ from routing.engine import Engine
 from routing.errors import EventError
 from routing.events import parse_event, raw_text
 from routing.outputs import Output
-from streams.desk_records import DESK, apply_desk
+from streams.desk_records import DESK, apply_desk, source_position
 
 EVENT = ord("e")
 TICK = ord("t")
@@ -59,6 +59,14 @@ def apply_record(engine: Engine, record: bytes) -> list[Output]:
         return apply_desk(engine, record)
     if kind == EVENT:
         source, raw = split_event(record)
+        # Sent again by a lead stage restarting far behind (its id may be forgotten: a
+        # 7-day window of event time): applied once, by its position, as a desk record.
+        log, offset = source_position(source)
+        if log:
+            if offset <= engine.positions.get(log, -1):
+                engine.stats["duplicate"] += 1
+                return []
+            engine.positions[log] = offset
         try:
             event = parse_event(raw)
         except EventError as exc:  # validated upstream; a record is never dropped silently

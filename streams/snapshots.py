@@ -50,9 +50,13 @@ def fingerprint(loaded: LoadedPolicy) -> bytes:
     a packed int where a tuple was). After any change the state is rebuilt from the routing
     log, as after a policy change."""
     core = "compiled" if loaded_compiled() else "pure"
+    # Each later version of the policy (routing.versions) with its instant, when there are.
+    later = [f"@{at!r} {v.policy.model_dump_json()} {v.team.model_dump_json()}"
+             for at, v in loaded.later]  # fmt: skip
     text = "\n".join(
-        (loaded.policy.model_dump_json(), loaded.team.model_dump_json(), core, core_digest())
-    )
+        (loaded.policy.model_dump_json(), loaded.team.model_dump_json(), core, core_digest(),
+         *later)
+    )  # fmt: skip
     return hashlib.sha256(text.encode()).digest()
 
 

@@ -14,16 +14,22 @@ Nothing here reads a clock: `apply` takes the records, `due_snapshot` takes the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from routing.policy.loader import LoadedPolicy
 from streams import heap
-from streams.snapshots import SnapshotWriter, decode, fingerprint, read
+from streams.errors import StreamsError
+from streams.snapshots import Snapshot, SnapshotWriter, decode, fingerprint
 
 ReadRange = Callable[[int, int], AsyncIterator[tuple[int, bytes]]]
 Remote = Callable[[], Awaitable[bytes | None]]
 S = TypeVar("S")
+
+
+class VersionError(StreamsError):
+    """A later policy version would take effect before what was decided already."""
 
 
 class StageState(Generic[S]):
@@ -44,6 +50,11 @@ class StageState(Generic[S]):
         # the worker does; a stage used as a library leaves the collector be.
         self.freeze_heap = freeze_heap
         self.policy_fp = fingerprint(loaded)
+        # A snapshot taken before later versions of the policy were given (a worker
+        # restarted with `--policy P2@TIME` added): usable, the new versions added to it.
+        self.earlier_fps = [
+            fingerprint(replace(loaded, later=loaded.later[:k])) for k in range(len(loaded.later))
+        ]
         self.writer = SnapshotWriter(snapshot_path, self.policy_fp, fork=fork_snapshots)
         self.state: S | None = None
         self.offset = -1  # last input offset applied
@@ -77,20 +88,25 @@ class StageState(Generic[S]):
         still holds the records after it: the log starts at `log_start`); else the newest
         snapshot `remote()` gives (published on Kafka: streams.snapshot_topic); else none
         (the state is rebuilt from the start of the log)."""
-        snap = read(self.writer.path, self.policy_fp, self.kind)
+        try:
+            data = self.writer.path.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        snap, known = self._decode(data, str(self.writer.path))
+        added = len(self.loaded.later)  # the first version added to a snapshot's state
         self.recovered_from = "file"
         if (snap is None or snap.offset + 1 < log_start) and remote is not None:
-            data = await remote()
-            published = (
-                decode(data, self.policy_fp, "the snapshot topic", self.kind) if data else None
-            )
+            published, known_there = self._decode(await remote() or b"", "the snapshot topic")
             if published is not None and (snap is None or published.offset > snap.offset):
-                snap, self.recovered_from = published, "kafka"
+                snap, known, self.recovered_from = published, known_there, "kafka"
         if snap is None:
             self.state, self.offset = self.fresh(), -1
             self.recovered_from = "log"
         else:
             self.state, self.offset = snap.state, snap.offset
+            if known < len(self.loaded.later):
+                self._add_versions(snap.state, known)
+                added = known
         self.snapshot_offset = self.offset
         outputs: list[Any] = []
         self.recovered = 0
@@ -98,9 +114,46 @@ class StageState(Generic[S]):
             async for offset, record in read_range(self.offset + 1, first_offset):
                 outputs += self.apply(offset, record)
                 self.recovered += 1
+        if added < len(self.loaded.later):  # what was re-applied was published already
+            self._check_ahead(self.loaded_state, added)
         if self.freeze_heap:
             heap.freeze()
         return outputs
+
+    def _decode(self, data: bytes, where: str) -> tuple[Snapshot | None, int]:
+        """A snapshot taken under this policy's versions, or under its first `known` ones
+        only: (snapshot, known); (None, 0) when there is none usable."""
+        if not data:
+            return None, 0
+        snap = decode(data, self.policy_fp, where, self.kind)
+        if snap is not None:
+            return snap, len(self.loaded.later)
+        for known in range(len(self.earlier_fps) - 1, -1, -1):
+            snap = decode(data, self.earlier_fps[known], where, self.kind)
+            if snap is not None:
+                return snap, known
+        return None, 0
+
+    def _add_versions(self, state: Any, known: int) -> None:
+        """Give a recovered state (an engine or a lead desk's host: both hold their
+        `desk` and their event time `now`) the versions given since its snapshot. Each
+        must take effect after everything the state has decided (routing.versions)."""
+        self._check_ahead(state, known)
+        for at, later in self.loaded.later[known:]:
+            state.desk.versions.add(at, later.policy)
+        state.desk.forget_terms()
+
+    def _check_ahead(self, state: Any, known: int) -> None:
+        desk = state.desk
+        for at, later in self.loaded.later[known:]:
+            if at <= state.now:
+                raise VersionError(
+                    f"{later.policy_file}: the version in force from "
+                    f"{desk.fmt.text(at)} starts before what this worker has decided "
+                    f"already (event time {desk.fmt.text(state.now)}); a later version "
+                    "takes effect after the state's time: choose a later instant (replay the "
+                    "history with both versions to see what the change would have decided)"
+                )
 
     def apply(self, offset: int, record: bytes) -> list[Any]:
         """Apply the record at `offset` unless the state already holds it."""

@@ -29,6 +29,7 @@ def test_tier1_window_change_in_plain_words(
     assert "tiers[tier1].first_touch.within: 4h -> 2h" in out
     assert "was: tier1 — score >= 80: first touch within 4 business hours" in out
     assert "now: tier1 — score >= 80: first touch within 2 business hours" in out
+    assert "As a live version (`--policy" in out and "@TIME` (worker, replay)): accepted" in out
 
 
 def test_several_sections_and_no_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,6 +39,8 @@ def test_several_sections_and_no_change(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "marketing_commits.mql_volume.min: 120 -> 140" in out
     assert "now: volume: at least 140 MQLs per week" in out
+    assert "): refused; these keys are shared" in out
+    assert "  - commitment mql_volume: now 'target 140 per week'" in out
     same = _copy(tmp_path, "same.yaml", "owner: revops", "owner: revops")
     assert main(["policy", "diff", str(EXAMPLES / "policy.yaml"), str(same)]) == 0
     assert "no difference" in capsys.readouterr().out

@@ -35,7 +35,7 @@ from routing.errors import EventError
 from routing.events import parse_event, raw_text
 from routing.order import event_time_permutation
 from routing.outputs import Output
-from routing.policy.loader import load_policy
+from routing.policy.loader import LoadedPolicy, load_policy
 from routing.replay import dumps
 from streams import desk_records
 from streams.records import ASSIGNMENT_TYPES, EVENT, apply_record, split_event
@@ -82,9 +82,12 @@ async def routing_log(rig: WorkerRig) -> list[tuple[int, bytes]]:
         await consumer.stop()
 
 
-def oracle(policy: Path, log: list[tuple[int, bytes]]) -> tuple[WatchedEngine, list[Output]]:
-    """Apply the routing log without interruption, checking ownership and capacity."""
-    engine = WatchedEngine(load_policy(policy))
+def oracle(
+    policy: Path, log: list[tuple[int, bytes]], loaded: LoadedPolicy | None = None
+) -> tuple[WatchedEngine, list[Output]]:
+    """Apply the routing log without interruption, checking ownership and capacity.
+    `loaded`: the policy with its later versions (routing.versions), instead of `policy`."""
+    engine = WatchedEngine(loaded if loaded is not None else load_policy(policy))
     ledger = Ledger(engine)
     everything: list[Output] = []
     for _, record in log:
@@ -142,6 +145,7 @@ async def check_run(
     health: Callable[[], dict[str, Any]],
     log_of: Callable[[WorkerRig], Awaitable[list[tuple[int, bytes]]]] = routing_log,
     replayed: list[Output] | None = None,
+    loaded: LoadedPolicy | None = None,
 ) -> Outcome:
     """Wait until the worker whose `/health` is `health` has applied every valid input and
     the idle tick after the last one, then check everything against the oracle applying
@@ -160,7 +164,7 @@ async def check_run(
     await poll_until(finished, 180, interval_s=1.0, what="the run to finish")
     log = await log_of(rig)
     assert [offset for offset, _ in log] == list(range(len(log))), "a routing record is missing"
-    engine, expected = oracle(policy, log)
+    engine, expected = oracle(policy, log, loaded)
     left = engine.next_deadline()
     assert left is None or left > engine.now, "a timer was due and did not fire"
     if replayed is not None:

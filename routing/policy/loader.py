@@ -23,6 +23,9 @@ class LoadedPolicy:
     team: Team
     policy_file: str
     team_file: str | None
+    #: Later versions of the policy, each with the instant (epoch seconds) it takes
+    #: effect, in increasing order (routing.versions; routing.policy.versioned loads them).
+    later: tuple[tuple[float, LoadedPolicy], ...] = ()
 
 
 def load_policy(path: str | Path, team: str | Path | None = None) -> LoadedPolicy:

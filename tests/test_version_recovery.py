@@ -1,0 +1,131 @@
+"""A worker restarted with a later policy version (`--policy P1 --policy P2@TIME`) takes it
+on over the snapshot it took under P1 alone: no rebuild from the routing log, the same
+decisions as an engine given both versions from the start; a version that would take
+effect before what was decided already is refused. Without a broker (the Kafka test is
+tests/test_worker_policy_change.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from routing.engine import Engine
+from routing.policy.loader import LoadedPolicy, load_policy
+from routing.replay import dumps
+from streams.pool_stage import PoolStage, ReadRange
+from streams.records import apply_record, event_record, tick_record
+from streams.stage_state import VersionError
+from tests.worker_process import POLICY, sample_lines
+
+P1 = load_policy(POLICY)
+SNAPSHOT_AT = 8  # the snapshot covers routing records 0..8 (up to 2026-01-06 08:56)
+
+
+def _p2(tmp_path: Path) -> Path:
+    text = POLICY.read_text().replace(
+        "first_touch: {within: 1h, clock: calendar}", "first_touch: {within: 30m, clock: calendar}"
+    )  # demo requests: L-1003's, at 16:40
+    path = tmp_path / "policy-v2.yaml"
+    path.write_text(text.replace("team: team.yaml", f"team: {POLICY.parent / 'team.yaml'}"))
+    return path
+
+
+def _with(p2: Path, when: str) -> LoadedPolicy:
+    return dataclasses.replace(
+        P1, later=((datetime.fromisoformat(when).timestamp(), load_policy(p2)),)
+    )
+
+
+def _log() -> list[bytes]:
+    records = [event_record(f"in:0:{i}", line) for i, line in enumerate(sample_lines())]
+    return [*records, tick_record(None)]
+
+
+def _reader(log: list[bytes]) -> ReadRange:
+    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+        async def records() -> AsyncIterator[tuple[int, bytes]]:
+            for offset in range(start, end):
+                yield offset, log[offset]
+
+        return records()
+
+    return for_partition
+
+
+async def _snapshot_under_p1(path: Path, log: list[bytes]) -> float:
+    stage = PoolStage(P1, path, fork_snapshots=False)
+    await stage.recover(0, _reader(log))
+    for offset in range(SNAPSHOT_AT + 1):
+        stage.apply(offset, log[offset])
+    stage.snapshot(0.0)
+    return stage.loaded_engine.now
+
+
+async def test_a_later_version_is_taken_on_over_the_snapshot(tmp_path: Path) -> None:
+    log = _log()
+    path = tmp_path / "pool-0.snapshot"
+    now = await _snapshot_under_p1(path, log)
+    both = _with(_p2(tmp_path), "2026-01-06T10:45:00-05:00")
+    assert datetime.fromisoformat("2026-01-06T10:45:00-05:00").timestamp() > now
+
+    stage = PoolStage(both, path, fork_snapshots=False)
+    await stage.recover(SNAPSHOT_AT + 1, _reader(log))
+    assert (stage.recovered_from, stage.offset, stage.recovered) == ("file", SNAPSHOT_AT, 0)
+    got = [dumps(o) for i in range(SNAPSHOT_AT + 1, len(log)) for o in stage.apply(i, log[i])]
+
+    whole = Engine(both)
+    want = [dumps(o) for record in log for o in apply_record(whole, record)]
+    assert got == want[len(want) - len(got) :]
+    p1_only = Engine(P1)
+    before = [dumps(o) for record in log for o in apply_record(p1_only, record)]
+    assert before != want  # the version changed something after 10:45
+    assert before[: len(want) - len(got)] == want[: len(want) - len(got)]
+
+
+async def test_a_version_before_what_was_decided_is_refused(tmp_path: Path) -> None:
+    log = _log()
+    path = tmp_path / "pool-0.snapshot"
+    await _snapshot_under_p1(path, log)
+    p2 = _p2(tmp_path)
+    stage = PoolStage(_with(p2, "2026-01-06T08:30:00-05:00"), path, fork_snapshots=False)
+    with pytest.raises(VersionError) as caught:
+        await stage.recover(SNAPSHOT_AT + 1, _reader(log))
+    text = str(caught.value)
+    assert text.startswith(f"{p2}: the version in force from 2026-01-06T08:30:00-05:00 starts")
+    assert "choose a later instant" in text
+
+
+def test_a_rep_event_sent_again_far_behind_is_applied_once() -> None:
+    """A lead stage restarting far behind sends a rep event again after its id left the
+    7-day window: dropped by its position in its input partition."""
+    engine = Engine(P1)
+    status = b'{"event_id":"r1","type":"rep.status","at":"2026-01-06T08:30:00-05:00",' + (
+        b'"rep_id":"rep-02","status":"pto"}'
+    )
+    back = status.replace(b'"r1"', b'"r2"').replace(b"pto", b"available")
+    assert apply_record(engine, event_record("in:0:0", status)) == []
+    apply_record(engine, event_record("in:0:1", back))
+    apply_record(engine, tick_record(datetime.fromisoformat("2026-02-20T09:00:00-05:00")
+                                     .timestamp()))  # fmt: skip
+    before = dict(engine.stats)
+    assert apply_record(engine, event_record("in:0:0", status)) == []
+    assert engine.router.reps["rep-02"].status == "available"
+    assert engine.stats["duplicate"] == before.get("duplicate", 0) + 1
+
+
+async def test_a_version_before_what_was_published_after_the_snapshot_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The records between the snapshot and the committed offset were decided, and
+    published, under the old terms: a version starting among them is refused too."""
+    log = _log()
+    path = tmp_path / "pool-0.snapshot"
+    await _snapshot_under_p1(path, log)
+    stage = PoolStage(_with(_p2(tmp_path), "2026-01-06T12:00:00-05:00"), path,
+                      fork_snapshots=False)  # fmt: skip
+    with pytest.raises(VersionError, match="starts before what this worker has decided"):
+        await stage.recover(len(log) - 1, _reader(log))
