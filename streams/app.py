@@ -358,9 +358,15 @@ class Worker:
             due = engine.next_deadline()
             send = due is not None and due <= now
         else:
+            # Once the input has paused: the pool stage idle, and this worker's lead stage
+            # (when it holds input partitions) caught up, not between two of its fetches
+            # (a tick there would fire a timer due at the last instant before the inputs
+            # of that instant still to come; replay fires it after them).
+            leads = self.leads
             send = (
                 engine.now > self.event_tick_now
                 and now - stage.last_applied_at >= self.options.idle_tick_s
+                and (leads is None or leads.caught_up())
             )
             if send:
                 self.event_tick_now = engine.now

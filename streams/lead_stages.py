@@ -13,7 +13,7 @@ from aiokafka.structs import TopicPartition
 from routing.order import event_order_key
 from streams.lead_stage import NEG_INF, Invalid, LeadStage, parse
 from streams.merge import EventTimeMerge, Pending
-from streams.partitions import Stages, behind
+from streams.partitions import Stages
 from streams.stages import POOL_KEY, POOL_PARTITION, deadletter_headers
 
 
@@ -28,7 +28,7 @@ class LeadStages(Stages):
     stages: dict[int, LeadStage]
 
     def __init__(
-        self, *args: Any, event_clock: bool = False, idle_s: float = 0.2, **kwargs: Any
+        self, *args: Any, event_clock: bool = False, idle_s: float = 0.0, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.event_clock = event_clock
@@ -40,8 +40,10 @@ class LeadStages(Stages):
         self.merge.drop(list(partitions))
 
     def watch(self, now: float, stall_after_s: float) -> dict[str, Any]:
-        """As every stage, and `held`: inputs fetched and held back by the merge."""
-        return {**super().watch(now, stall_after_s), "held": self.merge.held()}
+        """As every stage, and `held`: inputs fetched and held back by the merge; `late`:
+        inputs applied behind the merged event time since the start (streams.merge)."""
+        merge = self.merge
+        return {**super().watch(now, stall_after_s), "held": merge.held(), "late": merge.late}
 
     def recovered(self, stage: Any) -> None:
         if stage.state is not None:
@@ -57,14 +59,13 @@ class LeadStages(Stages):
                 key = None if isinstance(parsed, Invalid) else event_order_key(parsed)
                 items.append(Pending(key, tp.partition, parsed, msg))
             merge.add(tp.partition, items)
-        consumer = self.consumer
-        if consumer is None or not merge.held():
+        if self.consumer is None or not merge.held():
             return False
-        assignment = {tp.partition: tp for tp in consumer.assignment()}
+        lags = self.lags  # of every partition held, as this batch's fetch left them
         stages = self.stages
         applied = False
         while True:
-            item = merge.pop(now, assignment, lambda p: behind(consumer, assignment[p]))
+            item = merge.pop(now, lags)
             if item is None:
                 return applied
             applied = True
@@ -129,11 +130,19 @@ class LeadStages(Stages):
                     timestamp_ms=msg.timestamp,
                 )  # fmt: skip
 
+    def caught_up(self) -> bool:
+        """Nothing held back and every partition held caught up to its high watermark: the
+        input has paused (not a pause between two fetches of a backlog)."""
+        return not self.merge.held() and all(lag == 0 for lag in self.lags.values())
+
     async def timers(self, now: float) -> bool:
         """Deferrals due: on the wall clock, or (event clock) by the merged event time
-        once nothing is held back (as `leadflow replay` does at the end of its input)."""
+        once the input has paused (as `leadflow replay` does at the end of its input). Not
+        between two fetches of a backlog: a deferral due at the instant of the last input
+        applied would fire before the inputs of the same instant still to come (replay
+        fires it after them), and the decisions would depend on the fetch batching."""
         if self.event_clock:
-            if self.merge.held() or self.clock == NEG_INF:
+            if self.clock == NEG_INF or not self.caught_up():
                 return False
             return await self.fire(self.clock, inclusive=True)
         return await self.fire(now, inclusive=True)
