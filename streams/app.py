@@ -286,14 +286,16 @@ class Worker:
 
     def _reader(
         self, topic: str
-    ) -> Callable[[int], Callable[[int, int], AsyncIterator[tuple[int, bytes]]]]:
+    ) -> Callable[[int], Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]]:
         """The reader of a stage's input log (`topic`), for each partition."""
         return lambda partition: self._read_range(topic, partition)
 
     def _read_range(
         self, topic: str, partition: int
-    ) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
-        async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+    ) -> Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]:
+        async def read_range(
+            start: int, end: int
+        ) -> AsyncIterator[tuple[int, bytes, int | None]]:
             """Input records at offsets [start, end), read with a consumer of its own."""
             consumer = AIOKafkaConsumer(
                 **self.settings.aiokafka_kwargs(), enable_auto_commit=False, group_id=None
@@ -309,7 +311,7 @@ class Worker:
                         f"of partition {partition} cannot be rebuilt (see docs/crash-safety.md)"
                     )
                 async for record in records_between(consumer, tp, start, end, 5000):
-                    yield record.offset, record.value or b""
+                    yield record.offset, record.value or b"", record.timestamp
             finally:
                 await consumer.stop()
 

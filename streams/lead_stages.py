@@ -76,7 +76,7 @@ class LeadStages(Stages):
                     await self.fire(at, inclusive=False)
                     self.clock = at
             msg = item.msg
-            outputs = stage.apply_parsed(msg.offset, item.parsed, msg.value or b"")
+            outputs = stage.apply_parsed(msg.offset, item.parsed, msg.value or b"", msg.timestamp)
             host = stage.state
             due = host.next_deadline() if host is not None else None
             if due is not None and due < self.earliest:
