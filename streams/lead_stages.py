@@ -10,11 +10,17 @@ from typing import Any
 
 from aiokafka.structs import TopicPartition
 
+from routing.errors import EventError
 from routing.order import event_order_key
+from routing.outputs import epoch
 from streams.lead_stage import NEG_INF, Invalid, LeadStage, parse
 from streams.merge import EventTimeMerge, Pending
 from streams.partitions import Stages
+from streams.records import EVENT
 from streams.stages import POOL_KEY, POOL_PARTITION, deadletter_headers
+
+REP_UPSERTED = "rep.upserted"
+EVENT_RECORD = bytes([EVENT])  # a routing record carrying an event as received
 
 
 class LeadStages(Stages):
@@ -49,6 +55,13 @@ class LeadStages(Stages):
         if stage.state is not None:
             self.clock = max(self.clock, stage.state.now)
             self.earliest = NEG_INF  # its deferrals are not known yet
+            # The reps its desk knows and those the others know (shared as they came, see
+            # `share_rep`; a desk rebuilt from its own partition's input knows only that
+            # partition's since its snapshot): the union, on every desk held.
+            hosts = [s.state for s in self.stages.values() if s.state is not None]
+            team = set().union(*(h.desk.team for h in hosts))
+            for host in hosts:
+                host.desk.team |= team
 
     async def apply(self, live: list[tuple[TopicPartition, list[Any]]], now: float) -> bool:
         merge = self.merge
@@ -83,7 +96,32 @@ class LeadStages(Stages):
                 self.earliest = due
             if outputs:
                 await self.publish(outputs, msg)
+                if getattr(item.parsed, "type", "") == REP_UPSERTED:
+                    self.share_rep(item, outputs)
             stage.last_applied_at = self.applied_at = now
+
+    def share_rep(self, item: Pending, outputs: list[Any]) -> None:
+        """A `rep.upserted` that its own partition's desk applied (forwarded to the pool
+        side, not refused) reaches the other desks too, at the same point of the merged
+        order: the team check of a touch or a disposition (routing.desk) on any partition
+        then knows the rep from that instant on, as the one desk of `leadflow replay`
+        does. Each desk applies it with the core's own rule (`LeadDesk.dispatch`: the
+        pools checked, the rep added to its team); nothing is sent for these copies."""
+        if not any(isinstance(o, bytes) and o[:1] == EVENT_RECORD for o in outputs):
+            return  # refused (dead-lettered) or a duplicate: nothing to share
+        event = item.parsed
+        values: dict[str, Any] = event.__dict__
+        t = epoch(values["at"])
+        for partition, stage in self.stages.items():
+            host = stage.state
+            if partition == item.partition or host is None:
+                continue
+            try:
+                host.desk.dispatch(event, values, t, values["event_id"])
+            except EventError:  # (its own desk accepted it: the same rule says the same)
+                continue
+            finally:
+                host.rep = False
 
     async def fire(self, limit: float, inclusive: bool) -> bool:
         """Fire every desk's deferrals due before `limit` (or at it: `inclusive`), the
