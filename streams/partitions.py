@@ -295,6 +295,9 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
+            # What waits now (for /health, until the next batch): from the commit on.
+            hw = _highwater(consumer, tp)
+            self.lags[tp.partition] = None if hw is None else max(0, hw - (committed or 0))
         self.out.failed = None
 
     async def _locked_batch(

@@ -122,9 +122,7 @@ def _reference_merge(parts: dict[int, list[float]]) -> list[tuple[int, int]]:
 def test_a_backlog_is_merged_the_same_whatever_the_fetch_batching() -> None:
     """Four partitions with late events in them (each partition not in time order), all
     on the broker: however the fetches cut them into batches, the merge gives the same
-    order, the one where every partition's next input is in view. (Before, a partition
-    that had shown a later key let the head go without its next input in view: with a late
-    input there, the order, and so the decisions, depended on the batching.)"""
+    order, the one where every partition's next input is in view."""
     shape = random.Random(7)
     parts = {
         p: [float(shape.randrange(0, 200)) for _ in range(shape.randrange(20, 60))]
