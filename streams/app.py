@@ -293,9 +293,7 @@ class Worker:
     def _read_range(
         self, topic: str, partition: int
     ) -> Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]:
-        async def read_range(
-            start: int, end: int
-        ) -> AsyncIterator[tuple[int, bytes, int | None]]:
+        async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
             """Input records at offsets [start, end), read with a consumer of its own."""
             consumer = AIOKafkaConsumer(
                 **self.settings.aiokafka_kwargs(), enable_auto_commit=False, group_id=None
