@@ -126,6 +126,9 @@ class Worker:
         """The worker's full garbage collections since it started, from /metrics
         (leadflow_gc_pause_seconds): how many, their total seconds, how many over 0.1 s."""
         token = self.env.get("LEADFLOW_READ_TOKENS", "").split(",")[0]
+        made = Path(self.env["LEADFLOW_STATE_DIR"]) / self.app_id / "read-token"
+        if not token and made.exists():  # the token the worker made (dashboard.settings)
+            token = made.read_text().strip().split(",")[0]
         url = f"http://127.0.0.1:{self.port}/metrics"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
