@@ -58,6 +58,7 @@ from streams.settings import StreamSettings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 PARTITIONS = 4
+TICK_GAP_MS = 250  # a pause in the decisions this long before the last ones: the closing tick
 
 
 def say(text: str) -> None:
@@ -125,6 +126,9 @@ class Worker:
         """The worker's full garbage collections since it started, from /metrics
         (leadflow_gc_pause_seconds): how many, their total seconds, how many over 0.1 s."""
         token = self.env.get("LEADFLOW_READ_TOKENS", "").split(",")[0]
+        made = Path(self.env["LEADFLOW_STATE_DIR"]) / self.app_id / "read-token"
+        if not token and made.exists():  # the token the worker made (dashboard.settings)
+            token = made.read_text().strip().split(",")[0]
         url = f"http://127.0.0.1:{self.port}/metrics"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
@@ -215,8 +219,24 @@ async def passthrough(bootstrap: str, source: str, sink: str, count: int) -> flo
 
 
 def decision_span(records: list[ConsumerRecord[bytes, bytes]]) -> float:
-    stamps: list[int] = [r.timestamp for r in records]
-    return (max(stamps) - min(stamps)) / 1000.0
+    """Seconds from the first decision to the last one the input caused: the timers fired
+    by the event clock's closing tick (sent once the input has paused for 0.3 s) are
+    counted as decisions, not as time."""
+    stamps: list[int] = sorted(r.timestamp for r in records)
+    end = len(stamps)
+    for i in range(len(stamps) - 1, 0, -1):
+        if stamps[i] - stamps[i - 1] >= TICK_GAP_MS:
+            end = i
+            break
+    return (stamps[end - 1] - stamps[0]) / 1000.0
+
+
+def drained(health: dict[str, Any], valid: int) -> bool:
+    """Every valid input applied, and the pool stage idle since long enough for the event
+    clock's closing tick (0.3 s) to have been sent and applied: the decision count is
+    complete (stopping earlier cut off that tick's timers, by chance)."""
+    pool = health.get("stages", {}).get("pool", {})
+    return _accounted(health) >= valid and float(pool.get("idle_s", 0.0)) >= 1.5
 
 
 async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[str, Any]:
@@ -253,7 +273,7 @@ async def throughput(bootstrap: str, work: Path, leads: int, runs: int) -> dict[
             prof = start_profile(w, work / "profile.txt") if run == runs else None
             invalid = reports[partitions].counts["invalid (sent as is)"]
             try:
-                await w.wait(lambda h, n=count - invalid: _accounted(h) >= n,
+                await w.wait(lambda h, n=count - invalid: drained(h, n),
                              600, "draining the backlog")  # fmt: skip
             finally:
                 w.stop()
@@ -399,7 +419,16 @@ async def latency(
     policy = fast_policy(work)
     loaded = load_policy(policy)
     w = Worker(bootstrap, name, f"{name}.events", work, PARTITIONS)
-    await ensure_topics({"bootstrap_servers": bootstrap}, {f"{name}.events": PARTITIONS})
+    # The input and the routing topic stamped by the broker at append (LogAppendTime), so
+    # that each event's latency splits into produce -> input appended -> lead stage's
+    # record appended -> decision (the decision's own stamp is the worker's, at send).
+    # The worker uses neither stamp for what it decides; the wall-clock check of
+    # implausible times then reads the broker's append time (docs/worker.md).
+    await ensure_topics(
+        {"bootstrap_servers": bootstrap},
+        {f"{name}.events": PARTITIONS, f"{name}-routing": PARTITIONS},
+        config={"message.timestamp.type": "LogAppendTime"},
+    )
     w.start(policy, "wall", *worker_args)
     try:
         # Ready: the pool stage is held and the lead stage holds every input partition.
@@ -436,6 +465,7 @@ async def latency(
     finally:
         w.stop()
     records = await read_all(bootstrap, w.outputs)
+    appended = await _appended(bootstrap, f"{name}.events", f"{name}-routing")
     sent, cold_sent = _first_sends(report), _first_sends(warm)
     first: dict[str, float] = {}
     cold: dict[str, float] = {}
@@ -452,6 +482,16 @@ async def latency(
             if due <= ended + 30:
                 lateness.append(r.timestamp / 1000.0 - due)
     lat = list(first.values())
+    split: dict[str, list[float]] = {k: [] for k in SEGMENTS}
+    for cause, seconds in first.items():
+        at_in, at_routing = appended[0].get(cause), appended[1].get(cause)
+        if at_in is None or at_routing is None:
+            continue
+        decided = sent[cause] + seconds
+        for segment, value in zip(
+            SEGMENTS, (at_in - sent[cause], at_routing - at_in, decided - at_routing), strict=True
+        ):
+            split[segment].append(value)
     by_second: dict[int, list[float]] = {}
     start = min(sent.values(), default=0.0)
     for cause, seconds in first.items():
@@ -473,13 +513,41 @@ async def latency(
         "late_p99_s": pct(lateness, 0.99),
         "late_max_s": max(lateness) if lateness else float("nan"),
         "engine": health.get("engine", {}),
+        "late_inputs": health.get("stages", {}).get("lead", {}).get("late"),
         "full_gc": collections,
         "warmup_s": warmup,
         "cold_p50_ms": 1000 * pct(list(cold.values()), 0.5),
         "cold_p99_ms": 1000 * pct(list(cold.values()), 0.99),
         "cold_max_ms": 1000 * max(cold.values(), default=float("nan")),
         "samples": [(sent[cause], seconds) for cause, seconds in first.items()],
+        "split": {k: (1000 * pct(v, 0.5), 1000 * pct(v, 0.99), len(v)) for k, v in split.items()},
     }
+
+
+SEGMENTS = (
+    "produce -> input appended (producer, broker)",
+    "input appended -> routing record appended (lead stage: fetch, merge, desk, send)",
+    "routing record appended -> decision (pool stage: fetch, engine, send)",
+)
+
+
+async def _appended(
+    bootstrap: str, events: str, routing: str
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The broker's append time (LogAppendTime) of each input, and of the routing record
+    the lead stage sent for it, by event id (the first copy)."""
+    inputs: dict[str, float] = {}
+    for r in await read_all(bootstrap, [events]):
+        try:
+            inputs.setdefault(json.loads(r.value or b"")["event_id"], r.timestamp / 1000.0)
+        except (ValueError, KeyError, TypeError):
+            continue  # a malformed input of the mix
+    records: dict[str, float] = {}
+    for r in await read_all(bootstrap, [routing]):
+        value = r.value or b""
+        if value[:1] == b"d":  # a desk record (streams.desk_records): its input's id
+            records.setdefault(json.loads(value[1:])["id"], r.timestamp / 1000.0)
+    return inputs, records
 
 
 def _first_sends(report: LoadReport) -> dict[str, float]:
@@ -528,6 +596,14 @@ At {args.rate:g} events/s for {args.duration:g} s (wall clock, {live['sent']:,} 
 | {live['latency_max_ms']:.0f} ms | {live['latency_n']:,} |
 | sla.breached published - due | {live['late_p50_s']:.3f} s | {live['late_p99_s']:.3f} s | \
 {live['late_max_s']:.3f} s | {live['breaches']:,} |
+
+Where the time goes (the input and the routing topic stamped by the broker at append; \
+p50 / p99 of each segment over the same events):
+
+{chr(10).join(f"- {k}: {v[0]:.0f} / {v[1]:.0f} ms ({v[2]:,})" for k, v in live['split'].items())}
+
+Inputs the lead stage applied behind its merged event time (late in their partition, or \
+passed at the live edge: docs/worker.md, "Ordering"): {live['late_inputs']}.
 
 Cold start (the warm-up's events, sent as soon as the worker was ready; not in the \
 table): p50 {live['cold_p50_ms']:.0f} ms, p99 {live['cold_p99_ms']:.0f} ms, max \

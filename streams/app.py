@@ -286,14 +286,14 @@ class Worker:
 
     def _reader(
         self, topic: str
-    ) -> Callable[[int], Callable[[int, int], AsyncIterator[tuple[int, bytes]]]]:
+    ) -> Callable[[int], Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]]:
         """The reader of a stage's input log (`topic`), for each partition."""
         return lambda partition: self._read_range(topic, partition)
 
     def _read_range(
         self, topic: str, partition: int
-    ) -> Callable[[int, int], AsyncIterator[tuple[int, bytes]]]:
-        async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+    ) -> Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]:
+        async def read_range(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
             """Input records at offsets [start, end), read with a consumer of its own."""
             consumer = AIOKafkaConsumer(
                 **self.settings.aiokafka_kwargs(), enable_auto_commit=False, group_id=None
@@ -309,7 +309,7 @@ class Worker:
                         f"of partition {partition} cannot be rebuilt (see docs/crash-safety.md)"
                     )
                 async for record in records_between(consumer, tp, start, end, 5000):
-                    yield record.offset, record.value or b""
+                    yield record.offset, record.value or b"", record.timestamp
             finally:
                 await consumer.stop()
 
@@ -358,9 +358,15 @@ class Worker:
             due = engine.next_deadline()
             send = due is not None and due <= now
         else:
+            # Once the input has paused: the pool stage idle, and this worker's lead stage
+            # (when it holds input partitions) caught up, not between two of its fetches
+            # (a tick there would fire a timer due at the last instant before the inputs
+            # of that instant still to come; replay fires it after them).
+            leads = self.leads
             send = (
                 engine.now > self.event_tick_now
                 and now - stage.last_applied_at >= self.options.idle_tick_s
+                and (leads is None or leads.caught_up())
             )
             if send:
                 self.event_tick_now = engine.now

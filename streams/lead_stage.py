@@ -33,7 +33,7 @@ from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
 from routing.versions import build_versions
 from streams import desk_records
-from streams.ahead import Rule
+from streams.ahead import Rule, record_seconds
 from streams.records import event_record
 from streams.stage_state import StageState
 
@@ -245,27 +245,33 @@ class LeadStage(StageState[DeskHost]):
     def fresh(self) -> DeskHost:
         return DeskHost(self.loaded)
 
-    def step(self, state: DeskHost, offset: int, record: bytes) -> list[bytes | Invalid]:
-        return self.step_parsed(state, offset, parse(record), record)
+    def step(
+        self, state: DeskHost, offset: int, record: bytes, timestamp_ms: int | None = None
+    ) -> list[bytes | Invalid]:
+        return self.step_parsed(state, offset, parse(record), record, timestamp_ms)
 
     def step_parsed(
-        self, state: DeskHost, offset: int, parsed: InputEvent | Invalid, record: bytes
-    ) -> list[bytes | Invalid]:
+        self, state: DeskHost, offset: int, parsed: InputEvent | Invalid, record: bytes,
+        timestamp_ms: int | None = None,
+    ) -> list[bytes | Invalid]:  # fmt: skip
+        """`timestamp_ms`: the Kafka record's (the wall-clock implausible-time check reads
+        it: the same answer when the record is read again after a restart)."""
         if isinstance(parsed, Invalid):
             return [parsed]
-        why = self.ahead(state.now, epoch(parsed.at)) if self.ahead is not None else None
-        if why is not None:
-            return [Invalid(why)]
+        if self.ahead is not None:
+            why = self.ahead(state.now, record_seconds(timestamp_ms), epoch(parsed.at))
+            if why is not None:
+                return [Invalid(why)]
         return [*state.apply(parsed, self.prefix + str(offset), record)]
 
     def apply_parsed(
-        self, offset: int, parsed: InputEvent | Invalid, record: bytes
+        self, offset: int, parsed: InputEvent | Invalid, record: bytes, timestamp_ms: int | None
     ) -> list[bytes | Invalid]:
         """`apply`, for an input parsed already (the lead stage's merge parses first)."""
         if offset <= self.offset:
             return []
         self.offset = offset
-        return self.step_parsed(self.loaded_state, offset, parsed, record)
+        return self.step_parsed(self.loaded_state, offset, parsed, record, timestamp_ms)
 
 
 def parse(record: bytes) -> InputEvent | Invalid:

@@ -2,25 +2,34 @@
 "Ordering").
 
 Kafka orders messages within a partition only. The lead stage holds each partition's
-parsed inputs in a buffer and releases the one with the smallest event-time key
-(`routing.order`: `at`, then `event_id`) once every other partition it holds has either
-an input waiting (a later one, since this is the smallest), or has shown a later key
-already, or has been quiet for `idle_s` while it was the one holding the head back (the
-way Kafka Streams synchronises partitions with `max.task.idle.ms`). A partition known to
-have more records than it delivered (its fetched high watermark is ahead of the
-consumer's position), or not fetched yet, always holds the head back: a backlog is
-merged exactly, however long it takes to fetch. Each
-partition's inputs are released in offset order; an input that is behind its own
-partition (a late event) is released when it reaches the head, and the core's late-event
-rule applies to it. Inputs that are not events (`key` None) decide nothing and go at once.
+parsed inputs in a buffer and releases the head with the smallest event-time key
+(`routing.order`: `at`, then `event_id`) once every other partition it holds either has
+an input waiting (the head of each partition's buffer is compared: the smallest goes), or
+is known to be caught up. This is Kafka Streams' rule for a task's partitions
+(`max.task.idle.ms`, KIP-695), on the consumer's fetched lag (the high watermark its last
+fetch reported minus its position):
 
-Nothing here reads a clock: `pop` takes the time.
+- lag unknown (not fetched yet) or above 0 (records on the broker not delivered yet): the
+  partition holds the head back, however long fetching takes. A backlog (a bulk load, a
+  backfill, a catch-up after a restart) is therefore merged the same way whatever the
+  fetch batching: only the partitions' own sequences decide.
+- lag 0 (caught up to its high watermark): the partition does not hold the head back,
+  unless `idle_s` is above 0; then it holds it for up to `idle_s` (counted from when it
+  started to), or until it shows a later key.
+
+Each partition's inputs are released in offset order; an input that is behind its own
+partition (a late event) is released when it reaches the head, and the core's late-event
+rule applies to it. `late` counts the inputs released behind the merged time (the largest
+key released before them): late in their partition, or passed at the live edge. Inputs
+that are not events (`key` None) decide nothing and go at once.
+
+Nothing here reads a clock or a consumer: `pop` takes the time and the lags.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +49,9 @@ class EventTimeMerge:
         self.idle_s = idle_s
         self.buffers: dict[int, deque[Pending]] = {}
         self.shown: dict[int, OrderKey] = {}  # the latest key each partition has shown
-        self.waiting: dict[int, float] = {}  # since when a quiet partition holds the head
+        self.waiting: dict[int, float] = {}  # since when a caught-up partition holds the head
+        self.released = FIRST  # the largest key released so far (the merged time)
+        self.late = 0  # inputs released behind `released`
 
     def add(self, partition: int, items: Iterable[Pending]) -> None:
         buffer = self.buffers.setdefault(partition, deque())
@@ -66,10 +77,9 @@ class EventTimeMerge:
             self.shown.pop(p, None)
             self.waiting.pop(p, None)
 
-    def pop(
-        self, now: float, assigned: Iterable[int], behind: Callable[[int], bool]
-    ) -> Pending | None:
-        """The next input in event-time order, or None while it must wait."""
+    def pop(self, now: float, lags: Mapping[int, int | None]) -> Pending | None:
+        """The next input in event-time order, or None while it must wait. `lags`: for
+        every partition held, its fetched lag (None: not known yet)."""
         best: Pending | None = None
         for buffer in self.buffers.values():
             if not buffer:
@@ -83,12 +93,18 @@ class EventTimeMerge:
             return None
         key = best.key
         assert key is not None
-        for p in assigned:
-            if p == best.partition or self.buffers.get(p) or self.shown.get(p, FIRST) >= key:
+        for p, lag in lags.items():
+            if p == best.partition or self.buffers.get(p):
                 continue
-            if behind(p):
+            if lag is None or lag > 0:
                 return None  # records are on their way (or not asked for yet): wait
+            if self.idle_s <= 0 or self.shown.get(p, FIRST) >= key:
+                continue  # caught up: it does not hold the others (Kafka Streams' default)
             since = self.waiting.setdefault(p, now)
             if now - since < self.idle_s:
                 return None
+        if key < self.released:
+            self.late += 1
+        else:
+            self.released = key
         return self.buffers[best.partition].popleft()

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import TopicPartition
 
 from streams.pool_stage import PoolStage, Remote
@@ -41,24 +41,28 @@ def _produced(msg: Any) -> tuple[int, int, int]:
     return msg.timestamp, msg.partition, msg.offset
 
 
-def fetch_state(consumer: AIOKafkaConsumer, tp: TopicPartition) -> tuple[int | None, int | None]:
-    """(position, high watermark of the last fetch) of an assigned partition; None where
-    not known yet. aiokafka keeps both in the partition's state (`highwater()` reads it)."""
+async def fetched_lag(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """Records of `tp` on the broker that `consumer` has not delivered yet, as its last
+    fetch saw them: the high watermark that fetch reported minus the consumer's position
+    (aiokafka's public `highwater` and `position`; read_uncommitted, so not the last
+    stable offset); None before the first fetch of `tp`, or when it is not assigned."""
     try:
-        state = consumer._subscription.subscription.assignment.state_value(tp)
-    except AttributeError:
-        return None, None
-    if state is None:
-        return None, None
-    position = state.position if state.has_valid_position else None
-    return position, state.highwater
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            return None
+        # A fetch has been made, so the position is valid (no wait): a seek to the log's
+        # start after a failed publication is the exception, and waits for its reset.
+        return max(0, int(highwater) - int(await consumer.position(tp)))
+    except (AssertionError, IllegalStateError):  # (`highwater` asserts the assignment)
+        return None
 
 
-def behind(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
-    """True while `consumer` knows `tp` holds records it has not delivered yet (its
-    position is below the high watermark of the last fetch), or has not fetched it yet."""
-    position, highwater = fetch_state(consumer, tp)
-    return position is None or highwater is None or position < highwater
+def _highwater(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    try:
+        highwater = consumer.highwater(tp)
+    except AssertionError:  # not assigned (any more)
+        return None
+    return None if highwater is None else int(highwater)
 
 
 class ForkGate:
@@ -105,6 +109,7 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         self.stages: dict[int, Any] = {}
         self.applied_at = out.wall()  # when a record was last applied (or partitions came)
         self.recovering = 0  # partitions whose state is being rebuilt now
+        self.lags: dict[int, int | None] = {}  # per partition held: `fetched_lag`, each batch
         self.lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.log_start: Callable[[int], Awaitable[int]] | None = None
@@ -206,12 +211,10 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
         total: int | None = None
         for tp in sorted(consumer.assignment() if consumer is not None else ()):
             stage = self.stages.get(tp.partition)
-            position, hw = fetch_state(consumer, tp) if consumer is not None else (None, None)
-            lag = None
+            lag = self.lags.get(tp.partition)  # as of the last batch
+            hw = _highwater(consumer, tp) if consumer is not None else None
             if hw is not None and stage is not None and stage.state is not None:
-                lag = max(0, hw - (stage.offset + 1))
-            elif hw is not None and position is not None:
-                lag = max(0, hw - position)
+                lag = max(0, hw - (stage.offset + 1))  # held by the merge counts too
             if lag is not None:
                 total = (total or 0) + lag
             last = stage.last_applied_at if stage is not None and stage.last_applied_at else None
@@ -292,6 +295,9 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
+            # What waits now (for /health, until the next batch): from the commit on.
+            hw = _highwater(consumer, tp)
+            self.lags[tp.partition] = None if hw is None else max(0, hw - (committed or 0))
         self.out.failed = None
 
     async def _locked_batch(
@@ -335,6 +341,8 @@ class Stages(ConsumerRebalanceListener):  # type: ignore[misc]
                     self.applied_at = out.wall()
                 out.metrics.recovered.inc(stage.recovered)
                 self.recovered(stage)
+        if self.consumer is not None:  # after any recovery: what the fetches say now
+            self.lags = {tp.partition: await fetched_lag(self.consumer, tp) for tp in assigned}
         applied = await self.apply(live, now)
         stages = self.stages
         fired = await self.timers(now)

@@ -20,7 +20,9 @@ class PoolStage(StageState[Engine]):
     def fresh(self) -> Engine:
         return Engine(self.loaded)
 
-    def step(self, state: Engine, offset: int, record: bytes) -> list[Output]:
+    def step(
+        self, state: Engine, offset: int, record: bytes, timestamp_ms: int | None = None
+    ) -> list[Output]:
         return apply_record(state, record)
 
     @property

@@ -84,7 +84,7 @@ class StreamSettings(BaseSettings):
     team: Path | None = None
 
     # The worker's waits and watches (docs/worker.md, "Ordering" and "Operations").
-    merge_idle_s: float = Field(default=0.2, ge=0, le=60)
+    merge_idle_s: float = Field(default=0.0, ge=0, le=60)
     stall_after_s: float = Field(default=30.0, gt=0)
     log_every_s: float = Field(default=10.0, gt=0)
 

@@ -23,7 +23,8 @@ from streams import heap
 from streams.errors import StreamsError
 from streams.snapshots import Snapshot, SnapshotWriter, decode, fingerprint
 
-ReadRange = Callable[[int, int], AsyncIterator[tuple[int, bytes]]]
+# (offset, record, Kafka timestamp in ms) of each input record in [start, end)
+ReadRange = Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]
 Remote = Callable[[], Awaitable[bytes | None]]
 S = TypeVar("S")
 
@@ -67,7 +68,7 @@ class StageState(Generic[S]):
     def fresh(self) -> S:
         raise NotImplementedError
 
-    def step(self, state: S, offset: int, record: bytes) -> list[Any]:
+    def step(self, state: S, offset: int, record: bytes, timestamp_ms: int | None) -> list[Any]:
         raise NotImplementedError
 
     @property
@@ -111,8 +112,8 @@ class StageState(Generic[S]):
         outputs: list[Any] = []
         self.recovered = 0
         if first_offset > self.offset + 1:
-            async for offset, record in read_range(self.offset + 1, first_offset):
-                outputs += self.apply(offset, record)
+            async for offset, record, timestamp_ms in read_range(self.offset + 1, first_offset):
+                outputs += self.apply(offset, record, timestamp_ms)
                 self.recovered += 1
         if added < len(self.loaded.later):  # what was re-applied was published already
             self._check_ahead(self.loaded_state, added)
@@ -155,12 +156,12 @@ class StageState(Generic[S]):
                     "history with both versions to see what the change would have decided)"
                 )
 
-    def apply(self, offset: int, record: bytes) -> list[Any]:
+    def apply(self, offset: int, record: bytes, timestamp_ms: int | None = None) -> list[Any]:
         """Apply the record at `offset` unless the state already holds it."""
         if offset <= self.offset:
             return []
         self.offset = offset
-        return self.step(self.loaded_state, offset, record)
+        return self.step(self.loaded_state, offset, record, timestamp_ms)
 
     def due_snapshot(self, now: float, every_s: float) -> bool:
         return (

@@ -34,9 +34,9 @@ def collected(obj: object) -> bool:
     return any(o is obj for generation in range(3) for o in gc.get_objects(generation))
 
 
-async def _nothing(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+async def _nothing(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
     for offset in range(start, end):
-        yield offset, b""
+        yield offset, b"", None
 
 
 def _apply_sample(stage: PoolStage) -> None:

@@ -38,9 +38,9 @@ def _stage(loaded: LoadedPolicy, path: Path) -> LeadStage:
 
 
 def _reader(log: list[bytes]) -> ReadRange:
-    async def records(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+    async def records(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
         for offset in range(start, end):
-            yield offset, log[offset]
+            yield offset, log[offset], None
 
     return records
 
