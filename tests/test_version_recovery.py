@@ -46,10 +46,10 @@ def _log() -> list[bytes]:
 
 
 def _reader(log: list[bytes]) -> ReadRange:
-    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
-        async def records() -> AsyncIterator[tuple[int, bytes]]:
+    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
+        async def records() -> AsyncIterator[tuple[int, bytes, int | None]]:
             for offset in range(start, end):
-                yield offset, log[offset]
+                yield offset, log[offset], None  # no Kafka timestamp: judged by the clock
 
         return records()
 
