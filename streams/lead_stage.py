@@ -30,7 +30,7 @@ from routing.outputs import TimeFormat, epoch
 from routing.policy.loader import LoadedPolicy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
-from streams import desk_records
+from streams import desk_records, state_tree
 from streams.ahead import Rule
 from streams.records import event_record
 from streams.stage_state import StageState
@@ -225,6 +225,9 @@ class DeskHost(DeskSink):
                 out.append(desk_records.encode(cause, at, "", self.calls))
                 self.calls = []
         return out
+
+
+state_tree.register("DeskHost", DeskHost)  # a kind of the state format (docs/state-format.md)
 
 
 class LeadStage(StageState[DeskHost]):

@@ -44,13 +44,14 @@ class StageState(Generic[S]):
         # the worker does; a stage used as a library leaves the collector be.
         self.freeze_heap = freeze_heap
         self.policy_fp = fingerprint(loaded)
-        self.writer = SnapshotWriter(snapshot_path, self.policy_fp, fork=fork_snapshots)
+        self.writer = SnapshotWriter(snapshot_path, self.policy_fp, loaded, fork=fork_snapshots)
         self.state: S | None = None
         self.offset = -1  # last input offset applied
         self.snapshot_offset = -1  # offset of the last snapshot started
         self.snapshot_at = 0.0
         self.recovered = 0  # records re-applied during the last recovery
         self.recovered_from = ""  # "file", "kafka" (the snapshot topic) or "log" (no snapshot)
+        self.recovered_format = 0  # the state format of the snapshot recovered (0: none)
         self.last_applied_at = 0.0  # wall-clock instant of the last record (for idle ticks)
 
     def fresh(self) -> S:
@@ -77,12 +78,14 @@ class StageState(Generic[S]):
         still holds the records after it: the log starts at `log_start`); else the newest
         snapshot `remote()` gives (published on Kafka: streams.snapshot_topic); else none
         (the state is rebuilt from the start of the log)."""
-        snap = read(self.writer.path, self.policy_fp, self.kind)
+        snap = read(self.writer.path, self.policy_fp, self.loaded, self.kind)
         self.recovered_from = "file"
         if (snap is None or snap.offset + 1 < log_start) and remote is not None:
             data = await remote()
             published = (
-                decode(data, self.policy_fp, "the snapshot topic", self.kind) if data else None
+                decode(data, self.policy_fp, "the snapshot topic", self.loaded, self.kind)
+                if data
+                else None
             )
             if published is not None and (snap is None or published.offset > snap.offset):
                 snap, self.recovered_from = published, "kafka"
@@ -91,6 +94,7 @@ class StageState(Generic[S]):
             self.recovered_from = "log"
         else:
             self.state, self.offset = snap.state, snap.offset
+        self.recovered_format = snap.format if snap is not None else 0
         self.snapshot_offset = self.offset
         outputs: list[Any] = []
         self.recovered = 0
