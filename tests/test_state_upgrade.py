@@ -1,0 +1,162 @@
+"""An upgrade carries the state over (docs/state-format.md).
+
+Snapshots written by earlier versions of leadflow, in earlier state formats
+(tests/data/state: `pool.format<N>.snapshot`, `lead.format<N>.snapshot`, after the first
+`CUT` records of a generated stream), are read by this version: migrated to its format,
+the state is the one an uninterrupted run of this version holds at that record, nothing
+is decided again, and going on gives the decisions of an uninterrupted replay.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routing.engine import Engine
+from routing.replay import dumps
+from streams import state_format, state_tree
+from streams.lead_stage import DeskHost, LeadStage
+from streams.pool_stage import PoolStage
+from streams.records import apply_record
+from streams.snapshots import MAGIC, SnapshotError, decode, encode, fingerprint, read
+from streams.state_tree import Node, Ref, Value
+from tests.state_fixture import CUT, DATA, TOPIC, lines, loaded, routing_log
+
+LOADED = loaded()
+FP = fingerprint(LOADED)
+OLD_FORMATS = sorted(
+    int(p.name.split(".format")[1].split(".")[0]) for p in DATA.glob("pool.format*.snapshot")
+)
+
+
+def _reader(log: list[bytes]) -> Any:
+    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes]]:
+        async def records() -> AsyncIterator[tuple[int, bytes]]:
+            for offset in range(start, end):
+                yield offset, log[offset]
+
+        return records()
+
+    return for_partition
+
+
+def same_tree(a: Any, b: Any, where: str = "state", seen: set[int] | None = None) -> None:
+    """Two state trees are equal, node by node (the path of the first difference said)."""
+    seen = set() if seen is None else seen
+    assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, Node):
+        if id(a) in seen:
+            return
+        seen.add(id(a))
+        assert a.kind == b.kind, f"{where}: {a.kind} vs {b.kind}"
+        assert sorted(a.fields) == sorted(b.fields), f"{where} ({a.kind}): fields differ"
+        for name in a.fields:
+            same_tree(a.fields[name], b.fields[name], f"{where}.{name}", seen)
+    elif isinstance(a, Value):
+        assert (a.kind, a.data) == (b.kind, b.data), where
+    elif isinstance(a, Ref):
+        assert a.path == b.path, where
+    elif isinstance(a, dict):
+        assert list(a) == list(b), f"{where}: keys differ"
+        for key in a:
+            same_tree(a[key], b[key], f"{where}[{key!r}]", seen)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), f"{where}: {len(a)} vs {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same_tree(x, y, f"{where}[{i}]", seen)
+    else:
+        assert a == b, f"{where}: {a!r} vs {b!r}"
+
+
+def tree(state: Any) -> Any:
+    return state_tree.loads_tree(state_tree.dumps(state, type(state)(LOADED)))
+
+
+@pytest.mark.parametrize("fmt", OLD_FORMATS)
+async def test_an_older_pool_snapshot_carries_its_state_over_and_decides_nothing_again(
+    tmp_path: Path, fmt: int
+) -> None:
+    log = routing_log()
+    uninterrupted = Engine(LOADED)
+    for record in log[:CUT]:
+        apply_record(uninterrupted, record)
+    snap = read(DATA / f"pool.format{fmt}.snapshot", FP, LOADED, Engine)
+    assert snap is not None and snap.format == fmt and snap.offset == CUT - 1
+    same_tree(tree(snap.state), tree(uninterrupted))
+
+    path = tmp_path / "pool-0.snapshot"
+    shutil.copy(DATA / f"pool.format{fmt}.snapshot", path)
+    stage = PoolStage(LOADED, path, fork_snapshots=False)
+    assert await stage.recover(CUT, _reader(log)) == []
+    assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("file", 0, fmt)
+    assert all(stage.apply(i, log[i]) == [] for i in range(CUT))  # in the state already
+    got = [dumps(o) for i in range(CUT, len(log)) for o in stage.apply(i, log[i])]
+    want = [dumps(o) for record in log[CUT:] for o in apply_record(uninterrupted, record)]
+    assert len(want) > 500 and got == want
+
+
+@pytest.mark.parametrize("fmt", OLD_FORMATS)
+async def test_an_older_lead_stage_snapshot_carries_the_desk_over(
+    tmp_path: Path, fmt: int
+) -> None:
+    events = lines()
+    uninterrupted = LeadStage(LOADED, TOPIC, 0, snapshot_path=tmp_path / "u", fork_snapshots=False)
+    await uninterrupted.recover(0, _reader(events))
+    for offset, line in enumerate(events[:CUT]):
+        uninterrupted.apply(offset, line)
+    snap = read(DATA / f"lead.format{fmt}.snapshot", FP, LOADED, DeskHost)
+    assert snap is not None and snap.format == fmt and snap.offset == CUT - 1
+    same_tree(tree(snap.state), tree(uninterrupted.loaded_state))
+
+    path = tmp_path / "lead-0.snapshot"
+    shutil.copy(DATA / f"lead.format{fmt}.snapshot", path)
+    stage = LeadStage(LOADED, TOPIC, 0, snapshot_path=path, fork_snapshots=False)
+    assert await stage.recover(CUT, _reader(events)) == []
+    assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("file", 0, fmt)
+    got = [stage.apply(i, events[i]) for i in range(CUT, len(events))]
+    want = [uninterrupted.apply(i, events[i]) for i in range(CUT, len(events))]
+    assert sum(map(len, want)) > 300 and got == want
+
+
+def _with_format(data: bytes, fmt: int) -> bytes:
+    return data[: len(MAGIC)] + fmt.to_bytes(2, "big") + data[len(MAGIC) + 2 :]
+
+
+async def test_a_snapshot_in_a_newer_format_is_refused_and_the_state_rebuilt_from_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = routing_log()[:50]
+    engine = Engine(LOADED)
+    for record in log[:40]:
+        apply_record(engine, record)
+    path = tmp_path / "pool-0.snapshot"
+    path.write_bytes(_with_format(encode(engine, 39, FP, LOADED), state_format.FORMAT + 1))
+    with caplog.at_level(logging.WARNING):
+        assert read(path, FP, LOADED, Engine) is None
+    assert f"state format {state_format.FORMAT + 1}" in caplog.text
+    assert "newer than the formats this leadflow" in caplog.text
+    assert "rebuilt from the input log" in caplog.text
+    stage = PoolStage(LOADED, path, fork_snapshots=False)
+    await stage.recover(45, _reader(log))
+    assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("log", 45, 0)
+
+
+def test_a_state_that_names_anything_else_than_the_formats_constructors_is_refused() -> None:
+    good = encode(Engine(LOADED), 3, FP, LOADED)
+    body_at = len(good) - len(state_format.dump(Engine(LOADED), Engine(LOADED)))
+    evil = good[:body_at] + pickle.dumps(shutil.rmtree, protocol=5)
+    with pytest.raises(SnapshotError, match=r"here: .*not a leadflow state: it names shutil"):
+        decode(evil, FP, "here", LOADED, Engine)
+
+
+def test_the_fingerprint_covers_the_policy_and_team_only() -> None:
+    """Not the core's code nor compiled vs pure: those read the same format."""
+    smaller = LOADED.team.model_copy(update={"reps": LOADED.team.reps[:-1]})
+    assert fingerprint(LOADED) == fingerprint(loaded())
+    assert fingerprint(type(LOADED)(LOADED.policy, smaller, "", None)) != FP
