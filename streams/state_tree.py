@@ -126,8 +126,13 @@ _UNSET = object()
 
 def fields(obj: Any) -> dict[str, Any]:
     """An object's attributes by name (those set), compiled or not."""
+    cls = type(obj)
+    native = _native(cls)
+    if native is not None:
+        got: dict[str, Any] = native[0](obj)
+        return got
     out = {}
-    for name in _names(type(obj)):  # type: ignore[arg-type]  # a class is hashable
+    for name in _names(cls):  # type: ignore[arg-type]  # a class is hashable
         value = getattr(obj, name, _UNSET)
         if value is not _UNSET:
             out[name] = value
@@ -135,6 +140,25 @@ def fields(obj: Any) -> dict[str, Any]:
     if extra:
         out.update(extra)
     return out
+
+
+_NATIVE: dict[type[Any], tuple[Any, Any] | None] = {}
+
+
+def _native(cls: type[Any]) -> tuple[Any, Any] | None:
+    """A compiled (mypyc) class's own `__getstate__` and `__setstate__`: the attributes as a
+    dict and back, in C (the same dict as `fields` reads; not for an interpreted
+    subclass, which has a `__dict__` too)."""
+    try:
+        return _NATIVE[cls]
+    except KeyError:
+        own = cls.__dict__
+        found = _NATIVE[cls] = (
+            (own["__getstate__"], own["__setstate__"])
+            if "__mypyc_attrs__" in own and "__getstate__" in own and "__setstate__" in own
+            else None
+        )
+        return found
 
 
 def _children(obj: Any) -> Iterator[tuple[Any, Any]]:
@@ -217,6 +241,10 @@ def _new(kind: str) -> Any:
 
 
 def _fill(obj: Any, values: dict[str, Any]) -> None:
+    native = _native(type(obj))
+    if native is not None:
+        native[1](obj, values)
+        return
     for name, value in values.items():
         object.__setattr__(obj, name, value)
 
