@@ -38,19 +38,25 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from routing.calendar import WEEKDAYS, BusinessCalendar
+from routing.commitment_specs import Spec
 from routing.commitments import Commitments, _Week
 from routing.desk import LeadDesk
+from routing.durations import Duration
 from routing.engine import Engine
 from routing.funnel import Funnel, _Mql
-from routing.lead import Lead
-from routing.queue import PoolQueue
+from routing.intent import IntentDetector
+from routing.lead import Condition, Definitions, Lead, _Check
+from routing.outputs import Emitter, TimeFormat
+from routing.periods import Periods
+from routing.queue import OrderKey, PoolQueue
 from routing.reps import RepState
 from routing.router import PoolState, Router
 from routing.scorecard import Row
-from routing.sla import SlaClock
+from routing.sla import Point, SlaClock
 from routing.strategies import LeastLoaded, RoundRobin, WeightedRoundRobin
-from routing.surge import SurgeState
+from routing.surge import SurgeRule, SurgeState
 from routing.tally import Tally
+from routing.windows import Window
 from streams.errors import StreamsError
 
 Path = tuple[Any, ...]  # attribute names (str) and keys ((key,): a 1-tuple)
@@ -69,6 +75,13 @@ KINDS: dict[str, type[Any]] = {
     "Funnel": Funnel, "Mql": _Mql, "Row": Row,
 }  # fmt: skip
 _PLAIN = frozenset({dt.date, dt.datetime, dt.time, dt.timedelta, dt.timezone})
+# What a stage builds from the policy and team and never changes: written as refs. A class
+# that is in neither list stops the writer (a new class must say which it is: one that
+# holds state made from the policy would otherwise lose that state without a word).
+POLICY_MADE: tuple[type[Any], ...] = (
+    BaseModel, BusinessCalendar, ZoneInfo, Condition, _Check, Definitions, Point, Window,
+    OrderKey, SurgeRule, IntentDetector, TimeFormat, Emitter, Periods, Spec, Duration,
+)  # fmt: skip
 
 
 def register(kind: str, cls: type[Any]) -> None:
@@ -201,6 +214,12 @@ def derived_paths(template: Any) -> list[tuple[Path, Any]]:
             if t in _PLAIN or isinstance(child, _STATE_VALUES):
                 continue
             if t not in _KIND_OF and t not in (dict, list, tuple, set, frozenset):
+                if not isinstance(child, (*POLICY_MADE, *_LEAVES)):
+                    raise StateFormatError(
+                        f"a fresh stage holds a {t.__module__}.{t.__qualname__} at {where}: "
+                        "add its class to state_tree.KINDS (state) or POLICY_MADE (made "
+                        "from the policy), docs/state-format.md"
+                    )
                 out.append((where, child))
             queue.append((where, child))
     return out

@@ -160,3 +160,14 @@ def test_the_fingerprint_covers_the_policy_and_team_only() -> None:
     smaller = LOADED.team.model_copy(update={"reps": LOADED.team.reps[:-1]})
     assert fingerprint(LOADED) == fingerprint(loaded())
     assert fingerprint(type(LOADED)(LOADED.policy, smaller, "", None)) != FP
+
+
+class Novel:
+    """A class the state format does not know (neither state kind nor made from the policy)."""
+
+
+def test_an_object_of_a_class_the_format_does_not_know_stops_the_writer() -> None:
+    host = DeskHost(LOADED)
+    host.novel = Novel()  # type: ignore[attr-defined]
+    with pytest.raises(state_tree.StateFormatError, match=r"a tests\.test_state_upgrade\.Novel"):
+        encode(host, 0, FP, LOADED)
