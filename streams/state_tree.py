@@ -190,7 +190,12 @@ def _children(obj: Any) -> Iterator[tuple[Any, Any]]:
 
 
 _LEAVES = (
-    type, set, frozenset, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+    type,
+    set,
+    frozenset,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
     functools.partial,
 )
 _STATE_VALUES = (Tally, Counter)  # values that are state, never taken from the template

@@ -102,9 +102,7 @@ async def test_an_older_pool_snapshot_carries_its_state_over_and_decides_nothing
 
 
 @pytest.mark.parametrize("fmt", OLD_FORMATS)
-async def test_an_older_lead_stage_snapshot_carries_the_desk_over(
-    tmp_path: Path, fmt: int
-) -> None:
+async def test_an_older_lead_stage_snapshot_carries_the_desk_over(tmp_path: Path, fmt: int) -> None:
     events = lines()
     uninterrupted = LeadStage(LOADED, TOPIC, 0, snapshot_path=tmp_path / "u", fork_snapshots=False)
     await uninterrupted.recover(0, _reader(events))
@@ -171,3 +169,35 @@ def test_an_object_of_a_class_the_format_does_not_know_stops_the_writer() -> Non
     host.novel = Novel()  # type: ignore[attr-defined]
     with pytest.raises(state_tree.StateFormatError, match=r"a tests\.test_state_upgrade\.Novel"):
         encode(host, 0, FP, LOADED)
+
+
+def test_a_reader_applies_every_migration_from_the_snapshots_format_to_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chain, on a made-up history: format F written, F+1 and F+2 known."""
+    engine = Engine(LOADED)
+    for record in routing_log()[:30]:
+        apply_record(engine, record)
+    data = encode(engine, 29, FP, LOADED)
+    now = state_format.FORMAT
+    applied: list[int] = []
+
+    def step(n: int) -> state_format.Migration:
+        def migration(tree: Any) -> Any:
+            applied.append(n)
+            (root,) = state_format.only(tree, "Engine")
+            root.fields["now"] += 1.0  # a visible change of the state, one per format
+            return tree
+
+        return migration
+
+    monkeypatch.setattr(state_format, "FORMAT", now + 2)
+    monkeypatch.setattr(
+        state_format,
+        "MIGRATIONS",
+        {**state_format.MIGRATIONS, now: step(now), now + 1: step(now + 1)},
+    )
+    snap = decode(_with_format(data, now), FP, "made up", LOADED, Engine)
+    assert snap is not None and snap.format == now and applied == [now, now + 1]
+    assert snap.state.now == engine.now + 2.0
+    assert len(snap.state.leads) == len(engine.leads)
