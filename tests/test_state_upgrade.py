@@ -201,3 +201,28 @@ def test_a_reader_applies_every_migration_from_the_snapshots_format_to_its_own(
     assert snap is not None and snap.format == now and applied == [now, now + 1]
     assert snap.state.now == engine.now + 2.0
     assert len(snap.state.leads) == len(engine.leads)
+
+
+def test_a_calendar_a_rep_upserted_made_is_written_as_a_value_and_the_policys_as_a_ref() -> None:
+    """rep-0010 comes with its own hours (record 1,206): its calendar is state, the
+    policy's calendar is not; both come back, and the engine goes on as one never
+    written."""
+    log = routing_log()
+    cut = next(i for i, r in enumerate(log) if b"America/Chicago" in r) + 1
+    engine, uninterrupted = Engine(LOADED), Engine(LOADED)
+    for record in log[:cut]:
+        apply_record(engine, record)
+        apply_record(uninterrupted, record)
+    data = encode(engine, cut - 1, FP, LOADED)
+    written = tree(engine)
+    calendars = [n.fields["calendar"] for n in state_tree.nodes(written, "RepState")]
+    own = [c for c in calendars if isinstance(c, Value)]
+    assert [c.data["timezone"] for c in own] == ["America/Chicago"]
+    assert all(isinstance(c, Ref) for c in calendars if c not in own)
+    assert isinstance(written.fields["cal"], Ref) and written.fields["cal"].path == ("cal",)
+    snap = decode(data, FP, "here", LOADED, Engine)
+    assert snap is not None
+    assert snap.state.router.reps["rep-0010"].calendar.timezone == "America/Chicago"
+    got = [dumps(o) for record in log[cut:] for o in apply_record(snap.state, record)]
+    want = [dumps(o) for record in log[cut:] for o in apply_record(uninterrupted, record)]
+    assert len(want) > 100 and got == want
