@@ -24,7 +24,16 @@ from streams import state_format, state_tree
 from streams.lead_stage import DeskHost, LeadStage
 from streams.pool_stage import PoolStage
 from streams.records import apply_record
-from streams.snapshots import MAGIC, SnapshotError, decode, encode, fingerprint, read
+from streams.snapshots import (
+    MAGIC,
+    OLD_MAGIC,
+    SnapshotError,
+    decode,
+    encode,
+    fingerprint,
+    offset_of,
+    read,
+)
 from streams.state_tree import Node, Ref, Value
 from tests.state_fixture import CUT, DATA, TOPIC, lines, loaded, routing_log
 
@@ -226,3 +235,27 @@ def test_a_calendar_a_rep_upserted_made_is_written_as_a_value_and_the_policys_as
     got = [dumps(o) for record in log[cut:] for o in apply_record(snap.state, record)]
     want = [dumps(o) for record in log[cut:] for o in apply_record(uninterrupted, record)]
     assert len(want) > 100 and got == want
+
+
+async def test_a_snapshot_from_before_the_state_format_is_set_aside_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`LFSNAP1`: the engine cloudpickled under a fingerprint of the core's sources. Its
+    offset is still read (the snapshot topic's trim), its state is rebuilt from the log."""
+    import cloudpickle
+
+    log = routing_log()[:30]
+    engine = Engine(LOADED)
+    for record in log[:20]:
+        apply_record(engine, record)
+    path = tmp_path / "pool-0.snapshot"
+    old = OLD_MAGIC + (b"\0" * 32) + (19).to_bytes(8, "big") + cloudpickle.dumps(engine)
+    path.write_bytes(old)
+    assert offset_of(old, "old") == 19
+    stage = PoolStage(LOADED, path, fork_snapshots=False)
+    with caplog.at_level(logging.WARNING):
+        await stage.recover(25, _reader(log))
+    assert "a snapshot from before the state format; rebuilt from the log" in caplog.text
+    assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("log", 25, 0)
+    stage.snapshot(now=1.0)
+    assert path.read_bytes().startswith(MAGIC)  # written in the state format from then on
