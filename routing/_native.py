@@ -41,9 +41,9 @@ SIM_GROUP = "simulator._sim"  # simulator/_sim__mypyc.<abi>.so
 #: `errors` (exceptions), `events` and `policy.*` (pydantic models and the policy's
 #: condition closures, which the worker's snapshots pickle).
 COMPILED = (
-    "calendar", "clocks", "commitments", "desk", "durations", "engine", "funnel", "intent",
-    "lead", "lifecycle", "outputs", "queue", "replay", "reps", "router", "scorecard", "sink",
-    "sla", "strategies", "surge", "windows",
+    "calendar", "clocks", "commitments", "dedupe", "desk", "durations", "engine", "funnel",
+    "intent", "lead", "lifecycle", "outputs", "queue", "replay", "reps", "router", "scorecard",
+    "sink", "sla", "strategies", "surge", "windows",
 )
 #: The simulator's modules compiled: its per-lead path, which calls the core natively. Not
 #: compiled: the set-up, scenario models, aggregation, reports.

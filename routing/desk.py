@@ -14,13 +14,13 @@ before anything reached the sink.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final, cast
 
 from mypy_extensions import mypyc_attr
 
+from routing.dedupe import DEDUPE_WINDOW_S, SeenInputs
 from routing.errors import EventError
 from routing.events import (
     LEAD_FIELDS,
@@ -34,26 +34,11 @@ from routing.policy.models import Policy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
 
-DEDUPE_WINDOW_S: Final = 7 * 86400.0
-NEW_INPUT: Final = 0  # `LeadDesk.duplicate`: not seen (now remembered)
-REPEAT: Final = 1  # seen, with the same content (or content unknown): a silent duplicate
-CONFLICT: Final = 2  # seen with different content: refused (`LeadDesk.first_read`)
-NO_DIGEST: Final = -1
-
 
 class UndocumentedRejection(EventError):
     """A rejection refused for a missing or unknown reason code (it is still counted: the
     scorecard's `rejection_documentation`)."""
 
-
-def content_digest(raw: str | bytes) -> int:
-    """A compact, deterministic digest (CRC-32) of an input's content: the bytes it was
-    received as (every redelivery, a Kafka message read again, a file replayed, a webhook
-    retried, gives the same bytes). The same in every process (Python's own `hash` of
-    text is not), so a snapshot's digests compare with a later process's. Hashing the
-    validated fields instead (orjson + CRC-32) costs ~10% of the replay's time; the
-    bytes cost ~1% (docs/benchmarks.md)."""
-    return zlib.crc32(raw.encode() if isinstance(raw, str) else raw)
 
 DEFER: Final = "defer"  # the desk's one timer kind: a deferred lead comes back
 _LEAD_FIELDS: Final = LEAD_FIELDS  # compiled (mypyc), a C static: not a dict lookup per use
@@ -82,56 +67,7 @@ class LeadDesk:
         self.follow_up = policy.sales_commits.follow_up
         self.disposition = policy.sales_commits.disposition
         self.leads: dict[str, Lead] = {}
-        # Ids and times apart: strings and floats are invisible to the cyclic GC.
-        self._seen: dict[str, float] = {}  # event id -> time
-        self._digest: dict[str, int] = {}  # event id -> content_digest (NO_DIGEST: unknown)
-        self._where: dict[str, str] = {}  # event id -> where its first copy was read
-        self._seen_order: list[str] = []  # event ids in arrival order, from _seen_head on
-        self._seen_head = 0
-        self.dedupe_window_s = dedupe_window_s
-
-    # --- de-duplication ---------------------------------------------------------------
-    def duplicate(
-        self, event_id: str, t: float, now: float, digest: int = NO_DIGEST, where: str = ""
-    ) -> int:
-        """Seen before (within the window)? NEW_INPUT (now remembered, with its content's
-        `digest` and `where` it was read), REPEAT (the same content, or a digest unknown on
-        either side) or CONFLICT (other content: `first_read` says where the first copy
-        was read). `now`: the latest instant."""
-        seen = self._seen
-        n = len(seen)
-        seen.setdefault(event_id, t)  # one lookup: adds the id unless it is there
-        if len(seen) == n:
-            if digest != NO_DIGEST:
-                first = self._digest.get(event_id, NO_DIGEST)
-                if first != NO_DIGEST and first != digest:
-                    return CONFLICT
-            return REPEAT
-        if digest != NO_DIGEST:
-            self._digest[event_id] = digest
-            self._where[event_id] = where
-        order = self._seen_order
-        order.append(event_id)
-        if (n + 1) & 1023 == 0:  # forget ids older than the window, now and then
-            horizon = max(now, t) - self.dedupe_window_s
-            head = self._seen_head
-            digests, wheres = self._digest, self._where
-            while head < len(order) and seen[order[head]] < horizon:
-                old = order[head]
-                del seen[old]
-                if old in digests:
-                    del digests[old]
-                    del wheres[old]
-                head += 1
-            if head * 2 > len(order):  # drop the forgotten ids' slots in one go
-                del order[:head]
-                head = 0
-            self._seen_head = head
-        return NEW_INPUT
-
-    def first_read(self, event_id: str) -> str:
-        """Where the first copy of a remembered input was read ("" when not said)."""
-        return self._where.get(event_id, "")
+        self.seen = SeenInputs(dedupe_window_s)  # the inputs seen: routing.dedupe
 
     # --- input events -----------------------------------------------------------------
     def dispatch(self, event: InputEvent, values: dict[str, Any], t: float, cause: str) -> None:
@@ -323,7 +259,4 @@ class LeadDesk:
         return cause
 
 
-__all__ = [
-    "CONFLICT", "DEDUPE_WINDOW_S", "DEFER", "NEW_INPUT", "NO_DIGEST", "REPEAT", "LeadDesk",
-    "UndocumentedRejection", "content_digest",
-]  # fmt: skip
+__all__ = ["DEFER", "LeadDesk", "UndocumentedRejection"]

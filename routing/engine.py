@@ -20,15 +20,8 @@ from mypy_extensions import mypyc_attr
 from pydantic import ValidationError
 
 from routing.commitments import Commitments
-from routing.desk import (
-    CONFLICT,
-    DEDUPE_WINDOW_S,
-    DEFER,
-    NO_DIGEST,
-    LeadDesk,
-    UndocumentedRejection,
-    content_digest,
-)
+from routing.dedupe import CONFLICT, DEDUPE_WINDOW_S, NO_DIGEST, content_digest
+from routing.desk import DEFER, LeadDesk, UndocumentedRejection
 from routing.errors import EventError
 from routing.events import InputEvent, RepStatus, RepUpserted, explain, raw_text
 from routing.lead import Lead
@@ -143,7 +136,7 @@ class Engine(Lifecycle):
         if not self.open_input(cause, t, digest=digest, where=source):
             if self._conflict:
                 self._conflict = False
-                first = self.desk.first_read(cause)
+                first = self.desk.seen.first_read(cause)
                 text = raw_text(raw) if raw is not None else event.model_dump_json()
                 self.refused(
                     t, cause, source, values.get("lead_id"), text, conflict_reason(cause, first)
@@ -184,7 +177,7 @@ class Engine(Lifecycle):
                 self.stats["duplicate"] += 1
                 return False
             self.positions[log] = offset
-        seen = self.desk.duplicate(input_id, t, self.now, digest, where)
+        seen = self.desk.seen.check(input_id, t, self.now, digest, where)
         if seen:
             if seen == CONFLICT:
                 self._conflict = True

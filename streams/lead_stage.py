@@ -19,7 +19,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from routing.desk import CONFLICT, LeadDesk, UndocumentedRejection, content_digest
+from routing.dedupe import CONFLICT, content_digest
+from routing.desk import LeadDesk, UndocumentedRejection
 from routing.engine import conflict_reason
 from routing.errors import EventError
 from routing.events import InputEvent, parse_event, raw_text
@@ -149,12 +150,12 @@ class DeskHost(DeskSink):
         cause: str = values["event_id"]
         out = self._fire_until(t, inclusive=False)
         self.cause = (t, cause)
-        seen = self.desk.duplicate(cause, t, self.now, content_digest(raw), source)
+        seen = self.desk.seen.check(cause, t, self.now, content_digest(raw), source)
         if seen == CONFLICT:
             # Refused under an id of its own (the pool side has seen the event's id):
             # the same `event.rejected` as `Engine.apply` makes.
             self.stats["refused"] += 1
-            reason = conflict_reason(cause, self.desk.first_read(cause))
+            reason = conflict_reason(cause, self.desk.seen.first_read(cause))
             refused = ["refused", t, cause, source, values.get("lead_id"), raw_text(raw), reason]
             out.append(desk_records.encode(f"{cause}@{source}", t, source, [refused]))
             return out
