@@ -20,13 +20,13 @@ from typing import Any
 from streams import state_tree
 from streams.state_tree import Node, StateFormatError
 
-FORMAT = 1
+FORMAT = 2
 # What each format changed, for docs/state-format.md and for errors.
 HISTORY: dict[int, str] = {
     1: "the state as a tree of plain values by field name (replaces the pickled engine)",
+    2: "the lead desk's de-duplication memory is one record per id (routing.dedupe)",
 }
 Migration = Callable[[Any], Any]
-MIGRATIONS: dict[int, Migration] = {}  # n -> the function from format n to n + 1
 
 
 class NewerFormat(StateFormatError):
@@ -72,3 +72,44 @@ def migrate(tree: Any, fmt: int) -> Any:
 def only(tree: Any, kind: str) -> list[Node]:
     """The nodes of `kind` in a tree (for migrations)."""
     return list(state_tree.nodes(tree, kind))
+
+
+# --- the migrations: never changed once released ------------------------------------------
+NO_DIGEST = -1  # routing.dedupe.NO_DIGEST, as format 1 wrote it
+
+
+def _seen_inputs(tree: Any) -> Any:
+    """1 -> 2: `LeadDesk._seen` (id -> time), `_digest` and `_where` (id -> digest, where it
+    was read; only for ids whose content was known), `_seen_order`, `_seen_head` and
+    `dedupe_window_s` become `LeadDesk.seen`, a `SeenInputs` (`window_s`; `first`: id ->
+    `FirstCopy` (t, digest, where), in arrival order; `order`; `head`). An id seen
+    without its content kept no `where` in format 1: "" (read only for a conflict, which
+    needs a digest on both sides)."""
+    for desk in only(tree, "LeadDesk"):
+        old = desk.fields
+        digests: dict[str, int] = old.pop("_digest")
+        wheres: dict[str, str] = old.pop("_where")
+        first = {
+            event_id: Node(
+                "FirstCopy",
+                {
+                    "t": t,
+                    "digest": digests.get(event_id, NO_DIGEST),
+                    "where": wheres.get(event_id, ""),
+                },
+            )
+            for event_id, t in old.pop("_seen").items()
+        }
+        seen = {
+            "window_s": old.pop("dedupe_window_s"),
+            "first": first,
+            "order": old.pop("_seen_order"),
+            "head": old.pop("_seen_head"),
+        }
+        old["seen"] = Node("SeenInputs", seen)
+    return tree
+
+
+MIGRATIONS: dict[int, Migration] = {  # n -> the function from format n to n + 1
+    1: _seen_inputs,
+}

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from routing.calendar import WEEKDAYS, BusinessCalendar
 from routing.commitment_specs import Spec
 from routing.commitments import Commitments, _Week
+from routing.dedupe import FirstCopy, SeenInputs
 from routing.desk import LeadDesk
 from routing.durations import Duration
 from routing.engine import Engine
@@ -48,7 +49,7 @@ KINDS: dict[str, type[Any]] = {
     "RepState": RepState, "Router": Router, "PoolState": PoolState, "PoolQueue": PoolQueue,
     "SurgeState": SurgeState, "LeastLoaded": LeastLoaded, "RoundRobin": RoundRobin,
     "WeightedRoundRobin": WeightedRoundRobin, "Commitments": Commitments, "Week": _Week,
-    "Funnel": Funnel, "Mql": _Mql, "Row": Row,
+    "Funnel": Funnel, "Mql": _Mql, "Row": Row, "SeenInputs": SeenInputs, "FirstCopy": FirstCopy,
 }  # fmt: skip
 _PLAIN = frozenset({dt.date, dt.datetime, dt.time, dt.timedelta, dt.timezone})
 # What a stage builds from the policy and team and never changes: written as refs. A class
