@@ -76,7 +76,12 @@ async def _upgrade(rig: WorkerRig, old_source: Path | None) -> int:
     if old_source is None:
         old = rig.start(*flags, policy=POLICY)
     else:
-        old = rig.start(*flags, policy=POLICY, PYTHONPATH=str(old_source), LEADFLOW_PURE="1")
+        # PYTHONSAFEPATH: `python -m` would put the working directory (this checkout)
+        # before PYTHONPATH on sys.path.
+        old = rig.start(
+            *flags, policy=POLICY, PYTHONPATH=str(old_source), PYTHONSAFEPATH="1",
+            LEADFLOW_PURE="1",
+        )  # fmt: skip
     await rig.ready(deadline_s=120)
     await rig.produce(events[:CUT])
     outputs = [rig.assignments, rig.alerts]
