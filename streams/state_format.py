@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from streams import state_tree
-from streams.state_tree import Node, StateFormatError
+from streams.state_tree import Node, StateFormatError, Value
 
 FORMAT = 2
 # What each format changed, for docs/state-format.md and for errors.
@@ -82,7 +82,7 @@ def _seen_inputs(tree: Any) -> Any:
     """1 -> 2: `LeadDesk._seen` (id -> time), `_digest` and `_where` (id -> digest, where it
     was read; only for ids whose content was known), `_seen_order`, `_seen_head` and
     `dedupe_window_s` become `LeadDesk.seen`, a `SeenInputs` (`window_s`; `first`: id ->
-    `FirstCopy` (t, digest, where), in arrival order; `order`; `head`). An id seen
+    a `FirstCopy` value (t, digest, where), in arrival order; `order`; `head`). An id seen
     without its content kept no `where` in format 1: "" (read only for a conflict, which
     needs a digest on both sides)."""
     for desk in only(tree, "LeadDesk"):
@@ -90,13 +90,8 @@ def _seen_inputs(tree: Any) -> Any:
         digests: dict[str, int] = old.pop("_digest")
         wheres: dict[str, str] = old.pop("_where")
         first = {
-            event_id: Node(
-                "FirstCopy",
-                {
-                    "t": t,
-                    "digest": digests.get(event_id, NO_DIGEST),
-                    "where": wheres.get(event_id, ""),
-                },
+            event_id: Value(
+                "FirstCopy", (t, digests.get(event_id, NO_DIGEST), wheres.get(event_id, ""))
             )
             for event_id, t in old.pop("_seen").items()
         }

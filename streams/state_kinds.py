@@ -49,7 +49,7 @@ KINDS: dict[str, type[Any]] = {
     "RepState": RepState, "Router": Router, "PoolState": PoolState, "PoolQueue": PoolQueue,
     "SurgeState": SurgeState, "LeastLoaded": LeastLoaded, "RoundRobin": RoundRobin,
     "WeightedRoundRobin": WeightedRoundRobin, "Commitments": Commitments, "Week": _Week,
-    "Funnel": Funnel, "Mql": _Mql, "Row": Row, "SeenInputs": SeenInputs, "FirstCopy": FirstCopy,
+    "Funnel": Funnel, "Mql": _Mql, "Row": Row, "SeenInputs": SeenInputs,
 }  # fmt: skip
 _PLAIN = frozenset({dt.date, dt.datetime, dt.time, dt.timedelta, dt.timezone})
 # What a stage builds from the policy and team and never changes: written as refs. A class
@@ -86,12 +86,22 @@ def _calendar(data: dict[str, Any]) -> BusinessCalendar:
     return BusinessCalendar(data["timezone"], data["hours"], data["holidays"])
 
 
+def _first_copy(t: float, digest: int, where: str) -> FirstCopy:
+    # Not `FirstCopy(...)`: compiled, a native class without allow_interpreted_subclasses
+    # built from interpreted code does not run its __init__ (its attributes stay unset).
+    copy: FirstCopy = FirstCopy.__new__(FirstCopy)
+    set_fields(copy, {"t": t, "digest": digest, "where": where})
+    return copy
+
+
 # kind -> (type, data of an object, object of data)
 VALUES: dict[str, tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = {
     "Tally": (Tally, dict, Tally),
     "Counter": (Counter, dict, Counter),
     "ZoneInfo": (ZoneInfo, lambda z: z.key, ZoneInfo),
     "BusinessCalendar": (BusinessCalendar, _calendar_data, _calendar),
+    # never changed once made, and many (one per input id of the window): one call each
+    "FirstCopy": (FirstCopy, lambda c: (c.t, c.digest, c.where), lambda d: _first_copy(*d)),
 }
 _VALUE_OF = {cls: (kind, data) for kind, (cls, data, _) in VALUES.items()}
 
@@ -149,3 +159,13 @@ def _native(cls: type[Any]) -> tuple[Any, Any] | None:
             else None
         )
         return found
+
+
+def set_fields(obj: Any, values: dict[str, Any]) -> None:
+    """Set an object's attributes by name, compiled or not (`fields` read them)."""
+    native = _native(type(obj))
+    if native is not None:
+        native[1](obj, values)
+        return
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)

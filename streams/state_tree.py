@@ -147,7 +147,7 @@ def _new(kind: str) -> Any:
     return cls.__new__(cls)
 
 
-def _fill(obj: Any, values: dict[str, Any]) -> None:
+def _fill(obj: Any, values: dict[str, Any]) -> None:  # `set_fields`, without a call more
     native = _native(type(obj))
     if native is not None:
         native[1](obj, values)
