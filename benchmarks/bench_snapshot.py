@@ -12,7 +12,7 @@ same run, medians of `--runs`:
 - publish: the encoded snapshot sent to a compacted topic in chunks and acknowledged
   (streams.snapshot_topic.publish);
 - recover from Kafka: the newest snapshot read back (streams.snapshot_topic.latest) and
-  unpickled (streams.snapshots.decode).
+  decoded (streams.snapshots.decode: the state format, docs/state-format.md).
 
 Prints a Markdown table for docs/crash-safety.md.
 """

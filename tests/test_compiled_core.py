@@ -90,7 +90,8 @@ def _replay(engine: Engine, lines: list[bytes]) -> list[str]:
 
 
 def test_an_engine_pickled_mid_stream_goes_on_as_if_never_pickled() -> None:
-    """What the worker's snapshots do (cloudpickle), on whichever core this run loaded."""
+    """What the worker's snapshots did before the state format (cloudpickle), on whichever
+    core this run loaded (the state format: tests/test_state_upgrade.py)."""
     lines = SAMPLE.read_bytes().splitlines(keepends=True)
     half = len(lines) // 2
     straight = Engine(load_policy(POLICY))
