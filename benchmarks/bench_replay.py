@@ -211,9 +211,12 @@ def _fmt(x: float | None, spec: str = ",.0f") -> str:
     return "-" if x is None else format(x, spec)
 
 
-def _per_round(base: list[dict[str, Any]], other: list[dict[str, Any]]) -> list[float]:
-    """Per round: `other`'s time over `base`'s on the same events (how many times slower)."""
-    return [round(o["seconds"] / b["seconds"], 2) for b, o in zip(base, other, strict=False)]
+def _per_round(base: list[dict[str, Any]], other: list[dict[str, Any]],
+               key: str = "seconds") -> list[float]:
+    """Per round: `other`'s time over `base`'s on the same events (how many times slower).
+    `key`: "seconds" (wall) or "cpu_seconds" (the child's own CPU time: on a shared
+    machine, time spent waiting for a CPU that another process holds is not in it)."""
+    return [round(o[key] / b[key], 2) for b, o in zip(base, other, strict=False)]
 
 
 def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta: dict[str, Any],
@@ -296,7 +299,15 @@ def report(results: dict[str, list[dict[str, Any]]], info: dict[str, Any], meta:
             o["seconds"] / b["seconds"] for b, o in zip(results["base"], results["engine"],
                                                          strict=False))
         summary["new_over_base_per_round"] = _per_round(results["base"], results["engine"])
+        summary["new_over_base_cpu"] = statistics.median(
+            o["cpu_seconds"] / b["cpu_seconds"]
+            for b, o in zip(results["base"], results["engine"], strict=False))
+        summary["new_over_base_cpu_per_round"] = _per_round(
+            results["base"], results["engine"], "cpu_seconds")
         base_sha = {r["sha256"] for r in results["base"]}
+        rows.append(f"engine/base CPU time {summary['new_over_base_cpu']:.3f} (median of per-round "
+                    f"ratios "
+                    f"{', '.join(f'{x:.2f}' for x in summary['new_over_base_cpu_per_round'])})")
         rows.append(f"engine/base time {summary['new_over_base']:.3f} (median of per-round "
                     f"ratios {', '.join(f'{x:.2f}' for x in summary['new_over_base_per_round'])}; "
                     f"above 1: this checkout is slower); base outputs sha256 "
@@ -332,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="replay only the first N lines of the stream (both sides)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=KINDS, default=None, help="run one side only")
+    parser.add_argument("--no-pure", action="store_true",
+                        help="leave out the pure-Python child (more rounds of engine against "
+                             "--base in the same time)")
     parser.add_argument("--leads", type=int, default=None)
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
@@ -361,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     info["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     info["events"] = args.events
     kinds = [args.only] if args.only else [k for k in KINDS if k != "base"]
+    if args.no_pure:
+        kinds = [k for k in kinds if k != "pure"]
     if args.base is not None:
         info["base"] = str(args.base)
         kinds.append("base")
