@@ -12,7 +12,7 @@ same run, medians of `--runs`:
 - publish: the encoded snapshot sent to a compacted topic in chunks and acknowledged
   (streams.snapshot_topic.publish);
 - recover from Kafka: the newest snapshot read back (streams.snapshot_topic.latest) and
-  unpickled (streams.snapshots.decode).
+  decoded (streams.snapshots.decode: the state format, docs/state-format.md).
 
 Prints a Markdown table for docs/crash-safety.md.
 """
@@ -54,7 +54,8 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
     policy = stream.parent / "policy.yaml"
     lines = [line for line in stream.read_bytes().splitlines() if line.strip()]
     records = [event_record(f"bench:0:{i}", line) for i, line in enumerate(lines)]
-    fp = fingerprint(load_policy(policy))
+    loaded = load_policy(policy)
+    fp = fingerprint(loaded)
     client = {"bootstrap_servers": bootstrap}
     producer = AIOKafkaProducer(**client, acks="all", max_request_size=2 * CHUNK)
     await producer.start()
@@ -63,9 +64,9 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
         for i in range(args.runs):
             rebuild_s, engine = rebuild(policy, records)
             started = time.perf_counter()
-            data = encode(engine, len(records) - 1, fp)
+            data = encode(engine, len(records) - 1, fp, loaded)
             encode_s = time.perf_counter() - started
-            writer = SnapshotWriter(work / "forked.snapshot", fp, fork=True)
+            writer = SnapshotWriter(work / "forked.snapshot", fp, loaded, fork=True)
             started = time.perf_counter()
             writer.write(engine, len(records) - 1)
             stall_s = time.perf_counter() - started
@@ -78,7 +79,7 @@ async def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
             started = time.perf_counter()
             back = await latest(client, topic, 0)
             assert back == data
-            snap = decode(back, fp, topic)
+            snap = decode(back, fp, topic, loaded, Engine)
             recover_s = time.perf_counter() - started
             assert snap is not None and len(snap.state.leads) == len(engine.leads)
             rows.append({"bytes": len(data), "rebuild_s": rebuild_s, "encode_s": encode_s,

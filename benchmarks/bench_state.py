@@ -77,19 +77,20 @@ async def changelog(bootstrap: str, policy: Path, records: list[bytes], run: int
 
 
 def snapshot_costs(engine: Engine, policy: Path, work: Path) -> dict[str, float]:
-    fp = fingerprint(load_policy(policy))
+    loaded = load_policy(policy)
+    fp = fingerprint(loaded)
     path = work / "pool-0.snapshot"
     started = time.perf_counter()
-    data = encode(engine, 1, fp)
+    data = encode(engine, 1, fp, loaded)
     write_file(path, data)
     inline = time.perf_counter() - started
-    writer = SnapshotWriter(work / "forked.snapshot", fp, fork=True)
+    writer = SnapshotWriter(work / "forked.snapshot", fp, loaded, fork=True)
     started = time.perf_counter()
     writer.write(engine, 1)
     stall = time.perf_counter() - started
     writer.wait()
     started = time.perf_counter()
-    snap = read(path, fp)
+    snap = read(path, fp, loaded, Engine)
     load = time.perf_counter() - started
     assert snap is not None and len(snap.state.leads) == len(engine.leads)
     return {"bytes": len(data), "inline_s": inline, "fork_stall_s": stall, "load_s": load}

@@ -32,7 +32,7 @@ from routing.policy.loader import LoadedPolicy
 from routing.queue import ROUTING_FIELDS
 from routing.sink import DeskSink
 from routing.versions import build_versions
-from streams import desk_records
+from streams import desk_records, state_tree
 from streams.ahead import Rule, record_seconds
 from streams.records import event_record
 from streams.stage_state import StageState
@@ -227,6 +227,9 @@ class DeskHost(DeskSink):
                 out.append(desk_records.encode(cause, at, "", self.calls))
                 self.calls = []
         return out
+
+
+state_tree.register("DeskHost", DeskHost)  # a kind of the state format (docs/state-format.md)
 
 
 class LeadStage(StageState[DeskHost]):

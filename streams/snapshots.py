@@ -1,42 +1,42 @@
 """Snapshots of a stage's state on one partition: the pool stage's engine, or the lead
 stage's desk (streams.lead_stage), plus the input offset it has applied.
 
-A snapshot file holds a header (format, the policy's fingerprint, the last input
-offset applied) and the state pickled with cloudpickle (the engine holds compiled
-policy predicates, which the standard pickle cannot write). Files are written to a
-temporary name, fsynced and renamed, so a reader sees a whole snapshot or the previous
-one, never half of one, even when the writer is killed.
+A snapshot file holds a header (magic, state format, the fingerprint of the policy and
+team, the last input offset applied, the leadflow version that wrote it) and the state
+as a tree of plain values in that format (streams.state_format, docs/state-format.md):
+not a pickle of code, so a newer leadflow reads it (migrating it when the format moved
+on) and an upgrade re-decides nothing. Files are written to a temporary name, fsynced
+and renamed, so a reader sees a whole snapshot or the previous one, never half of one,
+even when the writer is killed.
 
 Writing runs in a forked child by default: the child gets a copy-on-write image of the
-engine at that instant and pickles it while the worker goes on (pickling a quarter of
-state for 5,000 leads takes ~150 ms; the fork a few ms), at idle CPU priority and without
-a garbage collector (streams.heap). See docs/crash-safety.md.
+engine at that instant and writes it while the worker goes on (a quarter of state for
+5,000 leads takes ~0.2 s; the fork a few ms), at idle CPU priority and without a garbage
+collector (streams.heap). See docs/crash-safety.md.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
+import logging
 import os
-import pickle
 import struct
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
-
-import routing
-from routing._native import loaded_compiled
 from routing.policy.loader import LoadedPolicy
-from streams import heap
+from streams import heap, state_format
 from streams.errors import StreamsError
+from streams.state_format import NewerFormat, leadflow_version
 
-MAGIC = b"LFSNAP1\n"
-ROUTING = Path(routing.__file__).parent
-_HEADER = struct.Struct(">32sq")  # policy fingerprint (sha256), last routing offset
+MAGIC = b"LFSTATE\n"
+# state format, policy fingerprint (sha256), last input offset, length of the version
+_HEADER = struct.Struct(">H32sqH")
+OLD_MAGIC = b"LFSNAP1\n"  # before the state format: a cloudpickle of the engine
+_OLD_HEADER = struct.Struct(">32sq")
+log = logging.getLogger(__name__)
 
 
 class SnapshotError(StreamsError):
@@ -44,45 +44,30 @@ class SnapshotError(StreamsError):
 
 
 def fingerprint(loaded: LoadedPolicy) -> bytes:
-    """Identifies the policy and team a snapshot was taken under, and the routing core that
-    took it: its kind (a compiled engine's pickle does not load into the pure-Python one,
-    LEADFLOW_PURE=1) and its code (a new version may keep its state in another shape, e.g.
-    a packed int where a tuple was). After any change the state is rebuilt from the routing
-    log, as after a policy change."""
-    core = "compiled" if loaded_compiled() else "pure"
-    # Each later version of the policy (routing.versions) with its instant, when there are.
+    """Identifies the policy and team a snapshot was taken under, and each later version
+    of the policy with its instant (routing.versions): a state is only good for the terms
+    it was decided under. Not the code that took it: the state has a versioned format
+    (streams.state_format) that a newer leadflow reads, compiled or pure."""
     later = [f"@{at!r} {v.policy.model_dump_json()} {v.team.model_dump_json()}"
              for at, v in loaded.later]  # fmt: skip
-    text = "\n".join(
-        (loaded.policy.model_dump_json(), loaded.team.model_dump_json(), core, core_digest(),
-         *later)
-    )  # fmt: skip
+    text = "\n".join((loaded.policy.model_dump_json(), loaded.team.model_dump_json(), *later))
     return hashlib.sha256(text.encode()).digest()
-
-
-@functools.cache
-def core_digest(root: Path = ROUTING) -> str:
-    """sha256 over the routing core's sources (every `.py` under `root`, by relative path),
-    or the installed version where the sources are not shipped."""
-    digest = hashlib.sha256()
-    sources = sorted(root.rglob("*.py"))
-    for path in sources:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    if not sources:
-        digest.update(version("leadflow").encode())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
 class Snapshot:
     state: Any  # an Engine (pool stage) or a DeskHost (lead stage)
     offset: int  # the last input offset applied to `state`
+    format: int = state_format.FORMAT  # the format it was written in
+    writer: str = ""  # the leadflow version that wrote it
 
 
-def encode(state: object, offset: int, policy_fp: bytes) -> bytes:
-    data: bytes = cloudpickle.dumps(state, protocol=5)
-    return MAGIC + _HEADER.pack(policy_fp, offset) + data
+def encode(state: Any, offset: int, policy_fp: bytes, loaded: LoadedPolicy) -> bytes:
+    """`state` (built from `loaded`) as of input `offset`, in the current format."""
+    writer = leadflow_version().encode()
+    body = state_format.dump(state, type(state)(loaded))
+    head = _HEADER.pack(state_format.FORMAT, policy_fp, offset, len(writer))
+    return MAGIC + head + writer + body
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -100,14 +85,14 @@ def write_file(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def read(path: Path, policy_fp: bytes, kind: type[Any] = object) -> Snapshot | None:
-    """The snapshot at `path`, or None when there is none or it was taken under another
-    policy (the caller then rebuilds the state from the routing log)."""
+def read(path: Path, policy_fp: bytes, loaded: LoadedPolicy, kind: type[Any]) -> Snapshot | None:
+    """The snapshot at `path`, or None when there is none or it cannot serve (another
+    policy, a format from a newer leadflow): the caller then rebuilds from the input log."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    return decode(data, policy_fp, str(path), kind)
+    return decode(data, policy_fp, str(path), loaded, kind)
 
 
 def offset_of_file(path: Path) -> int:
@@ -117,27 +102,40 @@ def offset_of_file(path: Path) -> int:
 
 
 def offset_of(data: bytes, where: str) -> int:
-    """The routing offset an encoded snapshot covers (without unpickling it)."""
+    """The routing offset an encoded snapshot covers (without reading its state)."""
+    if data.startswith(OLD_MAGIC) and len(data) >= len(OLD_MAGIC) + _OLD_HEADER.size:
+        return int(_OLD_HEADER.unpack_from(data, len(OLD_MAGIC))[1])
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEADER.size:
         raise SnapshotError(f"{where}: not a leadflow snapshot (bad header)")
-    return int(_HEADER.unpack_from(data, len(MAGIC))[1])
+    return int(_HEADER.unpack_from(data, len(MAGIC))[2])
 
 
 def decode(
-    data: bytes, policy_fp: bytes, where: str, kind: type[Any] = object
+    data: bytes, policy_fp: bytes, where: str, loaded: LoadedPolicy, kind: type[Any]
 ) -> Snapshot | None:
-    """An encoded snapshot (a file's or a snapshot topic's bytes); None when it was taken
-    under another policy. `where` names its origin in errors; `kind`: what it must hold."""
+    """An encoded snapshot (a file's or a snapshot topic's bytes), its state built on a
+    stage made from `loaded`; None when it was taken under another policy or cannot be
+    read by this leadflow (said in the log). `where` names its origin in errors; `kind`:
+    what it must hold."""
     offset = offset_of(data, where)
-    if data[len(MAGIC) : len(MAGIC) + 32] != policy_fp:
+    if data.startswith(OLD_MAGIC):
+        log.warning("%s: a snapshot from before the state format; rebuilt from the log", where)
         return None
+    fmt, fp, _, size = _HEADER.unpack_from(data, len(MAGIC))
+    if fp != policy_fp:
+        return None
+    start = len(MAGIC) + _HEADER.size
+    writer = data[start : start + size].decode(errors="replace")
     try:
-        state = pickle.loads(data[len(MAGIC) + _HEADER.size :])
+        state = state_format.load(data[start + size :], fmt, kind(loaded), where, writer)
+    except NewerFormat as exc:
+        log.warning("%s", exc)
+        return None
     except Exception as exc:  # a truncated or foreign file: say which and why
-        raise SnapshotError(f"{where}: cannot unpickle the state: {exc}") from exc
+        raise SnapshotError(f"{where}: cannot read the state (format {fmt}): {exc}") from exc
     if not isinstance(state, kind):
         raise SnapshotError(f"{where}: holds a {type(state).__name__}, not a {kind.__name__}")
-    return Snapshot(state, offset)
+    return Snapshot(state, offset, fmt, writer)
 
 
 def _background() -> None:
@@ -170,9 +168,12 @@ def _max_fd() -> int:
 class SnapshotWriter:
     """Writes snapshots, in a forked child when the platform can fork (`fork=True`)."""
 
-    def __init__(self, path: Path, policy_fp: bytes, fork: bool = True) -> None:
+    def __init__(
+        self, path: Path, policy_fp: bytes, loaded: LoadedPolicy, fork: bool = True
+    ) -> None:
         self.path = path
         self.policy_fp = policy_fp
+        self.loaded = loaded
         self.fork = fork and hasattr(os, "fork")
         self._child: int | None = None
         self.written = 0  # snapshots started
@@ -203,7 +204,7 @@ class SnapshotWriter:
         delivered every output of the records up to `offset` first."""
         self.written += 1
         if not self.fork:
-            write_file(self.path, encode(engine, offset, self.policy_fp))
+            write_file(self.path, encode(engine, offset, self.policy_fp, self.loaded))
             return
         self.wait()
         pid = os.fork()
@@ -215,7 +216,7 @@ class SnapshotWriter:
             _background()
             code = 0
             try:
-                write_file(self.path, encode(engine, offset, self.policy_fp))
+                write_file(self.path, encode(engine, offset, self.policy_fp, self.loaded))
             except BaseException:
                 code = 1
             os._exit(code)

@@ -56,13 +56,14 @@ class StageState(Generic[S]):
         self.earlier_fps = [
             fingerprint(replace(loaded, later=loaded.later[:k])) for k in range(len(loaded.later))
         ]
-        self.writer = SnapshotWriter(snapshot_path, self.policy_fp, fork=fork_snapshots)
+        self.writer = SnapshotWriter(snapshot_path, self.policy_fp, loaded, fork=fork_snapshots)
         self.state: S | None = None
         self.offset = -1  # last input offset applied
         self.snapshot_offset = -1  # offset of the last snapshot started
         self.snapshot_at = 0.0
         self.recovered = 0  # records re-applied during the last recovery
         self.recovered_from = ""  # "file", "kafka" (the snapshot topic) or "log" (no snapshot)
+        self.recovered_format = 0  # the state format of the snapshot recovered (0: none)
         self.last_applied_at = 0.0  # wall-clock instant of the last record (for idle ticks)
 
     def fresh(self) -> S:
@@ -108,6 +109,7 @@ class StageState(Generic[S]):
             if known < len(self.loaded.later):
                 self._add_versions(snap.state, known)
                 added = known
+        self.recovered_format = snap.format if snap is not None else 0
         self.snapshot_offset = self.offset
         outputs: list[Any] = []
         self.recovered = 0
@@ -126,11 +128,13 @@ class StageState(Generic[S]):
         only: (snapshot, known); (None, 0) when there is none usable."""
         if not data:
             return None, 0
-        snap = decode(data, self.policy_fp, where, self.kind)
+        snap = decode(data, self.policy_fp, where, self.loaded, self.kind)
         if snap is not None:
             return snap, len(self.loaded.later)
         for known in range(len(self.earlier_fps) - 1, -1, -1):
-            snap = decode(data, self.earlier_fps[known], where, self.kind)
+            # Read onto a stage built with the versions it was taken under.
+            earlier = replace(self.loaded, later=self.loaded.later[:known])
+            snap = decode(data, self.earlier_fps[known], where, earlier, self.kind)
             if snap is not None:
                 return snap, known
         return None, 0

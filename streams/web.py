@@ -56,6 +56,7 @@ def add_views(worker: Worker) -> None:
             body["routing_offset"] = stage.offset
             body["recovered_records"] = stage.recovered
             body["recovered_from"] = stage.recovered_from
+            body["recovered_format"] = stage.recovered_format  # docs/state-format.md
             shipper = worker.pools.shipper if worker.pools is not None else None
             published = shipper.last.get(POOL_PARTITION) if shipper is not None else None
             body["published_snapshot_offset"] = published.offset if published else None

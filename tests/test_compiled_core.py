@@ -90,7 +90,8 @@ def _replay(engine: Engine, lines: list[bytes]) -> list[str]:
 
 
 def test_an_engine_pickled_mid_stream_goes_on_as_if_never_pickled() -> None:
-    """What the worker's snapshots do (cloudpickle), on whichever core this run loaded."""
+    """What the worker's snapshots did before the state format (cloudpickle), on whichever
+    core this run loaded (the state format: tests/test_state_upgrade.py)."""
     lines = SAMPLE.read_bytes().splitlines(keepends=True)
     half = len(lines) // 2
     straight = Engine(load_policy(POLICY))
@@ -104,27 +105,36 @@ def test_an_engine_pickled_mid_stream_goes_on_as_if_never_pickled() -> None:
 
 
 @pytest.mark.skipif(DELIBERATELY_PURE, reason=SKIP_REASON)
-def test_a_compiled_snapshot_is_set_aside_by_the_pure_core(tmp_path: Path) -> None:
-    """A compiled engine's pickle does not load into the pure-Python classes: a worker
-    switched to LEADFLOW_PURE=1 rebuilds from the routing log (read gives None) instead
-    of failing on the snapshot; back on the compiled core the snapshot loads."""
+def test_a_compiled_snapshot_is_read_by_the_pure_core_and_back(tmp_path: Path) -> None:
+    """The state format is plain values (docs/state-format.md): a worker switched to
+    LEADFLOW_PURE=1 reads the compiled core's snapshot, and the compiled core the pure
+    one's; the state continues to decide the same in both."""
     from streams.snapshots import SnapshotWriter, fingerprint
 
     loaded = load_policy(POLICY)
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
     engine = Engine(loaded)
-    _replay(engine, SAMPLE.read_bytes().splitlines(keepends=True))
+    _replay(engine, lines[: len(lines) // 2])
     path = tmp_path / "pool.snapshot"
-    SnapshotWriter(path, fingerprint(loaded), fork=False).write(engine, 7)
+    SnapshotWriter(path, fingerprint(loaded), loaded, fork=False).write(engine, 7)
     probe = (
-        "import sys; from streams.snapshots import read, fingerprint; "
-        "from routing.policy.loader import load_policy; "
-        "s = read(__import__('pathlib').Path(sys.argv[1]), fingerprint(load_policy(sys.argv[2]))); "
-        "print(None if s is None else (s.offset, len(s.state.leads)))"
+        "import sys, hashlib, pathlib; from streams.snapshots import read, fingerprint, "
+        "SnapshotWriter; from routing.engine import Engine; from routing.replay import "
+        "replay_lines; from routing.policy.loader import load_policy; "
+        "p = pathlib.Path(sys.argv[1]); loaded = load_policy(sys.argv[2]); "
+        "s = read(p, fingerprint(loaded), loaded, Engine); n = len(s.state.leads); "
+        "rest = open(sys.argv[3], 'rb').read().splitlines(keepends=True); "
+        "SnapshotWriter(p, fingerprint(loaded), loaded, fork=False).write(s.state, s.offset); "
+        "h = hashlib.sha256(b''.join(l.encode() for l in replay_lines(s.state, rest))); "
+        "print(s.offset, n, h.hexdigest())"
     )
-    pure = _python(probe, str(path), str(POLICY), LEADFLOW_PURE="1").stdout.strip()
-    compiled = _python(probe, str(path), str(POLICY)).stdout.strip()
-    assert pure == "None"
-    assert compiled == f"(7, {len(engine.leads)})"
+    rest = tmp_path / "rest.jsonl"
+    rest.write_bytes(b"".join(lines[len(lines) // 2 :]))
+    pure = _python(probe, str(path), str(POLICY), str(rest), LEADFLOW_PURE="1").stdout.split()
+    compiled = _python(probe, str(path), str(POLICY), str(rest)).stdout.split()
+    assert pure[:2] == ["7", str(len(engine.leads))]
+    assert compiled[:2] == ["7", str(len(engine.leads))]
+    assert len(pure[2]) == 64 and pure[2] == compiled[2]
 
 
 def test_the_plain_classes_of_the_core_built_from_python_are_initialised() -> None:

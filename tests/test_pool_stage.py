@@ -6,7 +6,6 @@ checks end to end)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,15 +16,7 @@ from routing.policy.loader import load_policy
 from routing.replay import dumps, replay
 from streams.pool_stage import PoolStage, ReadRange
 from streams.records import apply_record, event_record, tick_record
-from streams.snapshots import (
-    ROUTING,
-    SnapshotError,
-    SnapshotWriter,
-    core_digest,
-    encode,
-    fingerprint,
-    read,
-)
+from streams.snapshots import SnapshotError, SnapshotWriter, encode, fingerprint, read
 from tests.worker_process import POLICY, sample_lines
 
 LOADED = load_policy(POLICY)
@@ -92,32 +83,20 @@ async def test_recovery_from_a_snapshot_decides_what_an_uninterrupted_stage_does
 
 def test_a_snapshot_of_another_policy_is_not_used(tmp_path: Path) -> None:
     path = tmp_path / "s.snapshot"
-    SnapshotWriter(path, b"x" * 32, fork=False).write(Engine(LOADED), 7)
-    assert read(path, fingerprint(LOADED)) is None
-    assert read(path, b"x" * 32) is not None
-
-
-def test_a_snapshot_of_another_version_of_the_core_is_not_used(tmp_path: Path) -> None:
-    """The fingerprint covers the core's code: a new version may keep its state in another
-    shape, so its snapshots are not restored into the old one (or the other way round)."""
-    same, edited = tmp_path / "same" / "routing", tmp_path / "edited" / "routing"
-    for copy in (same, edited):
-        shutil.copytree(ROUTING, copy, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
-    strategies = edited / "strategies.py"
-    strategies.write_text(strategies.read_text() + "\n# a new version\n")
-    assert core_digest(same) == core_digest(ROUTING)
-    assert core_digest(edited) != core_digest(ROUTING)
+    SnapshotWriter(path, b"x" * 32, LOADED, fork=False).write(Engine(LOADED), 7)
+    assert read(path, fingerprint(LOADED), LOADED, Engine) is None
+    assert read(path, b"x" * 32, LOADED, Engine) is not None
 
 
 def test_a_damaged_snapshot_is_an_error_that_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.snapshot"
-    SnapshotWriter(path, fingerprint(LOADED), fork=False).write(Engine(LOADED), 7)
+    SnapshotWriter(path, fingerprint(LOADED), LOADED, fork=False).write(Engine(LOADED), 7)
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(SnapshotError, match=r"s\.snapshot"):
-        read(path, fingerprint(LOADED))
+        read(path, fingerprint(LOADED), LOADED, Engine)
     path.write_bytes(b"not a snapshot")
     with pytest.raises(SnapshotError, match="bad header"):
-        read(path, fingerprint(LOADED))
+        read(path, fingerprint(LOADED), LOADED, Engine)
 
 
 async def test_recovery_takes_the_file_else_the_published_snapshot_else_the_log(
@@ -130,7 +109,7 @@ async def test_recovery_takes_the_file_else_the_published_snapshot_else_the_log(
         if i <= 10:
             apply_record(at_10, record)
         apply_record(at_20, record)
-    published = encode(at_20, 20, fp)
+    published = encode(at_20, 20, fp, LOADED)
     asked: list[int] = []
 
     async def remote() -> bytes:
@@ -140,7 +119,7 @@ async def test_recovery_takes_the_file_else_the_published_snapshot_else_the_log(
     def stage(name: str, file_at: int | None) -> PoolStage:
         path = tmp_path / name
         if file_at is not None:
-            SnapshotWriter(path, fp, fork=False).write(at_10, file_at)
+            SnapshotWriter(path, fp, LOADED, fork=False).write(at_10, file_at)
         return PoolStage(LOADED, path, fork_snapshots=False)
 
     usable = stage("usable.snapshot", 10)

@@ -148,8 +148,8 @@ async def test_a_large_snapshot_travels_in_chunks_and_replaces_the_previous(
     engine = Engine(LOADED)
     for i, line in enumerate(sample_lines()):
         apply_record(engine, event_record(f"in:0:{i}", line))
-    big = encode(engine, 41, fp) + b"\0" * (2 * CHUNK)  # pickle ignores what follows
-    small = encode(engine, 42, fp)
+    big = encode(engine, 41, fp, LOADED) + b"\0" * (2 * CHUNK)  # pickle ignores what follows
+    small = encode(engine, 42, fp, LOADED)
     assert await latest(client, topic, 0) is None
     producer = AIOKafkaProducer(**client, acks="all", max_request_size=2 * CHUNK)
     await producer.start()
@@ -159,7 +159,7 @@ async def test_a_large_snapshot_travels_in_chunks_and_replaces_the_previous(
         second = await publish(producer, topic, 0, small, first)
         assert await latest(client, topic, 0) == small
         assert await latest(client, topic, 1) is None  # another routing partition: none
-        back = decode(small, fp, topic)
+        back = decode(small, fp, topic, LOADED, Engine)
         assert back is not None and back.offset == 42
         assert back.state.leads.keys() == engine.leads.keys()
         # The previous snapshot's chunks got tombstones (compaction deletes them).
@@ -189,8 +189,9 @@ async def test_a_crashed_publishers_leftover_chunks_are_deleted_by_the_next_publ
     producer = AIOKafkaProducer(**client, acks="all")
     await producer.start()
     try:
-        older = await publish(producer, topic, 0, encode(engine, 41, fp), None)
-        newest = await publish(producer, topic, 0, encode(engine, 45, fp), None)  # no tombstones
+        older = await publish(producer, topic, 0, encode(engine, 41, fp, LOADED), None)
+        # no tombstones:
+        newest = await publish(producer, topic, 0, encode(engine, 45, fp, LOADED), None)
         orphans = {b"0/50/0", b"0/50/1"}  # chunks sent, then killed before the manifest
         others = {b"1/7/0"}  # routing partition 1's, not ours to delete
         for key in sorted(orphans | others):
@@ -198,7 +199,7 @@ async def test_a_crashed_publishers_leftover_chunks_are_deleted_by_the_next_publ
         left = older.chunk_keys() | newest.chunk_keys() | orphans
         assert (await holdings(client, topic, 0)) == (newest, left)
         path = tmp_path / "pool-0.snapshot"
-        write_file(path, encode(engine, 60, fp))
+        write_file(path, encode(engine, 60, fp, LOADED))
         shipper = Shipper(producer, client, topic, "unused", every_s=0, trim_log=False)
         shipper.ship(0, path, 0.0)
         await shipper.close()
