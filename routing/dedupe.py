@@ -40,7 +40,9 @@ def content_digest(raw: str | bytes) -> int:
     return zlib.crc32(raw.encode() if isinstance(raw, str) else raw)
 
 
-@mypyc_attr(serializable=True)
+# allow_interpreted_subclasses: compiled, a serializable class built from interpreted code
+# (the snapshot format's reader) does not run its __init__ otherwise (as routing.lead.Lead).
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class FirstCopy:
     """What is remembered of an input id: when its first copy came, its content's digest,
     and where it was read."""
