@@ -42,8 +42,8 @@ SIM_GROUP = "simulator._sim"  # simulator/_sim__mypyc.<abi>.so
 #: condition closures, which the worker's snapshots pickle).
 COMPILED = (
     "calendar", "clocks", "commitments", "dedupe", "desk", "durations", "engine", "funnel",
-    "intent", "lead", "lifecycle", "outputs", "queue", "replay", "reps", "router", "scorecard",
-    "sink", "sla", "strategies", "surge", "versions", "windows",
+    "intent", "lead", "lifecycle", "outputs", "period_counts", "queue", "replay", "reps",
+    "router", "scorecard", "sink", "sla", "strategies", "surge", "versions", "windows",
 )
 #: The simulator's modules compiled: its per-lead path, which calls the core natively. Not
 #: compiled: the set-up, scenario models, aggregation, reports.

@@ -36,23 +36,21 @@ Decisions beyond the policy text:
 from __future__ import annotations
 
 import math
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
 from routing.calendar import BusinessCalendar, bisect_left, bisect_right
-from routing.commitment_specs import REJECTION_DOCUMENTATION, Spec, build_specs
+from routing.commitment_specs import build_specs
 from routing.errors import LeadflowError
 from routing.funnel import Funnel
 from routing.outputs import Emitter, TimeFormat
-from routing.periods import PERS, Periods
+from routing.period_counts import Mode, PeriodCounts, breaches, measure, reason_streak, speeds
+from routing.periods import PERS, REVIEW_MONTHS, Periods, add_months
 from routing.policy.models import PeriodStep, Policy
 from routing.scorecard import Row, Status, WeekCard, percentile, scorecard_json
 from routing.summary import weekly_summary
-from routing.tally import Tally
 
 __all__ = ["SLA_NAMES", "CommitmentError", "Commitments", "Row", "WeekCard", "percentile"]
 
@@ -64,39 +62,10 @@ RECURRING_WEEKS: Final = 3
 #: The weeks of the scorecard a weekly summary reads: the one before, the closed one and
 #: the one beginning (routing.summary).
 SUMMARY_PERIODS: Final = 3
-_REVIEW_MONTHS: Final = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
-_Mode = Literal["evaluate", "partial", "in progress"]
 
 
 class CommitmentError(LeadflowError):
     """A record the commitments cannot count (unknown SLA, tier or outcome; bad times)."""
-
-
-@mypyc_attr(serializable=True)
-@dataclass(slots=True)
-class _Week:
-    mqls: int = 0
-    complete: int = 0
-    accepted: int = 0
-    dispositioned: int = 0
-    # Tallies: Counters whose `+= 1` costs what a dict's does (routing.tally).
-    met: Counter[str] = field(default_factory=Tally)
-    missed: Counter[str] = field(default_factory=Tally)
-    reasons: Counter[str] = field(default_factory=Tally)
-    speed: dict[str, list[float]] = field(default_factory=dict)
-    # First-touch windows closed by a disposition before any touch, by SLA key (due week).
-    unmet: Counter[str] = field(default_factory=Tally)
-    untouched: int = 0  # dispositions without any touch (disposition week)
-    refused_rejections: int = 0  # rejections refused for a missing/unknown reason
-    # rep -> [first-touch windows met, missed, closed without a touch]
-    reps: dict[str, list[int]] = field(default_factory=dict)
-
-
-def _add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(d.day, (nxt - timedelta(days=1)).day))
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
@@ -105,8 +74,9 @@ class Commitments:
 
     def __init__(self, policy: Policy, calendar: BusinessCalendar) -> None:
         self._next: float | None = None  # cached next_deadline()
-        self._last_week: tuple[float, float, _Week] | None = None  # [start, end) of the last used
-        self._spans: list[tuple[float, float, _Week]] = []  # every week used, by start
+        # [start, end) and counts of the week used last
+        self._last_week: tuple[float, float, PeriodCounts] | None = None
+        self._spans: list[tuple[float, float, PeriodCounts]] = []  # every week used, by start
         self._span_starts: list[float] = []
         self._policy = policy
         self._cal = calendar
@@ -114,14 +84,14 @@ class Commitments:
         self._specs = build_specs(policy)
         self._per_lead = [s.key for s in self._specs if s.key.split(":")[0] in SLA_NAMES]
         self._effective = self._midnight(policy.agreement.effective)
-        self._weeks: dict[float, _Week] = {}
+        self._weeks: dict[float, PeriodCounts] = {}
         self._periods = Periods(calendar.tz)
         used = {s.per for s in self._specs}
         # Weeks always (speed, reasons, the funnel), months and quarters when a commitment
         # is evaluated per month or quarter; their records go to `_more` too.
         self._pers = [p for p in PERS if p == "week" or p in used]
         self._extra = [p for p in self._pers if p != "week"]
-        self._more: dict[tuple[str, float], _Week] = {}
+        self._more: dict[tuple[str, float], PeriodCounts] = {}
         self._first_seen: float | None = None
         # Per period kind: periods starting before this are partial (not evaluated); the
         # first period; the start of the oldest period not yet closed.
@@ -152,26 +122,26 @@ class Commitments:
     def _end(self, per: str, start: float) -> float:
         return self._week_end(start) if per == "week" else self._periods.end(per, start)
 
-    def _others(self, t: float) -> list[_Week]:
+    def _others(self, t: float) -> list[PeriodCounts]:
         """The month and quarter aggregates containing t (of the kinds in use)."""
         out = []
         for per in self._extra:
             key = (per, self._periods.start(per, t))
             bucket = self._more.get(key)
             if bucket is None:
-                bucket = self._more[key] = _Week()
+                bucket = self._more[key] = PeriodCounts()
             out.append(bucket)
         return out
 
-    def _at(self, t: float) -> list[_Week]:
+    def _at(self, t: float) -> list[PeriodCounts]:
         """The week containing t, and the month and quarter when in use."""
         week = self._week(t)
         return [week, *self._others(t)] if self._extra else [week]
 
-    def _bucket(self, per: str, start: float) -> _Week | None:
+    def _bucket(self, per: str, start: float) -> PeriodCounts | None:
         return self._weeks.get(start) if per == "week" else self._more.get((per, start))
 
-    def _week(self, t: float) -> _Week:
+    def _week(self, t: float) -> PeriodCounts:
         cached = self._last_week
         if cached is not None and cached[0] <= t < cached[1]:
             return cached[2]
@@ -187,7 +157,7 @@ class Commitments:
         start = self._cal.week_start(t)
         week = self._weeks.get(start)
         if week is None:
-            week = self._weeks[start] = _Week()
+            week = self._weeks[start] = PeriodCounts()
         span = (start, self._week_end(start), week)
         at = bisect_left(starts, start)
         starts.insert(at, start)
@@ -196,8 +166,8 @@ class Commitments:
         return week
 
     def _review_due(self, k: int) -> float:
-        months = _REVIEW_MONTHS[self._policy.agreement.review_every] * k
-        return self._midnight(_add_months(self._policy.agreement.effective, months))
+        months = REVIEW_MONTHS[self._policy.agreement.review_every] * k
+        return self._midnight(add_months(self._policy.agreement.effective, months))
 
     # ------------------------------------------------------------------ recording
 
@@ -262,7 +232,7 @@ class Commitments:
             self._rep(week, rep)[0 if met else 1] += 1
 
     @staticmethod
-    def _rep(week: _Week, rep: str) -> list[int]:
+    def _rep(week: PeriodCounts, rep: str) -> list[int]:
         counts = week.reps.get(rep)
         if counts is None:
             counts = week.reps[rep] = [0, 0, 0]
@@ -348,13 +318,13 @@ class Commitments:
                 return
 
     def _close(self, per: str, start: float, end: float, emitter: Emitter) -> None:
-        mode: _Mode = "partial" if start < self._partial_before[per] else "evaluate"
+        mode: Mode = "partial" if start < self._partial_before[per] else "evaluate"
         bucket = self._bucket(per, start)
         rows = self._rows(per, bucket, self._counters, mode)
         self._decided[per, start] = rows
         label = self._periods.label(per, start)
         if per == "week":
-            self._top_reason = top = self._reason_streak(self._top_reason, bucket, mode)
+            self._top_reason = top = reason_streak(self._top_reason, bucket, mode)
             if top[1] >= RECURRING_WEEKS:
                 self._recurring[start] = top
                 emitter.emit(
@@ -396,45 +366,16 @@ class Commitments:
         steps = [s for s in self._policy.escalation.period if s.consecutive <= n]
         return steps[-1] if steps else None
 
-    def _measure(self, spec: Spec, week: _Week) -> tuple[float | None, int]:
-        """The row's actual and its denominator `n` (for a count: the count itself)."""
-        if spec.unit == "count":
-            return week.mqls, week.mqls
-        key = spec.key
-        if key == "data_completeness":
-            num, den = week.complete, week.mqls
-        elif key == "sal_rate":
-            num, den = week.accepted, week.dispositioned
-        elif key == REJECTION_DOCUMENTATION:
-            num = sum(week.reasons.values())
-            den = num + week.refused_rejections
-        else:
-            num = week.met[key]
-            den = num + week.missed[key] + week.unmet[key]
-        return (num / den if den else None), den
-
-    @staticmethod
-    def _reason_streak(last: tuple[str, int], week: _Week | None, mode: _Mode) -> tuple[str, int]:
-        """The rejection reason topping an evaluated week's list (alone: a tie tops
-        nothing) and for how many evaluated weeks running it has; ("", 0) for none."""
-        if mode != "evaluate" or week is None or not week.reasons:
-            return ("", 0)
-        ranked = sorted(week.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
-            return ("", 0)
-        reason = ranked[0][0]
-        return (reason, last[1] + 1 if last[0] == reason else 1)
-
     def _rows(
-        self, per: str, week: _Week | None, counters: dict[str, int], mode: _Mode
+        self, per: str, week: PeriodCounts | None, counters: dict[str, int], mode: Mode
     ) -> list[Row]:
         """The rows of one period; in "evaluate" mode `counters` is updated in place."""
-        week = week or _Week()
+        week = week or PeriodCounts()
         rows: list[Row] = []
         for spec in self._specs:
             if spec.per != per:
                 continue
-            actual, size = self._measure(spec, week)
+            actual, size = measure(spec, week)
             n = counters.get(spec.key, 0)
             status: Status
             if mode != "evaluate":
@@ -477,16 +418,16 @@ class Commitments:
         top = self._top_reason
         cards: list[WeekCard] = []
         for (end, _, per, start), funnel in zip(spans, funnels, strict=True):
-            week = self._bucket(per, start) or _Week()
+            week = self._bucket(per, start) or PeriodCounts()
             partial = start < self._partial_before[per]
             in_progress = end > now and (per, start) not in self._decided
             rows = self._decided.get((per, start))
-            mode: _Mode = "in progress" if in_progress else "partial" if partial else "evaluate"
+            mode: Mode = "in progress" if in_progress else "partial" if partial else "evaluate"
             if rows is None:
                 rows = self._rows(per, week, counters, mode)
             recurring = self._recurring.get(start) if per == "week" else None
             if per == "week" and start >= self._open["week"] and mode == "evaluate":
-                top = self._reason_streak(top, week, mode)  # ended, not closed yet
+                top = reason_streak(top, week, mode)  # ended, not closed yet
                 recurring = top if top[1] >= RECURRING_WEEKS else None
             first = self._cal.local_date(start)
             cards.append(
@@ -499,12 +440,12 @@ class Commitments:
                     partial=partial,
                     in_progress=in_progress,
                     rows=rows,
-                    speed=self._speed(week),
+                    speed=speeds(week, self._tiers),
                     rejection_reasons=dict(
                         sorted(week.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
                     ),
                     mqls=week.mqls,
-                    breaches=self._breaches(week),
+                    breaches=breaches(week, self._per_lead),
                     closed_untouched=week.untouched,
                     rejections_attempted=sum(week.reasons.values()) + week.refused_rejections,
                     rejections_refused=week.refused_rejections,
@@ -516,21 +457,6 @@ class Commitments:
                 )
             )
         return cards
-
-    def _speed(self, week: _Week) -> dict[str, tuple[int, float | None, float | None]]:
-        out: dict[str, tuple[int, float | None, float | None]] = {}
-        for tier in self._tiers:
-            values = week.speed.get(tier, [])
-            if values:
-                out[tier] = (len(values), percentile(values, 50), percentile(values, 95))
-            else:
-                out[tier] = (0, None, None)
-        return out
-
-    def _breaches(self, week: _Week) -> dict[str, int]:
-        out = {key: week.missed[key] for key in self._per_lead}
-        out.update({k: n for k, n in sorted(week.missed.items()) if k not in out and n})
-        return out
 
     def to_json(self, now: float, periods: int | None = None) -> dict[str, Any]:
         """The scorecard as JSON-able data (docs/scorecard.md); times RFC 3339 in the policy

@@ -17,6 +17,17 @@ from zoneinfo import ZoneInfo
 Per = Literal["week", "month", "quarter"]
 PERS: Final[tuple[str, ...]] = get_args(Per)  # finest first
 TITLES: Final = {"week": "Week", "month": "Month", "quarter": "Quarter"}
+#: The agreement's review cadence (`agreement.review_every`) in months.
+REVIEW_MONTHS: Final = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+
+def add_months(d: date, months: int) -> date:
+    """`d` moved by whole months, the day kept or clamped to the month's last (Jan 31 + 1
+    month is Feb 28 or 29)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(d.day, (nxt - timedelta(days=1)).day))
 
 
 def _first_day(per: str, d: date) -> date:

@@ -18,13 +18,15 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from streams import state_tree
-from streams.state_tree import Node, StateFormatError, Value
+from streams.state_tree import Node, Ref, StateFormatError, Value
 
-FORMAT = 2
+FORMAT = 3
 # What each format changed, for docs/state-format.md and for errors.
 HISTORY: dict[int, str] = {
     1: "the state as a tree of plain values by field name (replaces the pickled engine)",
     2: "the lead desk's de-duplication memory is one record per id (routing.dedupe)",
+    3: "policy versions (routing.versions) on the engine and the desk, the daily digests' "
+    "timer (routing.briefings) and the weekly summary's switch",
 }
 Migration = Callable[[Any], Any]
 
@@ -59,7 +61,10 @@ def load(body: bytes, fmt: int, template: Any, where: str, writer: str = "?") ->
         raise StateFormatError(f"{where}: state format {fmt} does not exist (1 to {FORMAT})")
     if fmt < FORMAT:
         body = state_tree.dumps_tree(migrate(state_tree.loads_tree(body), fmt))
-    return state_tree.loads(body, template)
+    state = state_tree.loads(body, template)
+    if fmt < 3:
+        _start_briefings(state)
+    return state
 
 
 def migrate(tree: Any, fmt: int) -> Any:
@@ -105,6 +110,41 @@ def _seen_inputs(tree: Any) -> Any:
     return tree
 
 
+def _versions_and_briefings(tree: Any) -> Any:
+    """2 -> 3: the engine and the desk hold the policy's versions (`versions`, made from
+    the policy: a ref, at its shortest path in the stage), the desk caches the span of the
+    terms in force (`terms_from`, `terms_until`) instead of holding `follow_up` (now in the
+    versions' terms), the engine holds the daily digests' timer (`day_starts`: None, or
+    the policy's fresh one, started by `_start_briefings` once loaded) and the
+    commitments whether to emit weekly summaries (`_summaries`, from the policy). A
+    format-2 state was decided under one version: every new field is what a stage freshly
+    built from the policy holds, so each is a ref into that stage."""
+    root = "" if tree.kind == "Engine" else "desk"  # the pool stage's root, or a DeskHost
+    for desk in only(tree, "LeadDesk"):
+        old = desk.fields
+        old.pop("follow_up", None)
+        old["versions"] = Ref(("versions",) if root == "" else ("desk", "versions"))
+        old["terms_from"] = Ref(("desk", "terms_from"))
+        old["terms_until"] = Ref(("desk", "terms_until"))
+    for engine in only(tree, "Engine"):
+        engine.fields["versions"] = Ref(("versions",))
+        engine.fields["day_starts"] = Ref(("day_starts",))
+    for commitments in only(tree, "Commitments"):
+        commitments.fields["_summaries"] = Ref(("commitments", "_summaries"))
+    return tree
+
+
+def _start_briefings(state: Any) -> None:
+    """After 2 -> 3: an engine that had seen inputs before digests existed starts its
+    digest timer now (when its policy asks for digests), from the state's event time: the
+    digests come from the next working-day start on, as they would have from a worker
+    started at that instant."""
+    day_starts = getattr(state, "day_starts", None)
+    if day_starts is not None and day_starts.version == 0 and state._observed:
+        day_starts.start(state, state.now)
+
+
 MIGRATIONS: dict[int, Migration] = {  # n -> the function from format n to n + 1
     1: _seen_inputs,
+    2: _versions_and_briefings,
 }

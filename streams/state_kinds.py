@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from routing.briefings import DayStarts
 from routing.calendar import WEEKDAYS, BusinessCalendar
 from routing.commitment_specs import Spec
-from routing.commitments import Commitments, _Week
+from routing.commitments import Commitments
 from routing.dedupe import FirstCopy, SeenInputs
 from routing.desk import LeadDesk
 from routing.durations import Duration
@@ -26,6 +27,7 @@ from routing.funnel import Funnel, _Mql
 from routing.intent import IntentDetector
 from routing.lead import Condition, Definitions, Lead, _Check
 from routing.outputs import Emitter, TimeFormat
+from routing.period_counts import PeriodCounts
 from routing.periods import Periods
 from routing.queue import OrderKey, PoolQueue
 from routing.reps import RepState
@@ -35,6 +37,7 @@ from routing.sla import Point, SlaClock
 from routing.strategies import LeastLoaded, RoundRobin, WeightedRoundRobin
 from routing.surge import SurgeRule, SurgeState
 from routing.tally import Tally
+from routing.versions import Terms, Versions
 from routing.windows import Window
 from streams.errors import StreamsError
 
@@ -48,8 +51,9 @@ KINDS: dict[str, type[Any]] = {
     "Engine": Engine, "LeadDesk": LeadDesk, "Lead": Lead, "SlaClock": SlaClock,
     "RepState": RepState, "Router": Router, "PoolState": PoolState, "PoolQueue": PoolQueue,
     "SurgeState": SurgeState, "LeastLoaded": LeastLoaded, "RoundRobin": RoundRobin,
-    "WeightedRoundRobin": WeightedRoundRobin, "Commitments": Commitments, "Week": _Week,
+    "WeightedRoundRobin": WeightedRoundRobin, "Commitments": Commitments, "Week": PeriodCounts,
     "Funnel": Funnel, "Mql": _Mql, "Row": Row, "SeenInputs": SeenInputs,
+    "DayStarts": DayStarts,
 }  # fmt: skip
 _PLAIN = frozenset({dt.date, dt.datetime, dt.time, dt.timedelta, dt.timezone})
 # What a stage builds from the policy and team and never changes: written as refs. A class
@@ -58,6 +62,7 @@ _PLAIN = frozenset({dt.date, dt.datetime, dt.time, dt.timedelta, dt.timezone})
 POLICY_MADE: tuple[type[Any], ...] = (
     BaseModel, BusinessCalendar, ZoneInfo, Condition, _Check, Definitions, Point, Window,
     OrderKey, SurgeRule, IntentDetector, TimeFormat, Emitter, Periods, Spec, Duration,
+    Versions, Terms,
 )  # fmt: skip
 
 

@@ -56,9 +56,15 @@ def _reader(log: list[bytes]) -> Any:
     return for_partition
 
 
-def same_tree(a: Any, b: Any, where: str = "state", seen: set[int] | None = None) -> None:
-    """Two state trees are equal, node by node (the path of the first difference said)."""
+def same_tree(
+    a: Any, b: Any, where: str = "state", seen: set[int] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> None:  # fmt: skip
+    """Two state trees are equal, node by node (the path of the first difference said),
+    but for the paths in `skip`."""
     seen = set() if seen is None else seen
+    if where in skip:
+        return
     assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
     if isinstance(a, Node):
         if id(a) in seen:
@@ -67,7 +73,7 @@ def same_tree(a: Any, b: Any, where: str = "state", seen: set[int] | None = None
         assert a.kind == b.kind, f"{where}: {a.kind} vs {b.kind}"
         assert sorted(a.fields) == sorted(b.fields), f"{where} ({a.kind}): fields differ"
         for name in a.fields:
-            same_tree(a.fields[name], b.fields[name], f"{where}.{name}", seen)
+            same_tree(a.fields[name], b.fields[name], f"{where}.{name}", seen, skip)
     elif isinstance(a, Value):
         assert (a.kind, a.data) == (b.kind, b.data), where
     elif isinstance(a, Ref):
@@ -75,11 +81,11 @@ def same_tree(a: Any, b: Any, where: str = "state", seen: set[int] | None = None
     elif isinstance(a, dict):
         assert list(a) == list(b), f"{where}: keys differ"
         for key in a:
-            same_tree(a[key], b[key], f"{where}[{key!r}]", seen)
+            same_tree(a[key], b[key], f"{where}[{key!r}]", seen, skip)
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), f"{where}: {len(a)} vs {len(b)} items"
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            same_tree(x, y, f"{where}[{i}]", seen)
+            same_tree(x, y, f"{where}[{i}]", seen, skip)
     else:
         assert a == b, f"{where}: {a!r} vs {b!r}"
 
@@ -98,7 +104,12 @@ async def test_an_older_pool_snapshot_carries_its_state_over_and_decides_nothing
         apply_record(uninterrupted, record)
     snap = read(DATA / f"pool.format{fmt}.snapshot", FP, LOADED, Engine)
     assert snap is not None and snap.format == fmt and snap.offset == CUT - 1
-    same_tree(tree(snap.state), tree(uninterrupted))
+    # Since format 3's code, a rep event in the routing log is also dropped by its position
+    # in its input partition (streams.records, as desk records were): the engine's
+    # `positions` gained those partitions. An older state has none of them, which a
+    # migration cannot know; the rest of the state is the same.
+    skip = frozenset({"state.positions"}) if fmt < 3 else frozenset()
+    same_tree(tree(snap.state), tree(uninterrupted), skip=skip)
 
     path = tmp_path / "pool-0.snapshot"
     shutil.copy(DATA / f"pool.format{fmt}.snapshot", path)
