@@ -87,7 +87,8 @@ def test_worker_command_parses_and_names_a_policy_in_the_image(compose: dict[str
     command = compose["services"]["worker"]["command"]
     args = _parser().parse_args(command)
     assert args.run.__module__ == "leadflow.cmd_worker"
-    policy = Path(args.policy)
+    assert len(args.policy) == 1  # one version of the policy (--policy repeats for later ones)
+    policy = Path(args.policy[0])
     assert policy.parts[:2] == ("/", "app")  # the Dockerfile's WORKDIR
     assert (REPO / policy.relative_to("/app")).is_file()
     dockerfile = (REPO / "Dockerfile").read_text()
