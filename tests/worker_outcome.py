@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
@@ -154,14 +155,25 @@ async def check_run(
     decisions must be the same, and the published ones too."""
     valid = {parse_event(line).event_id for line in lines if event_key(line) != b"malformed"}
 
+    last: dict[str, Any] = {}
+
     async def finished() -> bool:
         rig.check_alive()
         log = await log_of(rig)
         seen = {input_id(r) for _, r in log if r[0] in (EVENT, desk_records.DESK)}
         now = health()
+        last.update(  # what was still missing, for the failure's message
+            inputs_not_routed=len(valid - seen), routing_records=len(log),
+            last_record=log[-1][1][:1] if log else None, applied=now.get("routing_offset"),
+        )
         return valid <= seen and log[-1][1] == b"t" and now.get("routing_offset") == log[-1][0]
 
-    await poll_until(finished, 180, interval_s=1.0, what="the run to finish")
+    try:
+        await poll_until(finished, 180, interval_s=1.0, what="the run to finish")
+    except pytest.fail.Exception:
+        pytest.fail(f"the run did not finish within 180 s: {last} (finished: every valid "
+                    "input routed, the last routing record an idle tick b't', and the pool "
+                    "stage's /health applied up to it)")
     log = await log_of(rig)
     assert [offset for offset, _ in log] == list(range(len(log))), "a routing record is missing"
     engine, expected = oracle(policy, log, loaded)
