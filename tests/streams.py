@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -445,3 +445,20 @@ class Stream:
     def __repr__(self) -> str:  # readable falsifying examples
         body = "\n".join(self.lines)
         return f"Stream(policy={self.policy!r}, {len(self.lines)} lines)\n{body}"
+
+
+def log_reader(
+    log: Sequence[bytes],
+) -> Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]:
+    """A log (the routing log, or one input partition) as a stage reads a range of it after
+    a restart (streams.stage_state.ReadRange): offset, record, no Kafka timestamp."""
+
+    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
+        async def records() -> AsyncIterator[tuple[int, bytes, int | None]]:
+            for offset in range(start, end):
+                yield offset, log[offset], None
+
+        return records()
+
+    return for_partition
+

@@ -6,7 +6,6 @@ checks end to end)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,10 @@ import pytest
 from routing.engine import Engine
 from routing.policy.loader import load_policy
 from routing.replay import dumps, replay
-from streams.pool_stage import PoolStage, ReadRange
+from streams.pool_stage import PoolStage
 from streams.records import apply_record, event_record, tick_record
 from streams.snapshots import SnapshotError, SnapshotWriter, encode, fingerprint, read
+from tests.streams import log_reader
 from tests.worker_process import POLICY, sample_lines
 
 LOADED = load_policy(POLICY)
@@ -25,19 +25,6 @@ LOADED = load_policy(POLICY)
 def _log() -> list[bytes]:
     records = [event_record(f"in:0:{i}", line) for i, line in enumerate(sample_lines())]
     return [*records, tick_record(None)]
-
-
-def _reader(log: list[bytes]) -> ReadRange:
-    """The routing log as the stage reads a range of it after a restart."""
-
-    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
-        async def records() -> AsyncIterator[tuple[int, bytes, int | None]]:
-            for offset in range(start, end):
-                yield offset, log[offset], None
-
-        return records()
-
-    return for_partition
 
 
 def test_the_routing_log_of_a_file_gives_the_replay() -> None:
@@ -60,11 +47,11 @@ async def test_recovery_from_a_snapshot_decides_what_an_uninterrupted_stage_does
 ) -> None:
     log = _log()
     whole = PoolStage(LOADED, tmp_path / "whole.snapshot", fork_snapshots=False)
-    await whole.recover(0, _reader(log))
+    await whole.recover(0, log_reader(log))
     expected = [dumps(o) for i, r in enumerate(log) for o in whole.apply(i, r)]
 
     first = PoolStage(LOADED, tmp_path / "pool-0.snapshot", fork_snapshots=fork)
-    await first.recover(0, _reader(log))
+    await first.recover(0, log_reader(log))
     before = [dumps(o) for i, r in enumerate(log[:10]) for o in first.apply(i, r)]
     first.snapshot(now=1.0)
     first.writer.wait()
@@ -73,7 +60,7 @@ async def test_recovery_from_a_snapshot_decides_what_an_uninterrupted_stage_does
         first.apply(i, log[i])
 
     second = PoolStage(LOADED, tmp_path / "pool-0.snapshot", fork_snapshots=fork)
-    gap = [dumps(o) for o in await second.recover(20, _reader(log))]
+    gap = [dumps(o) for o in await second.recover(20, log_reader(log))]
     assert second.recovered == 10  # records 10..19
     rest = [dumps(o) for i, r in enumerate(log) if i >= 15 for o in second.apply(i, r)]
     # Records 15..19 are already in the engine (re-applied from the log): skipped.
@@ -123,19 +110,19 @@ async def test_recovery_takes_the_file_else_the_published_snapshot_else_the_log(
         return PoolStage(LOADED, path, fork_snapshots=False)
 
     usable = stage("usable.snapshot", 10)
-    await usable.recover(25, _reader(log), log_start=5, remote=remote)
+    await usable.recover(25, log_reader(log), log_start=5, remote=remote)
     assert (usable.recovered_from, usable.offset, usable.recovered, asked) == ("file", 24, 14, [])
 
     trimmed = stage("trimmed.snapshot", 10)  # the log now starts after the file's offset
-    await trimmed.recover(25, _reader(log), log_start=21, remote=remote)
+    await trimmed.recover(25, log_reader(log), log_start=21, remote=remote)
     assert (trimmed.recovered_from, trimmed.recovered, len(asked)) == ("kafka", 4, 1)
 
     empty = stage("empty.snapshot", None)  # another machine: no file
-    await empty.recover(25, _reader(log), log_start=0, remote=remote)
+    await empty.recover(25, log_reader(log), log_start=0, remote=remote)
     assert (empty.recovered_from, empty.recovered) == ("kafka", 4)
 
     nothing = stage("nothing.snapshot", None)
-    await nothing.recover(25, _reader(log), log_start=0, remote=None)
+    await nothing.recover(25, log_reader(log), log_start=0, remote=None)
     assert (nothing.recovered_from, nothing.recovered) == ("log", 25)
     # Whichever way, the same state: the same decisions for what comes next.
     tail = [

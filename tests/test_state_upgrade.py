@@ -13,7 +13,6 @@ import io
 import logging
 import pickle
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +36,13 @@ from streams.snapshots import (
 )
 from streams.state_tree import Node, Ref, Value
 from tests.state_fixture import CUT, DATA, TOPIC, lines, loaded, routing_log
+from tests.streams import log_reader
 
 LOADED = loaded()
 FP = fingerprint(LOADED)
 OLD_FORMATS = sorted(
     int(p.name.split(".format")[1].split(".")[0]) for p in DATA.glob("pool.format*.snapshot")
 )
-
-
-def _reader(log: list[bytes]) -> Any:
-    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
-        async def records() -> AsyncIterator[tuple[int, bytes, int | None]]:
-            for offset in range(start, end):
-                yield offset, log[offset], None
-
-        return records()
-
-    return for_partition
 
 
 def same_tree(
@@ -114,7 +103,7 @@ async def test_an_older_pool_snapshot_carries_its_state_over_and_decides_nothing
     path = tmp_path / "pool-0.snapshot"
     shutil.copy(DATA / f"pool.format{fmt}.snapshot", path)
     stage = PoolStage(LOADED, path, fork_snapshots=False)
-    assert await stage.recover(CUT, _reader(log)) == []
+    assert await stage.recover(CUT, log_reader(log)) == []
     assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("file", 0, fmt)
     assert all(stage.apply(i, log[i]) == [] for i in range(CUT))  # in the state already
     got = [dumps(o) for i in range(CUT, len(log)) for o in stage.apply(i, log[i])]
@@ -126,7 +115,7 @@ async def test_an_older_pool_snapshot_carries_its_state_over_and_decides_nothing
 async def test_an_older_lead_stage_snapshot_carries_the_desk_over(tmp_path: Path, fmt: int) -> None:
     events = lines()
     uninterrupted = LeadStage(LOADED, TOPIC, 0, snapshot_path=tmp_path / "u", fork_snapshots=False)
-    await uninterrupted.recover(0, _reader(events))
+    await uninterrupted.recover(0, log_reader(events))
     for offset, line in enumerate(events[:CUT]):
         uninterrupted.apply(offset, line)
     snap = read(DATA / f"lead.format{fmt}.snapshot", FP, LOADED, DeskHost)
@@ -136,7 +125,7 @@ async def test_an_older_lead_stage_snapshot_carries_the_desk_over(tmp_path: Path
     path = tmp_path / "lead-0.snapshot"
     shutil.copy(DATA / f"lead.format{fmt}.snapshot", path)
     stage = LeadStage(LOADED, TOPIC, 0, snapshot_path=path, fork_snapshots=False)
-    assert await stage.recover(CUT, _reader(events)) == []
+    assert await stage.recover(CUT, log_reader(events)) == []
     assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("file", 0, fmt)
     got = [stage.apply(i, events[i]) for i in range(CUT, len(events))]
     want = [uninterrupted.apply(i, events[i]) for i in range(CUT, len(events))]
@@ -162,7 +151,7 @@ async def test_a_snapshot_in_a_newer_format_is_refused_and_the_state_rebuilt_fro
     assert "newer than the formats this leadflow" in caplog.text
     assert "rebuilt from the input log" in caplog.text
     stage = PoolStage(LOADED, path, fork_snapshots=False)
-    await stage.recover(45, _reader(log))
+    await stage.recover(45, log_reader(log))
     assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("log", 45, 0)
 
 
@@ -266,7 +255,7 @@ async def test_a_snapshot_from_before_the_state_format_is_set_aside_once(
     assert offset_of(old, "old") == 19
     stage = PoolStage(LOADED, path, fork_snapshots=False)
     with caplog.at_level(logging.WARNING):
-        await stage.recover(25, _reader(log))
+        await stage.recover(25, log_reader(log))
     assert "a snapshot from before the state format; rebuilt from the log" in caplog.text
     assert (stage.recovered_from, stage.recovered, stage.recovered_format) == ("log", 25, 0)
     stage.snapshot(now=1.0)

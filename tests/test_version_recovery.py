@@ -7,7 +7,6 @@ tests/test_worker_policy_change.py)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,9 +15,10 @@ import pytest
 from routing.engine import Engine
 from routing.policy.loader import LoadedPolicy, load_policy
 from routing.replay import dumps
-from streams.pool_stage import PoolStage, ReadRange
+from streams.pool_stage import PoolStage
 from streams.records import apply_record, event_record, tick_record
 from streams.stage_state import VersionError
+from tests.streams import log_reader
 from tests.worker_process import POLICY, sample_lines
 
 P1 = load_policy(POLICY)
@@ -45,20 +45,9 @@ def _log() -> list[bytes]:
     return [*records, tick_record(None)]
 
 
-def _reader(log: list[bytes]) -> ReadRange:
-    def for_partition(start: int, end: int) -> AsyncIterator[tuple[int, bytes, int | None]]:
-        async def records() -> AsyncIterator[tuple[int, bytes, int | None]]:
-            for offset in range(start, end):
-                yield offset, log[offset], None  # no Kafka timestamp: judged by the clock
-
-        return records()
-
-    return for_partition
-
-
 async def _snapshot_under_p1(path: Path, log: list[bytes]) -> float:
     stage = PoolStage(P1, path, fork_snapshots=False)
-    await stage.recover(0, _reader(log))
+    await stage.recover(0, log_reader(log))
     for offset in range(SNAPSHOT_AT + 1):
         stage.apply(offset, log[offset])
     stage.snapshot(0.0)
@@ -73,7 +62,7 @@ async def test_a_later_version_is_taken_on_over_the_snapshot(tmp_path: Path) -> 
     assert datetime.fromisoformat("2026-01-06T10:45:00-05:00").timestamp() > now
 
     stage = PoolStage(both, path, fork_snapshots=False)
-    await stage.recover(SNAPSHOT_AT + 1, _reader(log))
+    await stage.recover(SNAPSHOT_AT + 1, log_reader(log))
     assert (stage.recovered_from, stage.offset, stage.recovered) == ("file", SNAPSHOT_AT, 0)
     got = [dumps(o) for i in range(SNAPSHOT_AT + 1, len(log)) for o in stage.apply(i, log[i])]
 
@@ -93,7 +82,7 @@ async def test_a_version_before_what_was_decided_is_refused(tmp_path: Path) -> N
     p2 = _p2(tmp_path)
     stage = PoolStage(_with(p2, "2026-01-06T08:30:00-05:00"), path, fork_snapshots=False)
     with pytest.raises(VersionError) as caught:
-        await stage.recover(SNAPSHOT_AT + 1, _reader(log))
+        await stage.recover(SNAPSHOT_AT + 1, log_reader(log))
     text = str(caught.value)
     assert text.startswith(f"{p2}: the version in force from 2026-01-06T08:30:00-05:00 starts")
     assert "choose a later instant" in text
@@ -128,4 +117,4 @@ async def test_a_version_before_what_was_published_after_the_snapshot_is_refused
     stage = PoolStage(_with(_p2(tmp_path), "2026-01-06T12:00:00-05:00"), path,
                       fork_snapshots=False)  # fmt: skip
     with pytest.raises(VersionError, match="starts before what this worker has decided"):
-        await stage.recover(len(log) - 1, _reader(log))
+        await stage.recover(len(log) - 1, log_reader(log))
