@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from routing.policy.loader import LoadedPolicy
 from streams import heap
 from streams.errors import StreamsError
-from streams.snapshots import Snapshot, SnapshotWriter, decode, fingerprint
+from streams.snapshots import Snapshot, SnapshotWriter, decode, fingerprint, write_file
 
 # (offset, record, Kafka timestamp in ms) of each input record in [start, end)
 ReadRange = Callable[[int, int], AsyncIterator[tuple[int, bytes, int | None]]]
@@ -57,6 +57,9 @@ class StageState(Generic[S]):
             fingerprint(replace(loaded, later=loaded.later[:k])) for k in range(len(loaded.later))
         ]
         self.writer = SnapshotWriter(snapshot_path, self.policy_fp, loaded, fork=fork_snapshots)
+        # Where this stage notes that it took later versions on, and through which input
+        # offset its state had been decided without them (`_adopted`).
+        self.adopted_path = snapshot_path.with_name(snapshot_path.name + ".versions")
         self.state: S | None = None
         self.offset = -1  # last input offset applied
         self.snapshot_offset = -1  # offset of the last snapshot started
@@ -113,12 +116,24 @@ class StageState(Generic[S]):
         self.snapshot_offset = self.offset
         outputs: list[Any] = []
         self.recovered = 0
+        adding = added < len(self.loaded.later)
+        # What is re-applied was published already: decided without the versions added,
+        # it must all come before them. Unless a run of this stage took them on already
+        # (and was stopped before a snapshot under them): then only what came before that
+        # run was decided without them.
+        adopted = self._adopted() if adding else None
+        checked = not adding
         if first_offset > self.offset + 1:
             async for offset, record, timestamp_ms in read_range(self.offset + 1, first_offset):
+                if not checked and adopted is not None and offset > adopted:
+                    self._check_ahead(self.loaded_state, added)
+                    checked = True
                 outputs += self.apply(offset, record, timestamp_ms)
                 self.recovered += 1
-        if added < len(self.loaded.later):  # what was re-applied was published already
+        if not checked:
             self._check_ahead(self.loaded_state, added)
+        if adding and adopted is None:
+            self._note_adopted(self.offset)
         if self.freeze_heap:
             heap.freeze()
         return outputs
@@ -138,6 +153,21 @@ class StageState(Generic[S]):
             if snap is not None:
                 return snap, known
         return None, 0
+
+    def _adopted(self) -> int | None:
+        """The input offset through which this stage's state was decided without the
+        versions it is given now, when a run of it took them on before (None: none did)."""
+        try:
+            fp_hex, offset = self.adopted_path.read_text(encoding="utf-8").split()
+        except (FileNotFoundError, ValueError):
+            return None
+        return int(offset) if fp_hex == self.policy_fp.hex() else None
+
+    def _note_adopted(self, offset: int) -> None:
+        """From input offset `offset` on, this stage decides knowing every version it is
+        given: noted (durably, before anything is decided) for a restart that finds only
+        a snapshot taken before them."""
+        write_file(self.adopted_path, f"{self.policy_fp.hex()} {offset}\n".encode())
 
     def _add_versions(self, state: Any, known: int) -> None:
         """Give a recovered state (an engine or a lead desk's host: both hold their

@@ -118,3 +118,41 @@ async def test_a_version_before_what_was_published_after_the_snapshot_is_refused
                       fork_snapshots=False)  # fmt: skip
     with pytest.raises(VersionError, match="starts before what this worker has decided"):
         await stage.recover(len(log) - 1, log_reader(log))
+
+
+async def test_a_restart_after_a_run_that_took_the_version_on_re_applies_past_it(
+    tmp_path: Path,
+) -> None:
+    """A run took P2 on over the P1 snapshot and decided past P2's instant, then was killed
+    before it wrote a snapshot under both: the next run finds the P1 snapshot again and
+    re-applies records past the instant. Those were decided knowing P2 (the run noted
+    where it took it on), so they are not refused, and what follows is what an engine
+    given both versions from the start decides. The records before that run still must
+    come before the instant (the test above)."""
+    log = _log()
+    path = tmp_path / "pool-0.snapshot"
+    await _snapshot_under_p1(path, log)
+    both = _with(_p2(tmp_path), "2026-01-06T10:45:00-05:00")
+    switch = both.later[0][0]
+
+    took = PoolStage(both, path, fork_snapshots=False)
+    await took.recover(SNAPSHOT_AT + 1, log_reader(log))
+    cut = len(log) - 3
+    for i in range(SNAPSHOT_AT + 1, cut):  # decided past the switch, no snapshot written
+        took.apply(i, log[i])
+    assert took.loaded_engine.now > switch
+    assert took.adopted_path.read_text().split()[1] == str(SNAPSHOT_AT)
+
+    again = PoolStage(both, path, fork_snapshots=False)
+    await again.recover(cut, log_reader(log))
+    assert (again.recovered_from, again.recovered) == ("file", cut - SNAPSHOT_AT - 1)
+    got = [dumps(o) for i in range(cut, len(log)) for o in again.apply(i, log[i])]
+    whole = Engine(both)
+    want = [dumps(o) for record in log for o in apply_record(whole, record)]
+    assert got and got == want[len(want) - len(got) :]
+
+    # A note for another list of versions says nothing about this one.
+    took.adopted_path.write_text(f"{'00' * 32} {cut}\n")
+    refused = PoolStage(both, path, fork_snapshots=False)
+    with pytest.raises(VersionError, match="starts before what this worker has decided"):
+        await refused.recover(cut, log_reader(log))
