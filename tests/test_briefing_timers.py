@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,32 @@ def test_the_simulators_textless_engine_counts_the_same_digests(loaded) -> None:
     assert full.day_starts is not None and textless.day_starts is not None
     assert (full.day_starts.digests, full.day_starts.items) == (len(a), sum(
         len(o["items"]) for o in a))
+
+
+def test_a_state_from_before_digests_starts_its_timer_once_migrated(loaded) -> None:  # type: ignore[no-untyped-def]
+    """A state of format 2 (before the digests' timer) is migrated to 3 with the policy's
+    fresh timer, not started (routing.briefings.DayStarts starts at the first input, long
+    gone). Once loaded it is started at the state's time: the digests from then on are the
+    ones an engine with digests from the start gives; without the start, none come."""
+    from routing.briefings import day_starts_for
+    from streams.state_format import _start_briefings
+
+    lines = events()
+    whole = list(replay(Engine(loaded), lines))
+
+    def migrated() -> Engine:
+        engine = Engine(loaded)
+        engine.day_starts = None  # the code of format 2 had no digests' timer
+        list(replay(engine, lines[:8]))
+        engine.day_starts = day_starts_for(loaded.policy)  # the 2 -> 3 ref: a fresh one
+        return engine
+
+    engine = migrated()
+    since = engine.now
+    _start_briefings(engine)
+    after = [o for o in replay(engine, lines[8:]) if o["type"] == "digest.due"]
+    want = [o for o in whole if o["type"] == "digest.due"
+            and datetime.fromisoformat(o["at"]).timestamp() > since]  # fmt: skip
+    assert want and after == want
+    unstarted = migrated()
+    assert not [o for o in replay(unstarted, lines[8:]) if o["type"] == "digest.due"]
